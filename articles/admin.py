@@ -1,0 +1,100 @@
+"""Admin for content. Article edits go through reviews.services, like every other edit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from .forms import ArticleContentForm
+from .models import Article, Disclaimer, Reference, Rendition, SitePage
+
+
+@admin.register(Article)
+class ArticleAdmin(SimpleHistoryAdmin):
+    form = ArticleContentForm
+    list_display = ["title", "slug", "version", "is_public", "live_pending_review", "updated_at"]
+    search_fields = ["title", "slug"]
+    readonly_fields = ["version", "content_hash", "citation_keys", "live_version", "published_at"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Article | None = None) -> Any:
+        form = self.get_form(request, obj)
+        text_fields = [name for name in form.base_fields if name.startswith("text_")]
+        extra = [] if obj else ["high_risk"]
+        return [
+            (None, {"fields": ["slug", "title", "summary", "related", *extra]}),
+            ("Texts", {"fields": text_fields}),
+            ("This change", {"fields": ["change_reason", "change_weight", "base_version"]}),
+            ("Version", {"fields": self.readonly_fields}),
+        ]
+
+    def save_model(self, request: HttpRequest, obj: Article, form: ArticleContentForm, change: bool) -> None:
+        from reviews.services import EditConflict, WorkflowError, draft_create, draft_update
+
+        data = form.cleaned_data
+        try:
+            if change:
+                draft_update(
+                    article=obj,
+                    user=request.user,
+                    base_version=data["base_version"] if data["base_version"] is not None else obj.version,
+                    fields=form.content_fields(),
+                    change_reason=data["change_reason"],
+                    change_weight=data["change_weight"],
+                )
+                obj.refresh_from_db()
+            else:
+                created = draft_create(
+                    user=request.user,
+                    slug=data["slug"],
+                    change_reason=data["change_reason"],
+                    high_risk=data.get("high_risk", False),
+                    **form.content_fields(),
+                )
+                obj.pk = created.pk
+        except (EditConflict, WorkflowError) as error:
+            raise PermissionDenied(str(error)) from error
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # Authors are set by the services; the form carries no many-to-many field of the model.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Article | None = None) -> bool:
+        return False
+
+
+@admin.register(Reference)
+class ReferenceAdmin(SimpleHistoryAdmin):
+    list_display = ["citekey", "kind", "year", "doi", "pmid", "retracted_on"]
+    list_filter = ["kind"]
+    search_fields = ["citekey", "title", "doi", "pmid", "pmcid"]
+    autocomplete_fields = ["superseded_by"]
+
+
+@admin.register(Disclaimer)
+class DisclaimerAdmin(SimpleHistoryAdmin):
+    list_display = ["audience", "updated_at"]
+
+
+@admin.register(SitePage)
+class SitePageAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "slug", "updated_at"]
+    prepopulated_fields = {"slug": ["title"]}
+
+
+@admin.register(Rendition)
+class RenditionAdmin(admin.ModelAdmin):
+    """Renditions are derived and kept; the admin only shows them."""
+
+    list_display = ["content_hash", "audience", "pipeline", "source_audience", "created_at"]
+    list_filter = ["audience", "pipeline"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

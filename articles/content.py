@@ -1,0 +1,65 @@
+"""What a version's content is: normalisation, citation markers, canonical serialisation, hash.
+
+Pure functions, no database: the hash must come out the same on SQLite and PostgreSQL, in a test
+and in production, so it is computed here from plain Python values only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+# `[@key]` or several keys in one bracket: `[@pmid:1; @doi:10.1/x]`.
+MARKER_GROUP = re.compile(r"\[(@[^\[\]\n]+?)\]")
+MARKER_SPLIT = re.compile(r"\s*;\s*")
+
+CANONICAL_FORMAT = "editorial-content/1"
+
+
+def normalise_text(value: str) -> str:
+    """Unicode NFC, LF line endings, no trailing spaces on lines or at the end."""
+    value = unicodedata.normalize("NFC", value or "").replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in value.split("\n")).strip()
+
+
+def normalise_texts(texts: Mapping[str, str]) -> dict[str, str]:
+    """Drop empty audience texts and normalise the rest; keys sorted for a stable order."""
+    cleaned = {key: normalise_text(text) for key, text in texts.items()}
+    return {key: cleaned[key] for key in sorted(cleaned) if cleaned[key]}
+
+
+def marker_keys(text: str) -> list[str]:
+    """The raw keys of every citation marker in `text`, in order of appearance, repeats kept."""
+    keys: list[str] = []
+    for group in MARKER_GROUP.finditer(text):
+        for part in MARKER_SPLIT.split(group.group(1)):
+            keys.append(part.lstrip("@").strip())
+    return keys
+
+
+def canonical_serialization(
+    *,
+    title: str,
+    summary: str,
+    texts: Mapping[str, str],
+    citation_keys: Iterable[str],
+    related_ids: Iterable[int],
+) -> bytes:
+    """The bytes a version's hash is computed over: sorted-key JSON, UTF-8, no whitespace."""
+    document = {
+        "format": CANONICAL_FORMAT,
+        "title": normalise_text(title),
+        "summary": normalise_text(summary),
+        "texts": normalise_texts(texts),
+        "citations": list(citation_keys),
+        "related": sorted({int(i) for i in related_ids}),
+    }
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def content_hash(**content: object) -> str:
+    """SHA-256 (hex) of the canonical serialisation of a version's content."""
+    return hashlib.sha256(canonical_serialization(**content)).hexdigest()  # type: ignore[arg-type]

@@ -1,0 +1,80 @@
+"""Forms for content: the article editor (one text area per audience) and references."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from .audiences import audiences
+from .models import Article, ChangeWeight
+
+
+class ArticleContentForm(forms.ModelForm):
+    """Edit an article's content: title, summary, a text per audience, related articles.
+
+    Carries the version the edit started from, so a stale save is refused instead of lost.
+    """
+
+    related = forms.ModelMultipleChoiceField(
+        queryset=Article.objects.only("slug", "title"), required=False
+    )
+    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    change_reason = forms.CharField(
+        max_length=500, help_text="Why you made this change (kept in the history)."
+    )
+    change_weight = forms.ChoiceField(choices=ChangeWeight.choices, initial=ChangeWeight.SUBSTANTIVE)
+    high_risk = forms.BooleanField(
+        required=False, help_text="Contains doses or other high-risk advice: needs two approvals."
+    )
+
+    class Meta:
+        model = Article
+        fields = ["slug", "title", "summary"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        texts = self.instance.texts or {}
+        for audience in audiences().values():
+            self.fields[self.text_field(audience.key)] = forms.CharField(
+                label=f"{audience.label} text",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 16}),
+                initial=texts.get(audience.key, ""),
+                help_text="Markdown. Cite as [@pmid:N], [@doi:10.…] or [@citekey].",
+            )
+        if self.instance.pk:
+            self.fields["slug"].disabled = True
+            self.fields["related"].queryset = self.fields["related"].queryset.exclude(pk=self.instance.pk)
+            self.fields["related"].initial = list(self.instance.related_ids)
+            self.fields["base_version"].initial = self.instance.version
+            self.fields.pop("high_risk")
+        else:
+            self.fields["change_reason"].initial = "First version."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        base = data.get("base_version")
+        if self.instance.pk and base is not None and base != self.instance.version:
+            raise forms.ValidationError(
+                "This article was changed by someone else since you opened it (it is now version "
+                "%(current)s, you started from version %(base)s). Copy your text, reload, and "
+                "apply your change again.",
+                code="conflict",
+                params={"current": self.instance.version, "base": base},
+            )
+        return data
+
+    @staticmethod
+    def text_field(audience_key: str) -> str:
+        return f"text_{audience_key}"
+
+    def content_fields(self) -> dict[str, Any]:
+        """The cleaned content in the shape the services take."""
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "summary": data["summary"],
+            "texts": {key: data[self.text_field(key)] for key in audiences() if data.get(self.text_field(key))},
+            "related_ids": [article.pk for article in data["related"]],
+        }

@@ -1,0 +1,344 @@
+"""Content: articles and their frozen versions, the reference library, disclaimers, renditions.
+
+Workflow state, assignments and sign-offs are not content and live in the reviews app.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.cache import cache
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from . import content
+from .audiences import audience_choices, audience_keys
+from .identifiers import CITEKEY, normalize_doi, normalize_marker, normalize_pmcid, normalize_pmid
+
+
+def collect_citation_keys(texts: dict[str, str]) -> list[str]:
+    """Canonical citation keys used across all audience texts, in order of first appearance.
+
+    A malformed marker is kept as written: a draft may hold one, but validation names it and a
+    submission with it is refused.
+    """
+    seen: dict[str, None] = {}
+    for audience in sorted(texts):
+        for raw in content.marker_keys(texts[audience]):
+            try:
+                key = normalize_marker(raw)
+            except ValidationError:
+                key = raw
+            seen.setdefault(key, None)
+    return list(seen)
+
+
+class ArticleHistory(HistoricalRecords):
+    """History for articles: one row per version, found by (article id, version number)."""
+
+    def get_meta_options(self, model: type[models.Model]) -> dict[str, Any]:
+        meta = super().get_meta_options(model)
+        meta["indexes"] = (
+            *meta.get("indexes", ()),
+            models.Index(fields=["id", "version"], name="article_version_lookup"),
+        )
+        return meta
+
+
+class ChangeWeight(models.TextChoices):
+    MINOR = "minor", "Minor (wording, typography)"
+    SUBSTANTIVE = "substantive", "Substantive (content changed)"
+    CONCLUSIONS = "conclusions", "Conclusions changed"
+
+
+class Article(models.Model):
+    """One article: identity, the working draft's content, and which frozen version is live.
+
+    Every content change (title, summary, audience texts, citations, related articles) makes a
+    new version number, a new SHA-256 content hash and one history row: the history rows are the
+    frozen versions. A save that changes no content makes neither.
+    """
+
+    CONTENT_FIELDS = ("title", "summary", "texts", "citation_keys", "related_ids")
+
+    slug = models.SlugField(max_length=120, unique=True)
+    title = models.CharField(max_length=300, help_text="The question the article answers.")
+    summary = models.TextField(blank=True)
+    texts = models.JSONField(default=dict, blank=True, help_text="Markdown per audience key.")
+    related_ids = models.JSONField(default=list, blank=True, help_text="Ids of related articles.")
+    citation_keys = models.JSONField(default=list, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=0, editable=False)
+    content_hash = models.CharField(max_length=64, editable=False)
+    change_weight = models.CharField(
+        max_length=16, choices=ChangeWeight.choices, default=ChangeWeight.SUBSTANTIVE
+    )
+    authors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="authored_articles", blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    # Publication: the frozen version readers see. Not content, so not in the hash or history.
+    live_version = models.ForeignKey(
+        "articles.HistoricalArticle",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    live_pending_review = models.BooleanField(default=False, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = ArticleHistory(
+        excluded_fields=["live_version", "live_pending_review", "published_at"],
+        history_change_reason_field=models.TextField(null=True),
+    )
+
+    class Meta:
+        ordering = ["title"]
+        indexes = [models.Index(fields=["published_at"], name="article_published_at")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        unknown = set(self.texts) - set(audience_keys())
+        if unknown:
+            raise ValidationError(
+                {"texts": f"Unknown audience(s): {', '.join(sorted(unknown))}."}, code="audience"
+            )
+        if self.pk and self.pk in self.related_ids:
+            raise ValidationError({"related_ids": "An article cannot be related to itself."})
+
+    def compute_content_hash(self) -> str:
+        return content.content_hash(
+            title=self.title,
+            summary=self.summary,
+            texts=self.texts,
+            citation_keys=self.citation_keys,
+            related_ids=self.related_ids,
+        )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; bump the version and write a history row only when the content changed."""
+        self.title = content.normalise_text(self.title)
+        self.summary = content.normalise_text(self.summary)
+        self.texts = content.normalise_texts(self.texts)
+        self.related_ids = sorted({int(i) for i in self.related_ids})
+        self.citation_keys = collect_citation_keys(self.texts)
+        new_hash = self.compute_content_hash()
+        update_fields = kwargs.get("update_fields")
+        if new_hash != self.content_hash:
+            self.version += 1
+            self.content_hash = new_hash
+            self.updated_at = timezone.now()
+            if update_fields is not None:
+                kwargs["update_fields"] = {
+                    *update_fields, *self.CONTENT_FIELDS, "version", "content_hash", "updated_at"
+                }
+            super().save(*args, **kwargs)
+            return
+        # Nothing in the content changed: no new version, no history row.
+        self.skip_history_when_saving = True
+        try:
+            super().save(*args, **kwargs)
+        finally:
+            del self.skip_history_when_saving
+
+    @property
+    def is_public(self) -> bool:
+        return self.live_version_id is not None
+
+
+class Reference(models.Model):
+    """One entry of the shared reference library, cited from articles by a marker."""
+
+    class Kind(models.TextChoices):
+        JOURNAL_ARTICLE = "journal-article", "Journal article"
+        GUIDELINE = "guideline", "Guideline"
+        SYSTEMATIC_REVIEW = "systematic-review", "Systematic review"
+        BOOK = "book", "Book"
+        CHAPTER = "chapter", "Book chapter"
+        WEB_PAGE = "web-page", "Web page"
+
+    citekey = models.SlugField(
+        max_length=80, unique=True, help_text="Short key cited as [@citekey], e.g. bowden-2018."
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.JOURNAL_ARTICLE)
+    authors = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='List of {"family": "Bowden", "initials": "SA"} or {"literal": "Organisation"}.',
+    )
+    more_authors = models.BooleanField(
+        default=False, help_text="Only the first authors are listed: “et al.” follows them."
+    )
+    title = models.TextField()
+    journal = models.CharField(max_length=200, blank=True, help_text="NLM abbreviation.")
+    container_title = models.CharField(
+        max_length=300, blank=True, help_text="Book title, for a chapter; site name for a page."
+    )
+    editors = models.JSONField(default=list, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    volume = models.CharField(max_length=30, blank=True)
+    issue = models.CharField(max_length=30, blank=True)
+    pages = models.CharField(max_length=50, blank=True)
+    publisher = models.CharField(max_length=200, blank=True, help_text="Publisher or issuing body.")
+    place = models.CharField(max_length=100, blank=True, help_text="Place of publication.")
+    edition = models.CharField(max_length=30, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    accessed_on = models.DateField(null=True, blank=True)
+    doi = models.CharField("DOI", max_length=200, blank=True)
+    pmid = models.CharField("PMID", max_length=12, blank=True)
+    pmcid = models.CharField("PMCID", max_length=16, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="supersedes"
+    )
+    retracted_on = models.DateField(null=True, blank=True)
+    retraction_notice_url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["citekey"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["doi"], condition=~models.Q(doi=""), name="reference_unique_doi"
+            ),
+            models.UniqueConstraint(
+                fields=["pmid"], condition=~models.Q(pmid=""), name="reference_unique_pmid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        first = self.authors[0] if self.authors else {}
+        name = first.get("family") or first.get("literal") or "Anon."
+        return f"{name} {self.year or 'n.d.'}: {self.title[:60]}"
+
+    def clean(self) -> None:
+        errors: dict[str, ValidationError] = {}
+        for field, normalise in (
+            ("doi", normalize_doi),
+            ("pmid", normalize_pmid),
+            ("pmcid", normalize_pmcid),
+        ):
+            try:
+                setattr(self, field, normalise(getattr(self, field)))
+            except ValidationError as error:
+                errors[field] = error
+        if not CITEKEY.match(self.citekey or ""):
+            errors["citekey"] = ValidationError(
+                "A citekey is lower-case letters, digits, dots, dashes or underscores.",
+                code="invalid_citekey",
+            )
+        if not isinstance(self.authors, list) or any(
+            not isinstance(a, dict) or not (a.get("family") or a.get("literal"))
+            for a in self.authors
+        ):
+            errors["authors"] = ValidationError(
+                'Each author needs a "family" name (with "initials") or a "literal" name.',
+                code="invalid_authors",
+            )
+        if self.superseded_by_id and self.superseded_by_id == self.pk:
+            errors["superseded_by"] = ValidationError("A reference cannot supersede itself.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def marker_keys(self) -> list[str]:
+        """Every marker key that resolves to this reference."""
+        keys = [self.citekey]
+        if self.pmid:
+            keys.append(f"pmid:{self.pmid}")
+        if self.doi:
+            keys.append(f"doi:{self.doi}")
+        if self.pmcid:
+            keys.append(f"pmcid:{self.pmcid}")
+        return keys
+
+
+class Disclaimer(models.Model):
+    """The disclaimer shown under an article, one per audience; owned by editors."""
+
+    audience = models.CharField(max_length=32, unique=True, choices=audience_choices)
+    text = models.TextField(help_text="Plain text; blank lines separate paragraphs.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["audience"]
+
+    def __str__(self) -> str:
+        return f"Disclaimer for {self.get_audience_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # Public pages read disclaimers from the cache; drop the old text once this one is stored.
+        transaction.on_commit(lambda: cache.delete(disclaimer_cache_key(self.audience)))
+
+
+def disclaimer_cache_key(audience: str) -> str:
+    return f"disclaimer:{audience}"
+
+
+class Rendition(models.Model):
+    """The HTML of one version for one audience, rendered once and kept.
+
+    Keyed by content hash, so identical content (a revert, say) reuses it; `pipeline` changes
+    when the rendering code changes so old renditions are not served by new code.
+    """
+
+    content_hash = models.CharField(max_length=64)
+    audience = models.CharField(max_length=32)
+    pipeline = models.CharField(max_length=16)
+    source_audience = models.CharField(
+        max_length=32, help_text="The audience whose text was rendered (differs on fallback)."
+    )
+    body_html = models.TextField()
+    citations = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_hash", "audience", "pipeline"], name="rendition_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_hash[:12]} / {self.audience}"
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.source_audience != self.audience
+
+
+class SitePage(models.Model):
+    """An editor-owned page of the site, such as the editorial policy; Markdown, with history."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:page", kwargs={"slug": self.slug})

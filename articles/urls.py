@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "articles"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("articles/<slug:slug>/", views.detail, name="detail"),
+    path("audience/<slug:key>/", views.choose_audience, name="choose_audience"),
+    path("pages/<slug:slug>/", views.site_page, name="page"),
+    path("board/", views.board, name="board"),
+]

@@ -1,0 +1,106 @@
+"""Public pages: home, article, audience choice, editorial pages, the advisory board."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_cookie
+
+from . import selectors
+from .audiences import Audience, audiences, default_audience
+from .rendering import render_markdown
+from .structured_data import medical_web_page
+
+AUDIENCE_COOKIE_MAX_AGE = 60 * 60 * 24 * 365
+
+
+def audience_from_request(request: HttpRequest) -> tuple[Audience, bool]:
+    """The audience to show, and whether it came from the URL (else the cookie or the default)."""
+    configured = audiences()
+    key = request.GET.get("audience")
+    if key in configured:
+        return configured[key], True
+    cookie = request.COOKIES.get(settings.EDITORIAL_AUDIENCE_COOKIE)
+    return configured.get(cookie, default_audience()), False
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    page = selectors.published_article_page(page_number=request.GET.get("page"))
+    return render(request, "articles/home.html", {"page_obj": page})
+
+
+@require_GET
+@vary_on_cookie
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    audience, from_url = audience_from_request(request)
+    if "audience" in request.GET and not from_url:
+        return render(
+            request,
+            "articles/bad_audience.html",
+            {"requested": request.GET["audience"], "audiences": audiences().values()},
+            status=400,
+        )
+    page = selectors.article_page(slug=slug, audience=audience)
+    canonical = request.build_absolute_uri(f"{page.article.get_absolute_url()}?audience={audience.key}")
+    return render(
+        request,
+        "articles/detail.html",
+        {
+            "page": page,
+            "audiences": audiences().values(),
+            "canonical_url": canonical,
+            "structured_data": medical_web_page(page, url=canonical),
+        },
+    )
+
+
+@require_GET
+def choose_audience(request: HttpRequest, key: str) -> HttpResponse:
+    """Remember the reader's audience in a cookie, then go back to the page with it in the URL."""
+    if key not in audiences():
+        return render(
+            request,
+            "articles/bad_audience.html",
+            {"requested": key, "audiences": audiences().values()},
+            status=400,
+        )
+    target = request.GET.get("next") or reverse("articles:home")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = reverse("articles:home")
+    path, _, fragment = target.partition("#")
+    path = path.split("?", 1)[0]
+    response = HttpResponseRedirect(f"{path}?audience={key}" + (f"#{fragment}" if fragment else ""))
+    response.set_cookie(
+        settings.EDITORIAL_AUDIENCE_COOKIE,
+        key,
+        max_age=AUDIENCE_COOKIE_MAX_AGE,
+        samesite="Lax",
+        secure=request.is_secure(),
+        httponly=True,
+    )
+    return response
+
+
+@require_GET
+def site_page(request: HttpRequest, slug: str) -> HttpResponse:
+    page = selectors.site_page(slug=slug)
+    body = render_markdown(page.body, references={}).html
+    return render(request, "articles/site_page.html", {"page": page, "body": body})
+
+
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    intro = selectors.site_page_or_none(slug="about-the-board")
+    return render(
+        request,
+        "articles/board.html",
+        {
+            "members": selectors.board_members(),
+            "intro": render_markdown(intro.body, references={}).html if intro else "",
+        },
+    )

@@ -1,0 +1,54 @@
+"""Admin for the editorial process. Workflow state, sign-offs and audit events are read-only here:
+they change only through reviews.services, and decisions are never edited or deleted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import ArticleWorkflow, Assignment, AuditEvent, ReviewerProfile, SignOff
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ReviewerProfile)
+class ReviewerProfileAdmin(SimpleHistoryAdmin):
+    list_display = ["display_name", "credentials", "specialty", "credentials_verified_on", "on_board"]
+    search_fields = ["display_name", "specialty"]
+    filter_horizontal = ["conflicted_articles"]
+    prepopulated_fields = {"slug": ["display_name"]}
+
+
+@admin.register(ArticleWorkflow)
+class ArticleWorkflowAdmin(ReadOnlyAdmin):
+    list_display = ["article", "state", "cycle", "approvals_needed", "next_review_due"]
+    list_filter = ["state", "high_risk"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ReadOnlyAdmin):
+    list_display = ["article", "reviewer", "cycle", "due_on", "assigned_by"]
+
+
+@admin.register(SignOff)
+class SignOffAdmin(ReadOnlyAdmin):
+    list_display = ["article", "printed_name", "meaning", "version", "signed_at"]
+    list_filter = ["meaning"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["article", "created_at", "actor", "action", "from_state", "to_state", "version"]
+    list_filter = ["action"]

@@ -1,0 +1,238 @@
+"""The editorial process: workflow state, assignments, sign-offs, audit events, reviewer profiles.
+
+None of this is content: moving an article through the workflow never makes a content version.
+Decisions (sign-offs, audit events) are append-only rows: the model refuses updates and deletes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    UNDER_REVIEW = "under_review", "Under Review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    RETIRED = "retired", "Retired"
+
+
+class Meaning(models.TextChoices):
+    """What a signature means; the label is the statement the reviewer signs."""
+
+    APPROVED = "approved", "Approved for medical accuracy"
+    CHANGES_REQUESTED = "changes_requested", "Reviewed: changes requested before approval"
+
+
+class ImmutableRowError(Exception):
+    """Raised when code tries to change or delete an append-only record."""
+
+
+class AppendOnlyModel(models.Model):
+    """A record that is written once and never updated or deleted."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableRowError(f"{type(self).__name__} rows are never changed once written.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise ImmutableRowError(f"{type(self).__name__} rows are never deleted.")
+
+
+class ReviewerProfile(models.Model):
+    """A Medical Advisory Board member's public profile."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviewer_profile"
+    )
+    slug = models.SlugField(max_length=80, unique=True)
+    display_name = models.CharField(max_length=120)
+    credentials = models.CharField(max_length=120, help_text="E.g. MBBS, MD, FRCP.")
+    specialty = models.CharField(max_length=120)
+    bio = models.TextField(blank=True)
+    conflicts_of_interest = models.TextField(
+        blank=True, help_text="Declared conflicts; “None declared.” when there are none."
+    )
+    conflicted_articles = models.ManyToManyField(
+        "articles.Article",
+        blank=True,
+        related_name="conflicted_reviewers",
+        help_text="Articles this reviewer must not approve because of a declared conflict.",
+    )
+    credentials_verified_on = models.DateField(null=True, blank=True)
+    on_board = models.BooleanField(default=True, help_text="Listed on the public board page.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.signature_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:board") + f"#{self.slug}"
+
+    @property
+    def signature_name(self) -> str:
+        return f"{self.display_name}, {self.credentials}" if self.credentials else self.display_name
+
+    def credentials_current(self, today: date | None = None) -> bool:
+        if self.credentials_verified_on is None:
+            return False
+        today = today or timezone.localdate()
+        limit = timedelta(days=30.44 * settings.EDITORIAL_CREDENTIALS_VALID_MONTHS)
+        return today - self.credentials_verified_on <= limit
+
+
+class ArticleWorkflow(models.Model):
+    """The running review state of one article. Only reviews.services.transition_apply writes `state`."""
+
+    article = models.OneToOneField(
+        "articles.Article", on_delete=models.CASCADE, related_name="workflow"
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    cycle = models.PositiveIntegerField(
+        default=1, help_text="Review cycle; a new one starts at each submission of a draft."
+    )
+    cycle_started_at = models.DateTimeField(default=timezone.now)
+    required_approvals = models.PositiveSmallIntegerField(
+        default=1, help_text="Approvals needed on the same version (2 for high-risk content)."
+    )
+    high_risk = models.BooleanField(default=False, help_text="E.g. contains doses.")
+    review_interval_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Override of the default re-review interval."
+    )
+    last_reviewed_on = models.DateField(null=True, blank=True)
+    next_review_due = models.DateField(null=True, blank=True)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "state_changed_at"], name="workflow_state"),
+            models.Index(fields=["next_review_due"], name="workflow_next_review"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article}: {self.get_state_display()}"
+
+    @property
+    def approvals_needed(self) -> int:
+        return max(self.required_approvals, 2 if self.high_risk else 1)
+
+
+class Assignment(models.Model):
+    """A reviewer asked to review an article in one cycle."""
+
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.CASCADE, related_name="assignments"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_assignments"
+    )
+    cycle = models.PositiveIntegerField()
+    due_on = models.DateField(null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "cycle", "reviewer"], name="assignment_once_per_cycle"
+            )
+        ]
+        indexes = [models.Index(fields=["reviewer", "due_on"], name="assignment_reviewer_due")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} on {self.article} (cycle {self.cycle})"
+
+
+class SignOff(AppendOnlyModel):
+    """A reviewer's electronic signature on one exact version (version number + content hash).
+
+    Printed name and credentials are copied at signing so later profile edits cannot change what
+    the record shows. A sign-off counts only while the article's content hash still equals the
+    one signed; it is never updated to say so.
+    """
+
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.PROTECT, related_name="signoffs"
+    )
+    version = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64)
+    cycle = models.PositiveIntegerField()
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signoffs"
+    )
+    printed_name = models.CharField(max_length=120)
+    credentials = models.CharField(max_length=120)
+    meaning = models.CharField(max_length=20, choices=Meaning.choices)
+    statement = models.TextField(help_text="The exact statement shown to the reviewer and signed.")
+    note = models.TextField(blank=True)
+    signed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["signed_at", "pk"]
+        indexes = [
+            models.Index(fields=["article", "content_hash"], name="signoff_article_hash"),
+            models.Index(fields=["reviewer", "signed_at"], name="signoff_reviewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.printed_name}: {self.get_meaning_display()} v{self.version}"
+
+    @property
+    def signature_name(self) -> str:
+        return f"{self.printed_name}, {self.credentials}" if self.credentials else self.printed_name
+
+    def manifest(self) -> str:
+        """The signature manifestation: printed name, date and time, meaning, version, hash."""
+        return (
+            f"{self.signature_name} — {self.get_meaning_display()} — "
+            f"{self.signed_at:%Y-%m-%d %H:%M} UTC — version {self.version} "
+            f"(SHA-256 {self.content_hash[:12]}…)"
+        )
+
+
+class AuditEvent(AppendOnlyModel):
+    """One step of an article's editorial history: who did what, when, from which state to which."""
+
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.PROTECT, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for system actions (scheduled jobs).",
+    )
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20, choices=State.choices)
+    to_state = models.CharField(max_length=20, choices=State.choices)
+    version = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["article", "created_at"], name="audit_article_time")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.from_state}->{self.to_state}"

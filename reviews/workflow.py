@@ -1,0 +1,208 @@
+"""The editorial workflow, declared once: every transition, who may take it, and its guards.
+
+`TRANSITIONS` is the single source of truth. `reviews.services.transition_apply` is the only code
+that applies a row of it; `available_actions` reads it both to authorise a request and to draw the
+buttons; the tests are parametrised over it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+
+from articles.audiences import audiences
+from articles.rendering import references_for_keys, unresolved_markers
+
+from .models import Meaning, State
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from articles.models import Article
+
+    from .models import ArticleWorkflow
+
+
+class Role(StrEnum):
+    AUTHOR = "author"  # in the Author group and an author of this article
+    EDITOR = "editor"  # in the Editor group
+    REVIEWER = "reviewer"  # in the Medical reviewer group and assigned in the current cycle
+
+
+# The auth group behind each role (created by a data migration).
+ROLE_GROUPS: dict[Role, str] = {
+    Role.AUTHOR: "Author",
+    Role.EDITOR: "Editor",
+    Role.REVIEWER: "Medical reviewer",
+}
+
+
+@dataclass
+class Context:
+    """What a guard may look at. `params` carries the action's input (reviewers, note...)."""
+
+    article: Article
+    workflow: ArticleWorkflow
+    user: AbstractBaseUser
+    roles: frozenset[Role]
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+Guard = Callable[[Context], list[str]]
+
+
+# --- guards: each returns the reasons it fails, in words a user can act on ---------------------
+
+
+def citations_resolve(ctx: Context) -> list[str]:
+    texts = ctx.article.texts
+    references = references_for_keys(ctx.article.citation_keys)
+    reasons = []
+    for key in sorted(texts):
+        unknown = unresolved_markers(texts[key], references)
+        if unknown:
+            label = audiences()[key].label if key in audiences() else key
+            markers = ", ".join(f"[@{m}]" for m in unknown)
+            reasons.append(f"{label} text: unknown citation marker(s) {markers}.")
+    return reasons
+
+
+def required_audiences_present(ctx: Context) -> list[str]:
+    missing = [k for k in settings.EDITORIAL_REQUIRED_AUDIENCES if not ctx.article.texts.get(k)]
+    return [f"The {audiences()[k].label.lower()} text is missing." for k in missing]
+
+
+def has_title_and_summary(ctx: Context) -> list[str]:
+    reasons = []
+    if not ctx.article.title:
+        reasons.append("The title is missing.")
+    if not ctx.article.summary:
+        reasons.append("The summary is missing.")
+    return reasons
+
+
+def reviewers_assigned(ctx: Context) -> list[str]:
+    from .selectors import assigned_reviewer_ids
+
+    if ctx.params.get("reviewers") or assigned_reviewer_ids(
+        article=ctx.article, cycle=ctx.workflow.cycle
+    ):
+        return []
+    return ["Assign at least one medical reviewer first."]
+
+
+def signer_did_not_write(ctx: Context) -> list[str]:
+    from .selectors import user_wrote_or_edited_in_cycle
+
+    if user_wrote_or_edited_in_cycle(article=ctx.article, workflow=ctx.workflow, user=ctx.user):
+        return ["You wrote or edited this article in this review cycle, so you cannot sign it."]
+    return []
+
+
+def signer_has_no_conflict(ctx: Context) -> list[str]:
+    profile = getattr(ctx.user, "reviewer_profile", None)
+    if profile is not None and profile.conflicted_articles.filter(pk=ctx.article.pk).exists():
+        return ["You declared a conflict of interest on this article, so you cannot approve it."]
+    return []
+
+
+def signer_credentials_current(ctx: Context) -> list[str]:
+    profile = getattr(ctx.user, "reviewer_profile", None)
+    if profile is None:
+        return ["You have no reviewer profile with verified credentials."]
+    if not profile.credentials_current():
+        months = settings.EDITORIAL_CREDENTIALS_VALID_MONTHS
+        return [f"Your credentials were last verified more than {months} months ago."]
+    return []
+
+
+def signing_current_version(ctx: Context) -> list[str]:
+    expected = ctx.params.get("content_hash")
+    if expected and expected != ctx.article.content_hash:
+        return [
+            f"The article changed while you were reviewing it (now version {ctx.article.version}); "
+            "review the new version before signing."
+        ]
+    return []
+
+
+def quorum_reached(ctx: Context) -> list[str]:
+    from .selectors import valid_approvals
+
+    have = len(valid_approvals(article=ctx.article, workflow=ctx.workflow))
+    need = ctx.workflow.approvals_needed
+    if have < need:
+        return [f"{have} of {need} required approvals on version {ctx.article.version}."]
+    return []
+
+
+def is_live(ctx: Context) -> list[str]:
+    return [] if ctx.article.live_version_id else ["The article is not published."]
+
+
+def has_content(ctx: Context) -> list[str]:
+    return [] if ctx.article.texts else ["The article has no text yet."]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of the workflow table. `target` None keeps the state; `signs` makes it a signature."""
+
+    name: str
+    label: str
+    sources: frozenset[State]
+    target: State | None
+    roles: frozenset[Role]
+    guards: tuple[Guard, ...] = ()
+    signs: Meaning | None = None
+    needs_note: bool = False
+
+
+def _t(
+    name: str,
+    label: str,
+    sources: set[State],
+    target: State | None,
+    roles: set[Role],
+    guards: tuple[Guard, ...] = (),
+    **kwargs: Any,
+) -> Transition:
+    return Transition(name, label, frozenset(sources), target, frozenset(roles), guards, **kwargs)
+
+
+S = State
+LIVE_ELIGIBLE = {S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.CHANGES_REQUESTED, S.APPROVED}
+SUBMIT_GUARDS = (has_title_and_summary, required_audiences_present, citations_resolve)
+SIGN_GUARDS = (signing_current_version, signer_did_not_write, signer_credentials_current)
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in [
+        _t("edit", "Edit", LIVE_ELIGIBLE, None, {Role.AUTHOR, Role.EDITOR}),
+        _t("submit", "Submit for review", {S.DRAFT, S.CHANGES_REQUESTED}, S.SUBMITTED,
+           {Role.AUTHOR, Role.EDITOR}, SUBMIT_GUARDS),
+        _t("withdraw", "Withdraw to draft", {S.SUBMITTED, S.UNDER_REVIEW, S.CHANGES_REQUESTED},
+           S.DRAFT, {Role.AUTHOR, Role.EDITOR}),
+        _t("start_review", "Assign reviewers and start review", {S.SUBMITTED}, S.UNDER_REVIEW,
+           {Role.EDITOR}, (reviewers_assigned, citations_resolve)),
+        _t("approve", "Approve (sign)", {S.UNDER_REVIEW}, S.APPROVED, {Role.REVIEWER},
+           (*SIGN_GUARDS, signer_has_no_conflict, citations_resolve), signs=Meaning.APPROVED),
+        _t("request_changes", "Request changes (sign)", {S.UNDER_REVIEW}, S.CHANGES_REQUESTED,
+           {Role.REVIEWER}, SIGN_GUARDS, signs=Meaning.CHANGES_REQUESTED, needs_note=True),
+        _t("publish", "Publish", {S.APPROVED}, None, {Role.EDITOR}, (quorum_reached,)),
+        _t("publish_pending_review", "Publish pending review",
+           {S.SUBMITTED, S.UNDER_REVIEW, S.CHANGES_REQUESTED}, None, {Role.EDITOR},
+           (has_content, citations_resolve), needs_note=True),
+        _t("unpublish", "Unpublish", LIVE_ELIGIBLE, None, {Role.EDITOR}, (is_live,),
+           needs_note=True),
+        _t("retire", "Retire", LIVE_ELIGIBLE, S.RETIRED, {Role.EDITOR}, needs_note=True),
+        _t("reopen", "Reopen as draft", {S.RETIRED}, S.DRAFT, {Role.EDITOR}),
+    ]
+}
+
+# Steps of the public status tracker, in order; the reader sees where the live version stands.
+TRACKER_STEPS: tuple[State, ...] = (S.SUBMITTED, S.UNDER_REVIEW, S.APPROVED)

@@ -1,0 +1,39 @@
+"""Role fixtures shared by every test module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from reviews.workflow import Role
+
+from .factories import make_user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def author(db: Any) -> Any:
+    return make_user(Role.AUTHOR, username="author")
+
+
+@pytest.fixture
+def editor(db: Any) -> Any:
+    return make_user(Role.EDITOR, username="editor")
+
+
+@pytest.fixture
+def reviewer(db: Any) -> Any:
+    return make_user(Role.REVIEWER, username="reviewer")
+
+
+@pytest.fixture
+def reviewer2(db: Any) -> Any:
+    return make_user(Role.REVIEWER, username="reviewer2")

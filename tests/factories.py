@@ -1,0 +1,95 @@
+"""Builders for tests: users in roles, references, and articles driven through the services."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from articles.models import Article, Reference
+from reviews.models import ReviewerProfile
+from reviews.services import draft_create, transition_apply
+from reviews.workflow import ROLE_GROUPS, Role
+
+PASSWORD = "correct horse battery staple"
+_seq = itertools.count(1)
+
+
+def make_user(role: Role | None = None, *, username: str | None = None, **extra: Any) -> Any:
+    n = next(_seq)
+    user = get_user_model().objects.create_user(
+        username=username or f"user{n}", password=PASSWORD, first_name=f"First{n}",
+        last_name=f"Last{n}", **extra,
+    )
+    if role is not None:
+        user.groups.add(Group.objects.get(name=ROLE_GROUPS[role]))
+    if role == Role.REVIEWER:
+        ReviewerProfile.objects.create(
+            user=user, slug=f"reviewer-{n}", display_name=f"Dr Reviewer {n}",
+            credentials="MD", specialty="Endocrinology",
+            credentials_verified_on=timezone.localdate() - timedelta(days=30),
+        )
+    return user
+
+
+def make_reference(**fields: Any) -> Reference:
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "citekey": f"ref-{n}",
+        "kind": Reference.Kind.JOURNAL_ARTICLE,
+        "authors": [{"family": "Author", "initials": "A"}],
+        "title": f"A study number {n}",
+        "journal": "J Test",
+        "year": 2020,
+        "volume": "1",
+        "pages": f"{n}-{n + 9}",
+        "pmid": str(10_000_000 + n),
+    }
+    values.update(fields)
+    reference = Reference(**values)
+    reference.full_clean()
+    reference.save()
+    return reference
+
+
+def article_texts(*, citations: list[Reference] | None = None, audiences: tuple[str, ...] = ("patient", "clinician")) -> dict[str, str]:
+    markers = " ".join(f"Claim [@pmid:{r.pmid}]." for r in citations or [])
+    return {key: f"## About\n\nText for the {key}. {markers}" for key in audiences}
+
+
+def make_article(*, author: Any, slug: str | None = None, citations: list[Reference] | None = None,
+                 texts: dict[str, str] | None = None, high_risk: bool = False, **fields: Any) -> Article:
+    n = next(_seq)
+    return draft_create(
+        user=author,
+        slug=slug or f"article-{n}",
+        title=fields.pop("title", f"What is question {n}?"),
+        summary=fields.pop("summary", "A short summary."),
+        texts=texts if texts is not None else article_texts(citations=citations),
+        high_risk=high_risk,
+        **fields,
+    )
+
+
+def submit_and_review(article: Article, *, author: Any, editor: Any, reviewers: list[Any]) -> Article:
+    transition_apply(article=article, user=author, action="submit")
+    transition_apply(article=article, user=editor, action="start_review", params={"reviewers": reviewers})
+    return Article.objects.get(pk=article.pk)
+
+
+def approve(article: Article, reviewer: Any) -> None:
+    transition_apply(article=article, user=reviewer, action="approve", password=PASSWORD,
+                     params={"content_hash": article.content_hash})
+
+
+def publish_approved(article: Article, *, author: Any, editor: Any, reviewers: list[Any]) -> Article:
+    """Walk an article through review, every reviewer approving, and publish it."""
+    article = submit_and_review(article, author=author, editor=editor, reviewers=reviewers)
+    for reviewer in reviewers:
+        approve(article, reviewer)
+    transition_apply(article=article, user=editor, action="publish")
+    return Article.objects.get(pk=article.pk)

@@ -1,0 +1,18 @@
+"""Settings for the test run: the real settings, production-like (DEBUG off), with test values
+for what production takes from the environment. Real environment variables still win, so
+DATABASE_URL points the suite at PostgreSQL."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-key-not-a-secret-" + "x" * 40)
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("DJANGO_PLAIN_STATIC", "1")
+os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+
+from editorial.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast hashing in tests only
+# Static files straight from the source folders (no collectstatic before a test run).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
