@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from .forms import ArticleContentForm
+from .audiences import audience_keys
+from .forms import ArticleContentForm, text_field_name
 from .models import Article, Disclaimer, Reference, Rendition, SitePage
 
 
@@ -21,8 +22,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
     readonly_fields = ["version", "content_hash", "citation_keys", "live_version", "published_at"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Article | None = None) -> Any:
-        form = self.get_form(request, obj)
-        text_fields = [name for name in form.base_fields if name.startswith("text_")]
+        text_fields = [text_field_name(key) for key in audience_keys()]
         extra = [] if obj else ["high_risk"]
         return [
             (None, {"fields": ["slug", "title", "summary", "related", *extra]}),
@@ -31,7 +31,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
             ("Version", {"fields": self.readonly_fields}),
         ]
 
-    def save_model(self, request: HttpRequest, obj: Article, form: ArticleContentForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Article, form: Any, change: bool) -> None:
         from reviews.services import EditConflict, WorkflowError, draft_create, draft_update
 
         data = form.cleaned_data

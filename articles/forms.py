@@ -10,7 +10,24 @@ from .audiences import audiences
 from .models import Article, ChangeWeight
 
 
-class ArticleContentForm(forms.ModelForm):
+def text_field_name(audience_key: str) -> str:
+    return f"text_{audience_key}"
+
+
+def audience_text_fields() -> dict[str, forms.Field]:
+    """One Markdown field per configured audience, declared on the form class."""
+    return {
+        text_field_name(audience.key): forms.CharField(
+            label=f"{audience.label} text",
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 16}),
+            help_text="Markdown. Cite as [@pmid:N], [@doi:10.…] or [@citekey].",
+        )
+        for audience in audiences().values()
+    }
+
+
+class BaseArticleContentForm(forms.ModelForm):
     """Edit an article's content: title, summary, a text per audience, related articles.
 
     Carries the version the edit started from, so a stale save is refused instead of lost.
@@ -35,14 +52,8 @@ class ArticleContentForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         texts = self.instance.texts or {}
-        for audience in audiences().values():
-            self.fields[self.text_field(audience.key)] = forms.CharField(
-                label=f"{audience.label} text",
-                required=False,
-                widget=forms.Textarea(attrs={"rows": 16}),
-                initial=texts.get(audience.key, ""),
-                help_text="Markdown. Cite as [@pmid:N], [@doi:10.…] or [@citekey].",
-            )
+        for key in audiences():
+            self.fields[text_field_name(key)].initial = texts.get(key, "")
         if self.instance.pk:
             self.fields["slug"].disabled = True
             self.fields["related"].queryset = self.fields["related"].queryset.exclude(pk=self.instance.pk)
@@ -65,16 +76,20 @@ class ArticleContentForm(forms.ModelForm):
             )
         return data
 
-    @staticmethod
-    def text_field(audience_key: str) -> str:
-        return f"text_{audience_key}"
-
     def content_fields(self) -> dict[str, Any]:
         """The cleaned content in the shape the services take."""
         data = self.cleaned_data
         return {
             "title": data["title"],
             "summary": data["summary"],
-            "texts": {key: data[self.text_field(key)] for key in audiences() if data.get(self.text_field(key))},
+            "texts": {
+                key: data[text_field_name(key)]
+                for key in audiences()
+                if data.get(text_field_name(key))
+            },
             "related_ids": [article.pk for article in data["related"]],
         }
+
+
+# The audiences are configuration, so the form class is built once with a field for each.
+ArticleContentForm = type("ArticleContentForm", (BaseArticleContentForm,), audience_text_fields())

@@ -225,17 +225,25 @@ class Reference(models.Model):
         name = first.get("family") or first.get("literal") or "Anon."
         return f"{name} {self.year or 'n.d.'}: {self.title[:60]}"
 
-    def clean(self) -> None:
-        errors: dict[str, ValidationError] = {}
-        for field, normalise in (
-            ("doi", normalize_doi),
-            ("pmid", normalize_pmid),
-            ("pmcid", normalize_pmcid),
-        ):
+    IDENTIFIERS = (("doi", normalize_doi), ("pmid", normalize_pmid), ("pmcid", normalize_pmcid))
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        """Normalise identifiers first, so "PMID: 030288020" is judged as 30288020."""
+        errors: dict[str, Any] = {}
+        for field, normalise in self.IDENTIFIERS:
             try:
                 setattr(self, field, normalise(getattr(self, field)))
             except ValidationError as error:
-                errors[field] = error
+                errors[field] = error.error_list
+        try:
+            super().clean_fields(exclude={*(exclude or ()), *errors})
+        except ValidationError as error:
+            errors.update(error.error_dict)
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self) -> None:
+        errors: dict[str, ValidationError] = {}
         if not CITEKEY.match(self.citekey or ""):
             errors["citekey"] = ValidationError(
                 "A citekey is lower-case letters, digits, dots, dashes or underscores.",

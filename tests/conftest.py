@@ -26,7 +26,7 @@ def author(db: Any) -> Any:
 
 @pytest.fixture
 def editor(db: Any) -> Any:
-    return make_user(Role.EDITOR, username="editor")
+    return make_user(Role.EDITOR, username="editor", is_staff=True)
 
 
 @pytest.fixture
