@@ -109,6 +109,9 @@ class Article(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("articles:detail", kwargs={"slug": self.slug})
 
+    def get_workspace_url(self) -> str:
+        return reverse("reviews:article", kwargs={"slug": self.slug})
+
     def clean(self) -> None:
         unknown = set(self.texts) - set(audience_keys())
         if unknown:

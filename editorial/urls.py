@@ -1,9 +1,14 @@
-"""Root URLs: the public site, the admin."""
+"""Root URLs: the public site, the editorial workspace, sign-in, the admin."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("reviews.api_urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("workspace/", include("reviews.urls")),
     path("", include("articles.urls")),
 ]

@@ -9,7 +9,16 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import ArticleWorkflow, Assignment, AuditEvent, ReviewerProfile, SignOff
+from .models import (
+    ApiToken,
+    ArticleWorkflow,
+    Assignment,
+    AuditEvent,
+    CommentResolution,
+    ReviewComment,
+    ReviewerProfile,
+    SignOff,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -52,3 +61,21 @@ class SignOffAdmin(ReadOnlyAdmin):
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["article", "created_at", "actor", "action", "from_state", "to_state", "version"]
     list_filter = ["action"]
+
+
+@admin.register(ReviewComment)
+class ReviewCommentAdmin(ReadOnlyAdmin):
+    list_display = ["article", "author", "audience", "version", "created_at"]
+
+
+@admin.register(CommentResolution)
+class CommentResolutionAdmin(ReadOnlyAdmin):
+    list_display = ["comment", "resolved_by", "resolved_at"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Tokens are issued with `manage.py issue_api_token`; the hash is never shown."""
+
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    exclude = ["token_hash"]

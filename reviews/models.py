@@ -6,10 +6,12 @@ Decisions (sign-offs, audit events) are append-only rows: the model refuses upda
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from calendar import monthrange
+from datetime import date
 from typing import Any, NoReturn
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -32,12 +34,31 @@ class Meaning(models.TextChoices):
     CHANGES_REQUESTED = "changes_requested", "Reviewed: changes requested before approval"
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later (the month's last day when it has fewer)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
 class ImmutableRowError(Exception):
     """Raised when code tries to change or delete an append-only record."""
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk updates and deletes are refused too, not only single-row saves."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise ImmutableRowError(f"{self.model.__name__} rows are never changed once written.")
+
+    def delete(self) -> NoReturn:
+        raise ImmutableRowError(f"{self.model.__name__} rows are never deleted.")
+
+
 class AppendOnlyModel(models.Model):
     """A record that is written once and never updated or deleted."""
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -90,11 +111,11 @@ class ReviewerProfile(models.Model):
         return f"{self.display_name}, {self.credentials}" if self.credentials else self.display_name
 
     def credentials_current(self, today: date | None = None) -> bool:
+        """Verified within the last EDITORIAL_CREDENTIALS_VALID_MONTHS calendar months."""
         if self.credentials_verified_on is None:
             return False
         today = today or timezone.localdate()
-        limit = timedelta(days=30.44 * settings.EDITORIAL_CREDENTIALS_VALID_MONTHS)
-        return today - self.credentials_verified_on <= limit
+        return today <= add_months(self.credentials_verified_on, settings.EDITORIAL_CREDENTIALS_VALID_MONTHS)
 
 
 class ArticleWorkflow(models.Model):
@@ -105,7 +126,7 @@ class ArticleWorkflow(models.Model):
     )
     state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
     cycle = models.PositiveIntegerField(
-        default=1, help_text="Review cycle; a new one starts at each submission of a draft."
+        default=0, help_text="Review cycle; 0 until first submitted, +1 at each submission of a draft."
     )
     cycle_started_at = models.DateTimeField(default=timezone.now)
     required_approvals = models.PositiveSmallIntegerField(
@@ -113,14 +134,26 @@ class ArticleWorkflow(models.Model):
     )
     high_risk = models.BooleanField(default=False, help_text="E.g. contains doses.")
     review_interval_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Override of the default re-review interval."
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Override of the default re-review interval.",
     )
     last_reviewed_on = models.DateField(null=True, blank=True)
     next_review_due = models.DateField(null=True, blank=True)
     state_changed_at = models.DateTimeField(default=timezone.now)
+    publish_at = models.DateTimeField(
+        null=True, blank=True, help_text="Scheduled publication (manage.py publish_scheduled)."
+    )
+    unpublish_at = models.DateTimeField(
+        null=True, blank=True, help_text="Scheduled removal from the public site."
+    )
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         indexes = [
+            models.Index(fields=["publish_at"], name="workflow_publish_at"),
+            models.Index(fields=["unpublish_at"], name="workflow_unpublish_at"),
             models.Index(fields=["state", "state_changed_at"], name="workflow_state"),
             models.Index(fields=["next_review_due"], name="workflow_next_review"),
         ]
@@ -236,3 +269,73 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.from_state}->{self.to_state}"
+
+
+class ReviewComment(AppendOnlyModel):
+    """A reviewer's (or author's) comment on a passage of one audience's text, or a reply to one.
+
+    A thread is a root comment and its replies; it is open until a CommentResolution names it.
+    """
+
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.PROTECT, related_name="review_comments"
+    )
+    cycle = models.PositiveIntegerField()
+    version = models.PositiveIntegerField(help_text="The version the comment was written on.")
+    audience = models.CharField(max_length=32, blank=True, help_text="Empty: the whole article.")
+    quote = models.TextField(blank=True, help_text="The passage commented on, as quoted.")
+    body = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_comments"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["article", "cycle"], name="comment_article_cycle")]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.article}: {self.body[:40]}"
+
+
+class CommentResolution(AppendOnlyModel):
+    """The closing of a comment thread: who resolved it, when, and why."""
+
+    comment = models.OneToOneField(
+        ReviewComment, on_delete=models.PROTECT, related_name="resolution"
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Resolved by {self.resolved_by} at {self.resolved_at:%Y-%m-%d %H:%M}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the drafting API. Only its SHA-256 is stored; revoking is final."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What uses it, e.g. drafting pipeline.")
+    prefix = models.CharField(max_length=12, help_text="First characters, to recognise it.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) for {self.user}"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from statistics import median
+from typing import TYPE_CHECKING, Any
 
-from articles.models import Article
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.utils import timezone
 
-from .models import ArticleWorkflow, Assignment, Meaning, SignOff
+from articles.audiences import audiences as configured_audiences
+from articles.models import Article, collect_citation_keys
+from articles.rendering import references_for_keys, unresolved_markers
+from articles.services import rendition_get_or_create
+
+from .models import ArticleWorkflow, Assignment, AuditEvent, Meaning, ReviewComment, SignOff, State
 from .workflow import ROLE_GROUPS, TRANSITIONS, Context, Role, Transition
 
 if TYPE_CHECKING:
@@ -49,26 +59,40 @@ def roles_for(*, user: AbstractBaseUser, article: Article, workflow: ArticleWork
 def user_wrote_or_edited_in_cycle(
     *, article: Article, workflow: ArticleWorkflow, user: AbstractBaseUser
 ) -> bool:
-    """True when `user` is an author of the article or saved a version of it in this cycle."""
+    """True when `user` is an author of the article or saved a version of it that is under review.
+
+    Under review means saved in this cycle, or after the last version that reached approval: a
+    cycle starts at submission, so edits made to the draft before it was submitted count too.
+    """
     if article.authors.filter(pk=user.pk).exists():
         return True
+    last_approved = AuditEvent.objects.filter(
+        article=article, action="approve", to_state=State.APPROVED
+    ).aggregate(version=Max("version"))["version"]
     return article.history.filter(
-        history_user=user, history_date__gte=workflow.cycle_started_at
+        Q(history_date__gte=workflow.cycle_started_at) | Q(version__gt=last_approved or 0),
+        history_user=user,
     ).exists()
 
 
 def valid_approvals(*, article: Article, workflow: ArticleWorkflow) -> list[SignOff]:
-    """Approvals of this cycle on the article's current content hash, one per reviewer."""
+    """Approvals of this cycle on the article's current content hash, one per reviewer.
+
+    A reviewer's last sign-off on this content is their word: an approval followed by a request
+    for changes is no approval.
+    """
     signoffs = SignOff.objects.filter(
         article=article,
         cycle=workflow.cycle,
         content_hash=article.content_hash,
-        meaning=Meaning.APPROVED,
     ).order_by("signed_at", "pk")
-    by_reviewer: dict[int, SignOff] = {}
+    first_approval: dict[int, SignOff] = {}
+    last_meaning: dict[int, str] = {}
     for signoff in signoffs:
-        by_reviewer.setdefault(signoff.reviewer_id, signoff)
-    return list(by_reviewer.values())
+        last_meaning[signoff.reviewer_id] = signoff.meaning
+        if signoff.meaning == Meaning.APPROVED:
+            first_approval.setdefault(signoff.reviewer_id, signoff)
+    return [s for r, s in first_approval.items() if last_meaning[r] == Meaning.APPROVED]
 
 
 @dataclass(frozen=True)
@@ -95,3 +119,217 @@ def available_actions(*, article: Article, user: AbstractBaseUser) -> list[Actio
         reasons = tuple(reason for guard in transition.guards for reason in guard(ctx))
         actions.append(Action(transition=transition, blocked_by=reasons))
     return actions
+
+
+def open_comment_threads(*, article: Article) -> list[ReviewComment]:
+    """Unresolved root comments of the article, oldest first, with their replies (2 queries)."""
+    return list(
+        ReviewComment.objects.filter(article=article, parent__isnull=True, resolution__isnull=True)
+        .select_related("author")
+        .prefetch_related("replies__author")
+        .order_by("created_at", "pk")
+    )
+
+
+# --- the editorial workspace -------------------------------------------------------------------
+
+
+def can_create_articles(*, user: AbstractBaseUser) -> bool:
+    return bool(user_group_names(user) & {ROLE_GROUPS[Role.AUTHOR], ROLE_GROUPS[Role.EDITOR]})
+
+
+def workspace_article(*, slug: str, user: AbstractBaseUser) -> Article | None:
+    """The article if `user` holds any role on it (editor, its author, assigned reviewer)."""
+    article = Article.objects.select_related("workflow", "live_version").filter(slug=slug).first()
+    if article is None or not roles_for(user=user, article=article, workflow=article.workflow):
+        return None
+    return article
+
+
+def references_for_text(*, text: str) -> dict[str, Any]:
+    return references_for_keys(collect_citation_keys({"text": text}))
+
+
+def workspace_page(*, article: Article, user: AbstractBaseUser) -> dict[str, Any]:
+    """Everything the article's workspace page shows, in a fixed number of queries."""
+    workflow = article.workflow
+    actions = available_actions(article=article, user=user)
+    signoffs = list(
+        SignOff.objects.filter(article=article).select_related("reviewer").order_by("-signed_at", "-pk")[:50]
+    )
+    approvals = valid_approvals(article=article, workflow=workflow)
+    references = references_for_keys(article.citation_keys)
+    unresolved = {
+        key: unresolved_markers(text, references) for key, text in sorted(article.texts.items())
+    }
+    threads = list(
+        ReviewComment.objects.filter(article=article, parent__isnull=True)
+        .select_related("author", "resolution__resolved_by")
+        .prefetch_related("replies__author")
+        .order_by("-created_at", "-pk")[:100]
+    )
+    return {
+        "article": article,
+        "workflow": workflow,
+        "roles": roles_for(user=user, article=article, workflow=workflow),
+        "actions": actions,
+        "signoffs": signoffs,
+        "approvals": approvals,
+        "approvals_needed": workflow.approvals_needed,
+        "assignments": list(
+            Assignment.objects.filter(article=article, cycle=workflow.cycle)
+            .select_related("reviewer__reviewer_profile").order_by("assigned_at")
+        ),
+        "audit_events": list(
+            AuditEvent.objects.filter(article=article).select_related("actor").order_by("-created_at", "-pk")[:30]
+        ),
+        "open_threads": [t for t in threads if not hasattr(t, "resolution")],
+        "resolved_threads": [t for t in threads if hasattr(t, "resolution")],
+        "unresolved_markers": {k: v for k, v in unresolved.items() if v},
+        "references": sorted({r.pk: r for r in references.values()}.values(), key=lambda r: r.citekey),
+        "authors": list(article.authors.all()),
+        "live_is_current": article.live_version_id is not None
+        and article.live_version.content_hash == article.content_hash,
+    }
+
+
+def version_history(*, article: Article, page_number: Any, per_page: int = 25) -> dict[str, Any]:
+    """Every version, newest first, paginated, with who saved it, why and how heavy the change."""
+    versions = (
+        article.history.select_related("history_user")
+        .only("history_id", "version", "content_hash", "history_date", "history_user__username",
+              "history_user__first_name", "history_user__last_name", "history_change_reason",
+              "change_weight", "id")
+        .order_by("-version", "-history_id")
+    )
+    page = Paginator(versions, per_page).get_page(page_number)
+    signed = dict(
+        SignOff.objects.filter(article=article, version__in=[v.version for v in page], meaning=Meaning.APPROVED)
+        .values_list("version", "printed_name")
+    )
+    return {"article": article, "page_obj": page, "signed": signed,
+            "live_version": article.live_version.version if article.live_version_id else None}
+
+
+def version_pair(*, article: Article, from_version: int, to_version: int) -> tuple[Any, Any] | None:
+    """Two frozen versions of the article (one query), or None when either does not exist."""
+    rows = {v.version: v for v in article.history.filter(version__in=[from_version, to_version])}
+    if from_version not in rows or to_version not in rows:
+        return None
+    return rows[from_version], rows[to_version]
+
+
+def version_preview(*, article: Article, snapshot: Any) -> dict[str, Any]:
+    renditions = []
+    for key, audience in configured_audiences().items():
+        if key in snapshot.texts:
+            try:
+                renditions.append((audience, rendition_get_or_create(version=snapshot, audience=key), None))
+            except ValidationError as error:
+                renditions.append((audience, None, error.messages))
+    return {"article": article, "snapshot": snapshot, "renditions": renditions}
+
+
+# --- dashboards --------------------------------------------------------------------------------
+
+DASHBOARD_PAGE_SIZE = 20
+
+
+def _page(queryset: Any, params: Any, name: str) -> Any:
+    return Paginator(queryset, DASHBOARD_PAGE_SIZE).get_page(params.get(name))
+
+
+def _workflow_rows() -> Any:
+    return ArticleWorkflow.objects.select_related("article").only(
+        "state", "state_changed_at", "next_review_due", "cycle", "high_risk", "required_approvals",
+        "article__slug", "article__title", "article__version", "article__live_version",
+    )
+
+
+def dashboard(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
+    """The sections of the workspace home for each role the user holds; every list paginated."""
+    groups = user_group_names(user)
+    today = timezone.localdate()
+    context: dict[str, Any] = {"today": today, "is_author": False, "is_editor": False, "is_reviewer": False}
+    if ROLE_GROUPS[Role.REVIEWER] in groups:
+        mine = (
+            Assignment.objects.filter(
+                reviewer=user, article__workflow__state=State.UNDER_REVIEW,
+                cycle=F("article__workflow__cycle"),
+            )
+            .select_related("article", "article__workflow")
+            .order_by(F("due_on").asc(nulls_last=True), "assigned_at")
+        )
+        context.update(
+            is_reviewer=True,
+            assigned=_page(mine, params, "assigned"),
+            overdue_count=mine.filter(due_on__lt=today).count(),
+        )
+    if ROLE_GROUPS[Role.AUTHOR] in groups:
+        own = _workflow_rows().filter(article__authors=user)
+        context.update(
+            is_author=True,
+            my_drafts=_page(own.filter(state=State.DRAFT).order_by("-state_changed_at"), params, "drafts"),
+            changes_requested=_page(
+                own.filter(state=State.CHANGES_REQUESTED).order_by("-state_changed_at"), params, "changes"
+            ),
+            in_review=_page(
+                own.filter(state__in=[State.SUBMITTED, State.UNDER_REVIEW]).order_by("-state_changed_at"),
+                params, "inreview",
+            ),
+        )
+    if ROLE_GROUPS[Role.EDITOR] in groups:
+        state = params.get("state") if params.get("state") in State.values else State.SUBMITTED
+        counts = dict(ArticleWorkflow.objects.values_list("state").annotate(n=Count("pk")))
+        assigned = Assignment.objects.filter(article=OuterRef("article"), cycle=OuterRef("cycle"))
+        context.update(
+            is_editor=True,
+            queue_state=state,
+            state_counts=[(s, counts.get(s.value, 0)) for s in State],
+            queue=_page(_workflow_rows().filter(state=state).order_by("state_changed_at"), params, "queue"),
+            unassigned=_page(
+                _workflow_rows().filter(state=State.SUBMITTED).filter(~Exists(assigned))
+                .order_by("state_changed_at"),
+                params, "unassigned",
+            ),
+            overdue_reviews=_page(
+                _workflow_rows().filter(next_review_due__lt=today, article__live_version__isnull=False)
+                .order_by("next_review_due"),
+                params, "overdue",
+            ),
+            turnaround=review_turnaround(months=12),
+        )
+    return context
+
+
+@dataclass(frozen=True)
+class TurnaroundMonth:
+    month: str  # YYYY-MM
+    reviews: int
+    median_days: float
+
+
+def review_turnaround(*, months: int = 12) -> list[TurnaroundMonth]:
+    """Median days from submission to approval, by month of approval, for the last `months`.
+
+    Two queries whatever the volume of history: the approvals in the window, and the
+    submissions of those articles; each approval is paired with the last submission before it.
+    """
+    since = timezone.now() - timedelta(days=31 * months)
+    approvals = list(
+        AuditEvent.objects.filter(action="approve", to_state=State.APPROVED, created_at__gte=since)
+        .values_list("article_id", "created_at").order_by("created_at")
+    )
+    submissions: dict[int, list[Any]] = {}
+    for article_id, created_at in (
+        AuditEvent.objects.filter(action="submit", article_id__in={a for a, _ in approvals})
+        .values_list("article_id", "created_at").order_by("created_at")
+    ):
+        submissions.setdefault(article_id, []).append(created_at)
+    by_month: dict[str, list[float]] = {}
+    for article_id, approved_at in approvals:
+        earlier = [s for s in submissions.get(article_id, []) if s <= approved_at]
+        if earlier:
+            days = (approved_at - earlier[-1]).total_seconds() / 86400
+            by_month.setdefault(f"{approved_at:%Y-%m}", []).append(days)
+    return [TurnaroundMonth(month=m, reviews=len(d), median_days=round(median(d), 1)) for m, d in sorted(by_month.items())]

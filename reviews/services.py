@@ -12,14 +12,24 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from articles.audiences import audience_keys
 from articles.models import Article, ChangeWeight
 from articles.services import rendition_get_or_create
 
-from .models import ArticleWorkflow, Assignment, AuditEvent, SignOff, State
+from . import notifications
+from .models import (
+    ArticleWorkflow,
+    Assignment,
+    AuditEvent,
+    CommentResolution,
+    Meaning,
+    ReviewComment,
+    SignOff,
+    State,
+)
 from .selectors import roles_for, user_group_names, valid_approvals
 from .workflow import ROLE_GROUPS, TRANSITIONS, Context, Role, Transition
 
@@ -97,19 +107,21 @@ def _effect_start_review(ctx: Context, transition: Transition, note: str) -> Sta
     for reviewer in ctx.params.get("reviewers") or ():
         if ROLE_GROUPS[Role.REVIEWER] not in user_group_names(reviewer):
             raise WorkflowError(transition.name, [f"{reviewer} is not a medical reviewer."])
-        Assignment.objects.get_or_create(
+        assignment, created = Assignment.objects.get_or_create(
             article=ctx.article,
             cycle=ctx.workflow.cycle,
             reviewer=reviewer,
             defaults={"assigned_by": ctx.user, "due_on": due_on},
         )
+        if created:
+            notifications.notify_assigned(assignment=assignment)
     return State.UNDER_REVIEW
 
 
 def _sign(ctx: Context, transition: Transition, note: str) -> SignOff:
     profile = ctx.user.reviewer_profile
     assert transition.signs is not None
-    return SignOff.objects.create(
+    signoff = SignOff.objects.create(
         article=ctx.article,
         version=ctx.article.version,
         content_hash=ctx.article.content_hash,
@@ -121,6 +133,8 @@ def _sign(ctx: Context, transition: Transition, note: str) -> SignOff:
         statement=signature_statement(article=ctx.article, meaning_label=transition.signs.label),
         note=note,
     )
+    notifications.notify_decision(signoff=signoff)
+    return signoff
 
 
 def _effect_approve(ctx: Context, transition: Transition, note: str) -> State:
@@ -129,7 +143,9 @@ def _effect_approve(ctx: Context, transition: Transition, note: str) -> State:
     if len(valid_approvals(article=ctx.article, workflow=ctx.workflow)) < ctx.workflow.approvals_needed:
         return State.UNDER_REVIEW
     today = timezone.localdate()
-    interval = ctx.workflow.review_interval_days or settings.EDITORIAL_REVIEW_INTERVAL_DAYS
+    interval = ctx.workflow.review_interval_days
+    if interval is None:
+        interval = settings.EDITORIAL_REVIEW_INTERVAL_DAYS
     ctx.workflow.last_reviewed_on = today
     ctx.workflow.next_review_due = today + timedelta(days=interval)
     return State.APPROVED
@@ -157,6 +173,7 @@ def _set_live(article: Article, *, pending: bool) -> None:
 
 def _effect_publish(ctx: Context, transition: Transition, note: str) -> State:
     _set_live(ctx.article, pending=False)
+    ctx.workflow.publish_at = None
     return ctx.workflow.state  # type: ignore[return-value]
 
 
@@ -174,15 +191,37 @@ def _take_down(ctx: Context) -> None:
 
 def _effect_unpublish(ctx: Context, transition: Transition, note: str) -> State:
     _take_down(ctx)
+    ctx.workflow.unpublish_at = None
     return ctx.workflow.state  # type: ignore[return-value]
 
 
 def _effect_retire(ctx: Context, transition: Transition, note: str) -> State:
     _take_down(ctx)
+    ctx.workflow.publish_at = ctx.workflow.unpublish_at = None
     return State.RETIRED
 
 
+def _effect_schedule_publish(ctx: Context, transition: Transition, note: str) -> State:
+    ctx.workflow.publish_at = ctx.params["when"]
+    ctx.workflow.scheduled_by = ctx.user
+    return ctx.workflow.state  # type: ignore[return-value]
+
+
+def _effect_schedule_unpublish(ctx: Context, transition: Transition, note: str) -> State:
+    ctx.workflow.unpublish_at = ctx.params["when"]
+    ctx.workflow.scheduled_by = ctx.user
+    return ctx.workflow.state  # type: ignore[return-value]
+
+
+def _effect_cancel_schedule(ctx: Context, transition: Transition, note: str) -> State:
+    ctx.workflow.publish_at = ctx.workflow.unpublish_at = None
+    return ctx.workflow.state  # type: ignore[return-value]
+
+
 EFFECTS: dict[str, Effect] = {
+    "schedule_publish": _effect_schedule_publish,
+    "schedule_unpublish": _effect_schedule_unpublish,
+    "cancel_schedule": _effect_cancel_schedule,
     "submit": _effect_submit,
     "start_review": _effect_start_review,
     "approve": _effect_approve,
@@ -219,20 +258,19 @@ def transition_apply(
     row does not start from the current state or a guard fails (with every reason).
     """
     transition = TRANSITIONS.get(action)
-    if transition is None or action == "edit":
+    if transition is None or transition.content:
         raise WorkflowError(action, [f"There is no workflow action “{action}”."], code="unknown")
     article, workflow = _locked(article)
-    roles = roles_for(user=user, article=article, workflow=workflow)
-    if not roles & transition.roles:
-        raise PermissionDenied(f"You may not {transition.label.lower()} this article.")
-    if workflow.state not in transition.sources:
-        raise WorkflowError(
-            action,
-            [f"“{transition.label}” is not possible while the article is {workflow.get_state_display().lower()}."],
-            code="illegal_state",
-        )
+    roles = authorize(user=user, article=article, workflow=workflow, action=action)
     if transition.signs and not (password and user.check_password(password)):
         raise WorkflowError(action, ["Your password was not correct; nothing was signed."], code="reauth")
+    # A signature binds the version the reviewer read; without its hash the service would bind
+    # whatever is current when the request arrives, which may be text they never saw.
+    if transition.signs and not (params or {}).get("content_hash"):
+        raise WorkflowError(
+            action, ["Say which version you reviewed (its content hash); nothing was signed."],
+            code="version_required",
+        )
     if transition.needs_note and not note.strip():
         raise WorkflowError(action, ["Give a note explaining this decision."], code="note_required")
     ctx = Context(article=article, workflow=workflow, user=user, roles=roles, params=params or {})
@@ -255,16 +293,26 @@ def transition_apply(
 # --- content: drafts are written here because every edit is also a workflow event -------------
 
 
-def _check_can_edit(*, user: AbstractBaseUser, article: Article, workflow: ArticleWorkflow) -> None:
-    edit = TRANSITIONS["edit"]
-    if not roles_for(user=user, article=article, workflow=workflow) & edit.roles:
-        raise PermissionDenied("You may not edit this article.")
-    if workflow.state not in edit.sources:
+def authorize(
+    *, user: AbstractBaseUser, article: Article, workflow: ArticleWorkflow, action: str
+) -> frozenset[Role]:
+    """Check one row of the table for this user and state; return the user's roles.
+
+    PermissionDenied when the user holds none of the row's roles (403); WorkflowError
+    "illegal_state" when the row does not start from the article's state (409).
+    """
+    row = TRANSITIONS[action]
+    roles = roles_for(user=user, article=article, workflow=workflow)
+    if not roles & row.roles:
+        raise PermissionDenied(f"You may not take the action “{row.label}” on this article.")
+    if workflow.state not in row.sources:
         raise WorkflowError(
-            "edit",
-            [f"A {workflow.get_state_display().lower()} article cannot be edited; reopen it first."],
+            action,
+            [f"“{row.label}” is not possible while the article is "
+             f"{workflow.get_state_display().lower()}."],
             code="illegal_state",
         )
+    return roles
 
 
 def _apply_content(article: Article, fields: Mapping[str, Any]) -> None:
@@ -323,13 +371,46 @@ def draft_update(
     why. A save that changes nothing makes no version and voids nothing.
     """
     article, workflow = _locked(article)
-    _check_can_edit(user=user, article=article, workflow=workflow)
+    authorize(user=user, article=article, workflow=workflow, action="edit")
     if article.version != base_version:
         raise EditConflict(article=article, base_version=base_version)
+    return _save_content(article=article, workflow=workflow, user=user, fields=fields,
+                         change_reason=change_reason, change_weight=change_weight)
+
+
+@transaction.atomic
+def version_revert(
+    *, article: Article, user: AbstractBaseUser, to_version: int, base_version: int
+) -> Article:
+    """Restore the content of an earlier version as a new version, which must be reviewed again."""
+    article, workflow = _locked(article)
+    authorize(user=user, article=article, workflow=workflow, action="revert")
+    if article.version != base_version:
+        raise EditConflict(article=article, base_version=base_version)
+    snapshot = article.history.filter(version=to_version).first()
+    if snapshot is None:
+        raise WorkflowError("revert", [f"There is no version {to_version}."], code="unknown_version")
+    fields = {name: getattr(snapshot, name) for name in ("title", "summary", "texts", "related_ids")}
+    return _save_content(article=article, workflow=workflow, user=user, fields=fields,
+                         change_reason=f"Restored version {to_version}.",
+                         change_weight=ChangeWeight.SUBSTANTIVE)
+
+
+def _save_content(
+    *,
+    article: Article,
+    workflow: ArticleWorkflow,
+    user: AbstractBaseUser,
+    fields: Mapping[str, Any],
+    change_reason: str,
+    change_weight: str,
+) -> Article:
     if not change_reason.strip():
         raise ValidationError({"change_reason": "Say why you made this change."})
+    if change_weight not in ChangeWeight.values:
+        raise ValidationError({"change_weight": f"Choose one of: {', '.join(ChangeWeight.values)}."})
     previous_hash = article.content_hash
-    had_approvals = bool(valid_approvals(article=article, workflow=workflow))
+    voided = valid_approvals(article=article, workflow=workflow)
     _apply_content(article, fields)
     article.change_weight = change_weight
     article.full_clean()
@@ -339,11 +420,13 @@ def draft_update(
     if article.content_hash == previous_hash:
         return article
     from_state = workflow.state
-    if had_approvals or from_state == State.APPROVED:
+    if voided or from_state == State.APPROVED:
         if from_state == State.APPROVED:
             workflow.state = State.UNDER_REVIEW
             workflow.state_changed_at = timezone.now()
-            workflow.save()
+        # A schedule was made for the signed version; it must not publish the changed one.
+        workflow.publish_at = None
+        workflow.save()
         _audit(
             article=article,
             actor=user,
@@ -353,4 +436,144 @@ def draft_update(
             note=f"Approval voided by change in version {article.version} "
             f"({ChangeWeight(change_weight).label.lower()}): {change_reason}",
         )
+        if voided:
+            notifications.notify_approvals_voided(article=article, signoffs=voided, reason=change_reason)
     return article
+
+
+# --- review comments -----------------------------------------------------------------------------
+
+
+def _check_participant(*, user: AbstractBaseUser, article: Article, workflow: ArticleWorkflow) -> frozenset[Role]:
+    roles = roles_for(user=user, article=article, workflow=workflow)
+    if not roles:
+        raise PermissionDenied("Only the article's authors, its reviewers and editors comment on it.")
+    return roles
+
+
+@transaction.atomic
+def comment_create(
+    *, article: Article, user: AbstractBaseUser, body: str, audience: str = "", quote: str = ""
+) -> ReviewComment:
+    """Comment on a passage of one audience's text (or on the whole article)."""
+    article, workflow = _locked(article)
+    _check_participant(user=user, article=article, workflow=workflow)
+    body, quote = body.strip(), quote.strip()
+    errors = {}
+    if not body:
+        errors["body"] = "Write the comment."
+    if audience and audience not in audience_keys():
+        errors["audience"] = f"“{audience}” is not an audience."
+    elif quote:
+        haystack = " ".join(article.texts.get(audience, "").split()) if audience else " ".join(
+            " ".join(t.split()) for t in article.texts.values()
+        )
+        if " ".join(quote.split()) not in haystack:
+            where = f"the {audience} text" if audience else "the article"
+            errors["quote"] = f"The quoted passage is not in {where} (version {article.version})."
+    if errors:
+        raise ValidationError(errors)
+    return ReviewComment.objects.create(
+        article=article, cycle=workflow.cycle, version=article.version, audience=audience,
+        quote=quote, body=body, author=user,
+    )
+
+
+@transaction.atomic
+def comment_reply(*, article: Article, user: AbstractBaseUser, comment_id: int, body: str) -> ReviewComment:
+    article, workflow = _locked(article)
+    _check_participant(user=user, article=article, workflow=workflow)
+    root = ReviewComment.objects.filter(pk=comment_id, article=article, parent__isnull=True).first()
+    if root is None:
+        raise WorkflowError("reply", ["There is no such comment on this article."], code="unknown_comment")
+    if not body.strip():
+        raise ValidationError({"body": "Write the reply."})
+    return ReviewComment.objects.create(
+        article=article, cycle=workflow.cycle, version=article.version, audience=root.audience,
+        body=body.strip(), author=user, parent=root,
+    )
+
+
+@transaction.atomic
+def comment_resolve(
+    *, article: Article, user: AbstractBaseUser, comment_id: int, note: str = ""
+) -> CommentResolution:
+    """Close a thread. Its writer or an editor may; an author cannot wave a reviewer's point away."""
+    article, workflow = _locked(article)
+    roles = _check_participant(user=user, article=article, workflow=workflow)
+    root = ReviewComment.objects.filter(pk=comment_id, article=article, parent__isnull=True).first()
+    if root is None:
+        raise WorkflowError("resolve", ["There is no such comment on this article."], code="unknown_comment")
+    if root.author_id != user.pk and Role.EDITOR not in roles:
+        raise PermissionDenied("Only the comment's writer or an editor resolves it.")
+    if CommentResolution.objects.filter(comment=root).exists():
+        raise WorkflowError("resolve", ["This comment is already resolved."], code="illegal_state")
+    return CommentResolution.objects.create(comment=root, resolved_by=user, note=note.strip())
+
+
+# --- scheduled publication -------------------------------------------------------------------------
+
+
+def scheduled_actions_apply(*, now: Any = None) -> list[str]:
+    """Publish and unpublish what was scheduled up to `now`, as the editor who scheduled it.
+
+    Each article is applied in its own transaction, through transition_apply, so guards run again
+    at execution time: a schedule whose article changed since is refused and reported, not forced.
+    """
+    now = now or timezone.now()
+    report = []
+    due = ArticleWorkflow.objects.filter(
+        models.Q(publish_at__lte=now) | models.Q(unpublish_at__lte=now)
+    ).select_related("article", "scheduled_by")
+    for workflow in due:
+        action = "publish" if workflow.publish_at and workflow.publish_at <= now else "unpublish"
+        note = "Scheduled." if action == "publish" else "Scheduled removal."
+        try:
+            transition_apply(article=workflow.article, user=workflow.scheduled_by, action=action, note=note)
+            report.append(f"{workflow.article.slug}: {action} done")
+        except (WorkflowError, PermissionDenied) as error:
+            with transaction.atomic():
+                ArticleWorkflow.objects.filter(pk=workflow.pk).update(
+                    **({"publish_at": None} if action == "publish" else {"unpublish_at": None})
+                )
+                _audit(article=workflow.article, actor=workflow.scheduled_by, action=f"scheduled_{action}_failed",
+                       from_state=workflow.state, to_state=workflow.state, note=str(error))
+            report.append(f"{workflow.article.slug}: {action} refused: {error}")
+    return report
+
+
+# --- reminders ---------------------------------------------------------------------------------------
+
+
+def review_reminders_send(*, days_ahead: int = 14, today: Any = None) -> dict[str, int]:
+    """Mail re-reviews falling due (to the last approvers and the editors) and overdue assignments.
+
+    Reads in a fixed number of queries: the due workflows with their last approvals, and the
+    overdue assignments with their reviewers.
+    """
+    today = today or timezone.localdate()
+    horizon = today + timedelta(days=days_ahead)
+    due = list(
+        ArticleWorkflow.objects.filter(next_review_due__lte=horizon, article__live_version__isnull=False)
+        .exclude(state=State.RETIRED).select_related("article")
+    )
+    approvers: dict[int, list[Any]] = {}
+    for signoff in SignOff.objects.filter(
+        article__in=[w.article_id for w in due], meaning=Meaning.APPROVED
+    ).select_related("reviewer").order_by("article_id", "-signed_at"):
+        approvers.setdefault(signoff.article_id, []).append(signoff.reviewer)
+    editor_list = notifications.editors()
+    emails = 0
+    for workflow in due:
+        recipients = {u.pk: u for u in [*approvers.get(workflow.article_id, [])[:2], *editor_list]}
+        notifications.notify_review_due(workflow=workflow, recipients=recipients.values())
+        emails += 1
+    overdue = list(
+        Assignment.objects.filter(due_on__lt=today, article__workflow__state=State.UNDER_REVIEW,
+                                  cycle=models.F("article__workflow__cycle"))
+        .select_related("article", "reviewer")
+    )
+    for assignment in overdue:
+        notifications.notify_assignment_overdue(assignment=assignment)
+        emails += 1
+    return {"rereviews": len(due), "overdue": len(overdue), "emails": emails}

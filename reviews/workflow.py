@@ -99,7 +99,15 @@ def signer_did_not_write(ctx: Context) -> list[str]:
     from .selectors import user_wrote_or_edited_in_cycle
 
     if user_wrote_or_edited_in_cycle(article=ctx.article, workflow=ctx.workflow, user=ctx.user):
-        return ["You wrote or edited this article in this review cycle, so you cannot sign it."]
+        return ["You wrote or edited this version of the article, so another reviewer must sign it."]
+    return []
+
+
+def signer_has_not_approved_this_version(ctx: Context) -> list[str]:
+    from .selectors import valid_approvals
+
+    if any(s.reviewer_id == ctx.user.pk for s in valid_approvals(article=ctx.article, workflow=ctx.workflow)):
+        return [f"You already approved version {ctx.article.version}."]
     return []
 
 
@@ -114,6 +122,8 @@ def signer_credentials_current(ctx: Context) -> list[str]:
     profile = getattr(ctx.user, "reviewer_profile", None)
     if profile is None:
         return ["You have no reviewer profile with verified credentials."]
+    if profile.credentials_verified_on is None:
+        return ["Your credentials have never been verified."]
     if not profile.credentials_current():
         months = settings.EDITORIAL_CREDENTIALS_VALID_MONTHS
         return [f"Your credentials were last verified more than {months} months ago."]
@@ -140,6 +150,32 @@ def quorum_reached(ctx: Context) -> list[str]:
     return []
 
 
+def no_open_comments(ctx: Context) -> list[str]:
+    from .selectors import open_comment_threads
+
+    count = len(open_comment_threads(article=ctx.article))
+    if count:
+        return [f"{count} review comment(s) are still open; resolve them before approving."]
+    return []
+
+
+def schedule_in_future(ctx: Context) -> list[str]:
+    from django.utils import timezone
+
+    when = ctx.params.get("when")
+    if when is None:
+        return ["Say when."]
+    if when <= timezone.now():
+        return ["The scheduled time must be in the future."]
+    return []
+
+
+def has_schedule(ctx: Context) -> list[str]:
+    if ctx.workflow.publish_at or ctx.workflow.unpublish_at:
+        return []
+    return ["Nothing is scheduled."]
+
+
 def is_live(ctx: Context) -> list[str]:
     return [] if ctx.article.live_version_id else ["The article is not published."]
 
@@ -160,6 +196,9 @@ class Transition:
     guards: tuple[Guard, ...] = ()
     signs: Meaning | None = None
     needs_note: bool = False
+    # Content actions change the text and are applied by the content services (draft_update,
+    # version_revert); the table still says who may take them in which state.
+    content: bool = False
 
 
 def _t(
@@ -182,18 +221,28 @@ SIGN_GUARDS = (signing_current_version, signer_did_not_write, signer_credentials
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in [
-        _t("edit", "Edit", LIVE_ELIGIBLE, None, {Role.AUTHOR, Role.EDITOR}),
+        _t("edit", "Edit", LIVE_ELIGIBLE, None, {Role.AUTHOR, Role.EDITOR}, content=True),
+        _t("revert", "Restore an earlier version", LIVE_ELIGIBLE, None, {Role.AUTHOR, Role.EDITOR},
+           content=True),
         _t("submit", "Submit for review", {S.DRAFT, S.CHANGES_REQUESTED}, S.SUBMITTED,
            {Role.AUTHOR, Role.EDITOR}, SUBMIT_GUARDS),
         _t("withdraw", "Withdraw to draft", {S.SUBMITTED, S.UNDER_REVIEW, S.CHANGES_REQUESTED},
            S.DRAFT, {Role.AUTHOR, Role.EDITOR}),
-        _t("start_review", "Assign reviewers and start review", {S.SUBMITTED}, S.UNDER_REVIEW,
-           {Role.EDITOR}, (reviewers_assigned, citations_resolve)),
+        _t("start_review", "Assign reviewers / start review", {S.SUBMITTED, S.UNDER_REVIEW},
+           S.UNDER_REVIEW, {Role.EDITOR}, (reviewers_assigned, citations_resolve)),
         _t("approve", "Approve (sign)", {S.UNDER_REVIEW}, S.APPROVED, {Role.REVIEWER},
-           (*SIGN_GUARDS, signer_has_no_conflict, citations_resolve), signs=Meaning.APPROVED),
+           (*SIGN_GUARDS, signer_has_not_approved_this_version, signer_has_no_conflict,
+            no_open_comments, citations_resolve),
+           signs=Meaning.APPROVED),
         _t("request_changes", "Request changes (sign)", {S.UNDER_REVIEW}, S.CHANGES_REQUESTED,
            {Role.REVIEWER}, SIGN_GUARDS, signs=Meaning.CHANGES_REQUESTED, needs_note=True),
         _t("publish", "Publish", {S.APPROVED}, None, {Role.EDITOR}, (quorum_reached,)),
+        _t("schedule_publish", "Schedule publication", {S.APPROVED}, None, {Role.EDITOR},
+           (quorum_reached, schedule_in_future)),
+        _t("schedule_unpublish", "Schedule removal", LIVE_ELIGIBLE, None, {Role.EDITOR},
+           (is_live, schedule_in_future), needs_note=True),
+        _t("cancel_schedule", "Cancel the schedule", LIVE_ELIGIBLE, None, {Role.EDITOR},
+           (has_schedule,)),
         _t("publish_pending_review", "Publish pending review",
            {S.SUBMITTED, S.UNDER_REVIEW, S.CHANGES_REQUESTED}, None, {Role.EDITOR},
            (has_content, citations_resolve), needs_note=True),

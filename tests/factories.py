@@ -21,8 +21,9 @@ _seq = itertools.count(1)
 
 def make_user(role: Role | None = None, *, username: str | None = None, **extra: Any) -> Any:
     n = next(_seq)
+    username = username or f"user{n}"
     user = get_user_model().objects.create_user(
-        username=username or f"user{n}", password=PASSWORD, first_name=f"First{n}",
+        username=username, password=PASSWORD, email=f"{username}@example.org", first_name=f"First{n}",
         last_name=f"Last{n}", **extra,
     )
     if role is not None:

@@ -44,7 +44,7 @@ DRAFT = "draft"
 ARTICLES: dict[str, dict[str, Any]] = {
     "low-alkaline-phosphatase": {"outcome": PUBLISHED, "reviewers": ["reviewer", "reviewer2"]},
     "antiresorptives-in-adult-hypophosphatasia": {"outcome": PUBLISHED, "reviewers": ["reviewer"]},
-    "xlh-or-hypophosphatasia": {"outcome": PENDING, "reviewers": ["reviewer"]},
+    "xlh-or-hypophosphatasia": {"outcome": PENDING, "reviewers": ["reviewer", "reviewer2"]},
     "high-alkaline-phosphatase-kidney-disease": {"outcome": DRAFT, "reviewers": []},
 }
 
