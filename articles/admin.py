@@ -11,7 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .audiences import audience_keys
 from .forms import ArticleContentForm, text_field_name
-from .models import Article, Disclaimer, Reference, Rendition, SitePage
+from .models import Article, Disclaimer, ProblemReport, Reference, Rendition, SitePage
 
 
 @admin.register(Article)
@@ -97,4 +97,18 @@ class RenditionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ProblemReport)
+class ProblemReportAdmin(admin.ModelAdmin):
+    """Readers' reports: editors triage them; the report itself is not edited."""
+
+    list_display = ["article", "version", "kind", "audience", "status", "created_at"]
+    list_filter = ["status", "kind"]
+    list_editable = ["status"]
+    readonly_fields = ["article", "version", "audience", "kind", "message", "email", "created_at"]
+    search_fields = ["message", "article__title"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django import forms
+from django.core import signing
 
 from .audiences import audiences
-from .models import Article, ChangeWeight
+from .models import Article, ChangeWeight, ProblemReport
 
 
 def text_field_name(audience_key: str) -> str:
@@ -93,3 +95,43 @@ class BaseArticleContentForm(forms.ModelForm):
 
 # The audiences are configuration, so the form class is built once with a field for each.
 ArticleContentForm = type("ArticleContentForm", (BaseArticleContentForm,), audience_text_fields())
+
+
+class ProblemReportForm(forms.ModelForm):
+    """A reader's problem report. Two quiet spam checks: a honeypot field people never see, and
+    a signed start time (bots post at once; a form left open for days is stale)."""
+
+    MIN_SECONDS = 3
+    MAX_AGE_SECONDS = 60 * 60 * 24
+
+    website = forms.CharField(required=False, label="Leave this empty", widget=forms.TextInput(
+        attrs={"autocomplete": "off", "tabindex": "-1"}))
+    started = forms.CharField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = ProblemReport
+        fields = ["kind", "message", "email"]
+        widgets = {"kind": forms.RadioSelect, "message": forms.Textarea(attrs={"rows": 6})}
+        labels = {"kind": "What is the problem?", "message": "Tell us what you noticed",
+                  "email": "Your e-mail (optional)"}
+
+    @classmethod
+    def signed_start(cls) -> str:
+        return signing.dumps(time.time(), salt="problem-report")
+
+    def clean_website(self) -> str:
+        if self.cleaned_data.get("website"):
+            raise forms.ValidationError("This field must be left empty.", code="spam")
+        return ""
+
+    def clean_started(self) -> float:
+        try:
+            started = signing.loads(self.cleaned_data["started"], salt="problem-report",
+                                    max_age=self.MAX_AGE_SECONDS)
+        except signing.BadSignature:
+            raise forms.ValidationError(
+                "This form has expired; reload the page and try again.", code="expired") from None
+        if time.time() - float(started) < self.MIN_SECONDS:
+            raise forms.ValidationError("That was very quick; please check your report and send it again.",
+                                        code="too_fast")
+        return float(started)

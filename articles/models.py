@@ -353,3 +353,38 @@ class SitePage(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("articles:page", kwargs={"slug": self.slug})
+
+
+class ProblemReport(models.Model):
+    """A reader's report of a problem with one published version of an article, for editors."""
+
+    class Kind(models.TextChoices):
+        ERROR = "error", "Something is medically wrong"
+        OUTDATED = "outdated", "Something is out of date"
+        UNCLEAR = "unclear", "Something is hard to understand"
+        LINK = "link", "A link or reference does not work"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        TRIAGED = "triaged", "Being looked at"
+        CLOSED = "closed", "Closed"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="problem_reports")
+    version = models.PositiveIntegerField(help_text="The published version the reader saw.")
+    audience = models.CharField(max_length=32)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    message = models.TextField(max_length=4000)
+    email = models.EmailField(blank=True, help_text="Only if the reader wants an answer.")
+    reporter_fingerprint = models.CharField(
+        max_length=64, editable=False, help_text="Keyed hash of the address, never the address."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["article", "status"], name="report_article_status")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} in {self.article} v{self.version}"

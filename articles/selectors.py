@@ -10,12 +10,13 @@ from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from reviews.models import ArticleWorkflow, Meaning, ReviewerProfile, SignOff, State
+from reviews.models import ArticleWorkflow, AuditEvent, Meaning, ReviewerProfile, SignOff, State
 from reviews.workflow import TRACKER_STEPS
 
 from .audiences import Audience, audiences
-from .models import Article, Disclaimer, Rendition, SitePage, disclaimer_cache_key
+from .models import Article, ChangeWeight, Disclaimer, Rendition, SitePage, disclaimer_cache_key
 from .services import rendition_get_or_create
 
 DISCLAIMER_CACHE_SECONDS = 60 * 60
@@ -83,12 +84,26 @@ class ArticlePage:
         return self.version.updated_at
 
     @property
-    def last_reviewed(self) -> date | None:
+    def signed_on(self) -> datetime | None:
+        """When the board's approval of the version shown was completed."""
         return max((s.signed_at for s in self.approvals), default=None)
+
+    @property
+    def last_reviewed(self) -> date | None:
+        """The last full medical review: a later re-approval of minor fixes does not move it."""
+        if not self.approved:
+            return None
+        if self.workflow and self.workflow.last_reviewed_on:
+            return self.workflow.last_reviewed_on
+        return self.signed_on.date() if self.signed_on else None
 
     @property
     def next_review_due(self) -> date | None:
         return self.workflow.next_review_due if self.workflow and self.approved else None
+
+    @property
+    def review_overdue(self) -> bool:
+        return bool(self.next_review_due and self.next_review_due < timezone.localdate())
 
     @property
     def fallback_audience(self) -> Audience | None:
@@ -170,3 +185,77 @@ def site_page(*, slug: str) -> SitePage:
 
 def site_page_or_none(*, slug: str) -> SitePage | None:
     return SitePage.objects.filter(slug=slug).first()
+
+
+def published_article(*, slug: str) -> Article:
+    """The article with its live version; Http404 when it is not published."""
+    article = Article.objects.select_related("live_version").filter(slug=slug, live_version__isnull=False).first()
+    if article is None:
+        raise Http404("No published article with this address.")
+    return article
+
+
+WEIGHT_ORDER = [ChangeWeight.MINOR, ChangeWeight.SUBSTANTIVE, ChangeWeight.CONCLUSIONS]
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """One entry of an article's public history: a version that readers were shown."""
+
+    version: int
+    published_at: datetime
+    pending_review: bool
+    weight: ChangeWeight
+    changes: list[str]
+    edited_by: list[str]
+    reviewers: list[SignOff]
+
+
+def public_history(*, article: Article, page_number: Any, per_page: int = 20) -> tuple[Page, list[PublishedVersion]]:
+    """Every publication of the article, newest first, with what changed since the one before.
+
+    Only versions that went live appear, and only their metadata: no draft text. Four queries
+    per page, whatever the number of versions.
+    """
+    events = AuditEvent.objects.filter(
+        article=article, action__in=["publish", "publish_pending_review"]
+    ).order_by("-created_at", "-pk").only("version", "created_at", "action", "content_hash")
+    page = Paginator(events, per_page).get_page(page_number)
+    published = list(page)
+    if not published:
+        return page, []
+    lowest = min(e.version for e in published)
+    earlier = (
+        AuditEvent.objects.filter(article=article, action__in=["publish", "publish_pending_review"],
+                                  version__lt=lowest)
+        .order_by("-version").values_list("version", flat=True).first()
+    ) or 0
+    rows = list(
+        article.history.filter(version__gt=earlier, version__lte=max(e.version for e in published))
+        .select_related("history_user")
+        .only("version", "history_change_reason", "change_weight", "history_user__first_name",
+              "history_user__last_name", "history_user__username", "id")
+        .order_by("version")
+    )
+    signoffs: dict[str, list[SignOff]] = {}
+    for signoff in SignOff.objects.filter(
+        article=article, meaning=Meaning.APPROVED, content_hash__in={e.content_hash for e in published}
+    ).order_by("signed_at", "pk"):
+        signoffs.setdefault(signoff.content_hash, []).append(signoff)
+    entries = []
+    published_versions = sorted({e.version for e in published} | {earlier})
+    for event in published:
+        previous = max((v for v in published_versions if v < event.version), default=0)
+        span = [r for r in rows if previous < r.version <= event.version]
+        weights = [ChangeWeight(r.change_weight) for r in span] or [ChangeWeight.SUBSTANTIVE]
+        entries.append(PublishedVersion(
+            version=event.version,
+            published_at=event.created_at,
+            pending_review=event.action == "publish_pending_review",
+            weight=max(weights, key=WEIGHT_ORDER.index),
+            changes=[r.history_change_reason for r in span if r.history_change_reason],
+            edited_by=sorted({(r.history_user.get_full_name() or r.history_user.get_username())
+                              for r in span if r.history_user}),
+            reviewers=[] if event.action == "publish_pending_review" else signoffs.get(event.content_hash, []),
+        ))
+    return page, entries

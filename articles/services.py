@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from .audiences import resolve_text
-from .models import Rendition
+from .models import ProblemReport, Rendition
 from .rendering import PIPELINE_VERSION, references_for_keys, render_markdown
 
 RENDITION_CACHE_SECONDS = 60 * 60 * 24
@@ -58,3 +61,31 @@ def _render(*, version: Any, audience: str) -> Rendition:
             content_hash=version.content_hash, audience=audience, pipeline=PIPELINE_VERSION
         )
     return rendition
+
+
+class RateLimited(Exception):
+    """Too many problem reports from one address in the last hour."""
+
+
+REPORTS_PER_HOUR = 5
+
+
+def reporter_fingerprint(address: str) -> str:
+    """A keyed hash of the reader's address: enough to rate-limit, useless to identify them."""
+    return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
+
+
+def problem_report_create(
+    *, article: Any, version: int, audience: str, kind: str, message: str, email: str, address: str
+) -> ProblemReport:
+    """Store a reader's report about a published version; at most REPORTS_PER_HOUR per address."""
+    fingerprint = reporter_fingerprint(address)
+    key = f"problem-reports:{fingerprint}"
+    cache.add(key, 0, 60 * 60)
+    if cache.incr(key) > REPORTS_PER_HOUR:
+        raise RateLimited("You have sent several reports in the last hour; please try again later.")
+    report = ProblemReport(article=article, version=version, audience=audience, kind=kind,
+                           message=message.strip(), email=email, reporter_fingerprint=fingerprint)
+    report.full_clean()
+    report.save()
+    return report

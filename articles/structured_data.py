@@ -60,7 +60,7 @@ def medical_web_page(page: ArticlePage, *, url: str) -> dict[str, Any]:
         "citation": [citation_item(c) for c in page.rendition.citations],
     }
     if page.approved and page.last_reviewed:
-        data["lastReviewed"] = page.last_reviewed.date().isoformat()
+        data["lastReviewed"] = page.last_reviewed.isoformat()
         data["reviewedBy"] = [
             {
                 "@type": "Person",

@@ -7,11 +7,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_cookie
 
-from . import selectors
+from . import selectors, services
 from .audiences import Audience, audiences, default_audience
+from .forms import ProblemReportForm
 from .rendering import render_markdown
 from .structured_data import medical_web_page
 
@@ -104,3 +105,47 @@ def board(request: HttpRequest) -> HttpResponse:
             "intro": render_markdown(intro.body, references={}).html if intro else "",
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+def report_problem(request: HttpRequest, slug: str) -> HttpResponse:
+    """A reader reports a problem with the version they read (kept off the article page, so that
+    page carries no CSRF cookie and stays cacheable)."""
+    article = selectors.published_article(slug=slug)
+    audience, _ = audience_from_request(request)
+    version = _int(request.POST.get("version") or request.GET.get("version"), article.live_version.version)
+    if not 1 <= version <= article.live_version.version:
+        version = article.live_version.version
+    form = ProblemReportForm(request.POST or None, initial={"started": ProblemReportForm.signed_start()})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.problem_report_create(
+                    article=article, version=version, audience=audience.key,
+                    kind=form.cleaned_data["kind"], message=form.cleaned_data["message"],
+                    email=form.cleaned_data["email"], address=request.META.get("REMOTE_ADDR", ""),
+                )
+            except services.RateLimited as error:
+                return render(request, "articles/report.html", {
+                    "article": article, "form": form, "version": version, "audience": audience,
+                    "error": str(error)}, status=429)
+            return render(request, "articles/report_thanks.html", {"article": article, "audience": audience})
+        status = 400
+    return render(request, "articles/report.html", {
+        "article": article, "form": form, "version": version, "audience": audience}, status=status)
+
+
+def _int(value: object, default: int) -> int:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+
+
+@require_GET
+def public_history(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every published version of the article: when, how much changed, who reviewed it."""
+    article = selectors.published_article(slug=slug)
+    page, entries = selectors.public_history(article=article, page_number=request.GET.get("page"))
+    return render(request, "articles/history.html", {"article": article, "page_obj": page, "entries": entries})

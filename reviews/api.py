@@ -108,11 +108,13 @@ class _FieldErrors:
     def add(self, path: str | None, message: str, code: str) -> None:
         self.items.append({"path": path, "message": message, "code": code})
 
+    def as_error(self) -> ApiError:
+        message = "The body has errors; nothing was saved."
+        return ApiError(422, "invalid", message, errors=self.items)
+
     def raise_if_any(self) -> None:
         if self.items:
-            raise ApiError(
-                422, "invalid", "The body has errors; nothing was saved.", errors=self.items
-            )
+            raise self.as_error()
 
 
 # --- the envelope: method, authentication, errors ------------------------------------------------
@@ -152,7 +154,7 @@ def _validation_error(error: ValidationError) -> ApiError:
             problems.add(path, " ".join(item.messages), item.code or "invalid")
     if any(p["path"] == "slug" and p["code"] == "unique" for p in problems.items):
         return _slug_taken()
-    return ApiError(422, "invalid", "The body has errors; nothing was saved.", errors=problems.items)
+    return problems.as_error()
 
 
 def _slug_taken() -> ApiError:
@@ -347,12 +349,15 @@ def _string(
         problems.add(name, problem, "invalid_characters")
         return None
     if max_length is not None and len(value) > max_length:
-        problems.add(name, f"At most {max_length} characters (this has {len(value)}).", "max_length")
+        message = f"At most {max_length} characters (this has {len(value)})."
+        problems.add(name, message, "max_length")
         return None
     return value
 
 
-def _positive_int(data: Mapping[str, Any], name: str, problems: _FieldErrors, hint: str) -> int | None:
+def _positive_int(
+    data: Mapping[str, Any], name: str, problems: _FieldErrors, hint: str
+) -> int | None:
     if name not in data:
         return None
     value = data[name]
@@ -368,14 +373,16 @@ def _texts(data: Mapping[str, Any], problems: _FieldErrors) -> dict[str, str] | 
         return None
     value = data["texts"]
     if not isinstance(value, dict):
-        problems.add("texts", f"Must be an object of audience to Markdown, not {_json_type(value)}.", "type")
+        message = f"Must be an object of audience to Markdown, not {_json_type(value)}."
+        problems.add("texts", message, "type")
         return None
     known = audience_keys()
     texts: dict[str, str] = {}
     for key, text in value.items():
         path = f"texts.{_short(key)}"
         if key not in known:
-            problems.add(path, f"Unknown audience; the audiences are {', '.join(known)}.", "unknown_audience")
+            message = f"Unknown audience; the audiences are {', '.join(known)}."
+            problems.add(path, message, "unknown_audience")
         elif not isinstance(text, str):
             problems.add(path, f"Must be Markdown text (a string), not {_json_type(text)}.", "type")
         elif problem := _text_problem(text):
@@ -393,7 +400,8 @@ def _related_ids(
         return None
     value = data["related"]
     if not isinstance(value, list):
-        problems.add("related", f"Must be an array of article slugs, not {_json_type(value)}.", "type")
+        message = f"Must be an array of article slugs, not {_json_type(value)}."
+        problems.add("related", message, "type")
         return None
     if len(value) > openapi.MAX_RELATED:
         problems.add("related", f"At most {openapi.MAX_RELATED} related articles.", "max_items")
@@ -403,7 +411,8 @@ def _related_ids(
     for index, item in enumerate(value):
         path = f"related[{index}]"
         if not isinstance(item, str):
-            problems.add(path, f"Must be an article's slug (a string), not {_json_type(item)}.", "type")
+            message = f"Must be an article's slug (a string), not {_json_type(item)}."
+            problems.add(path, message, "type")
         elif not SLUG.fullmatch(item) or len(item) > openapi.SLUG_MAX_LENGTH:
             problems.add(path, "Not a slug, so no article has it.", "unknown_article")
         elif item in wanted_slugs:
@@ -418,7 +427,8 @@ def _related_ids(
     ids = dict(Article.objects.filter(slug__in=wanted_slugs).values_list("slug", "pk"))
     for index, slug in wanted.items():
         if slug not in ids:
-            problems.add(f"related[{index}]", f"No article has the slug “{slug}”.", "unknown_article")
+            message = f"No article has the slug “{slug}”."
+            problems.add(f"related[{index}]", message, "unknown_article")
     return [ids[slug] for slug in wanted.values() if slug in ids]
 
 
@@ -439,7 +449,8 @@ def _draft_input(data: Mapping[str, Any], *, article: Article | None) -> DraftIn
     slug = _string(data, "slug", problems, max_length=openapi.SLUG_MAX_LENGTH)
     if slug is not None:
         if creating and not SLUG.fullmatch(slug):
-            problems.add("slug", "Use only letters, numbers, underscores or hyphens.", "invalid_slug")
+            message = "Use only letters, numbers, underscores or hyphens."
+            problems.add("slug", message, "invalid_slug")
         elif not creating and slug != article.slug:
             problems.add("slug", "A draft's slug cannot be changed through the API.", "immutable")
     title = _string(data, "title", problems, max_length=openapi.TITLE_MAX_LENGTH)
@@ -451,7 +462,8 @@ def _draft_input(data: Mapping[str, Any], *, article: Article | None) -> DraftIn
         problems.add("change_reason", "Say why you made this change.", "blank")
     texts = _texts(data, problems)
     if creating and "version" in data:
-        problems.add("version", "A new draft has no version yet; it will be version 1.", "not_allowed")
+        message = "A new draft has no version yet; it will be version 1."
+        problems.add("version", message, "not_allowed")
         version = None
     else:
         version = _positive_int(data, "version", problems, "the version your edit started from.")
@@ -472,7 +484,8 @@ def _submit_input(data: Mapping[str, Any]) -> int | None:
     problems = _FieldErrors()
     for name in data:
         if name != "version":
-            problems.add(_short(name), "Unknown field; a submission takes only `version`.", "unknown_field")
+            message = "Unknown field; a submission takes only `version`."
+            problems.add(_short(name), message, "unknown_field")
     version = _positive_int(data, "version", problems, "the version you are submitting.")
     problems.raise_if_any()
     return version

@@ -40,7 +40,17 @@ def json_content(schema: JsonObject) -> JsonObject:
 
 
 def answer(description: str, schema_name: str, **extra: Any) -> JsonObject:
-    return {"description": description, "content": json_content(ref("schemas", schema_name)), **extra}
+    """A response whose body is the component schema `schema_name`."""
+    content = json_content(ref("schemas", schema_name))
+    return {"description": description, "content": content, **extra}
+
+
+def one_of(*schema_names: str) -> JsonObject:
+    return json_content({"oneOf": [ref("schemas", name) for name in schema_names]})
+
+
+def request_body(schema_name: str, *, required: bool = True) -> JsonObject:
+    return {"required": required, "content": json_content(ref("schemas", schema_name))}
 
 
 @dataclass(frozen=True)
@@ -60,7 +70,7 @@ BEARER_SCHEME = "bearerToken"
 COMMON_SCHEMAS: JsonObject = {
     "Error": {
         "type": "object",
-        "description": "Every error answer: a stable machine-readable code and a sentence for people.",
+        "description": "Every error answer: a stable code for programs, a sentence for people.",
         "required": ["error", "message"],
         "properties": {
             "error": {"type": "string", "examples": ["not_found"]},
@@ -336,7 +346,7 @@ def drafting_section() -> Section:
                 "operationId": "draft_create",
                 "summary": "Create a draft (the user becomes its author)",
                 "tags": ["drafts"],
-                "requestBody": {"required": True, "content": json_content(ref("schemas", "DraftCreate"))},
+                "requestBody": request_body("DraftCreate"),
                 "responses": {
                     "201": {
                         **draft_answer,
@@ -367,7 +377,7 @@ def drafting_section() -> Section:
                 "operationId": "draft_update",
                 "summary": "Replace the draft's content, from the version the edit started from",
                 "tags": ["drafts"],
-                "requestBody": {"required": True, "content": json_content(ref("schemas", "DraftUpdate"))},
+                "requestBody": request_body("DraftUpdate"),
                 "responses": {
                     "200": {
                         **draft_answer,
@@ -379,9 +389,7 @@ def drafting_section() -> Section:
                     "409": {
                         "description": "`conflict`: the draft is no longer at `version` (nothing "
                         "was written; keep your text). Or `illegal_state`: not editable now.",
-                        "content": json_content(
-                            {"oneOf": [ref("schemas", "EditConflict"), ref("schemas", "WorkflowRefusal")]}
-                        ),
+                        "content": one_of("EditConflict", "WorkflowRefusal"),
                     },
                     "422": ref("responses", "ValidationFailed"),
                 },
@@ -396,10 +404,7 @@ def drafting_section() -> Section:
                 "audiences, every citation marker resolves). There is no signing operation: "
                 "sign-offs are given in the editorial workspace only.",
                 "tags": ["drafts"],
-                "requestBody": {
-                    "required": False,
-                    "content": json_content(ref("schemas", "SubmitRequest")),
-                },
+                "requestBody": request_body("SubmitRequest", required=False),
                 "responses": {
                     "200": {**draft_answer, "description": "Submitted; `state` is `submitted`."},
                     **errors,
@@ -408,15 +413,11 @@ def drafting_section() -> Section:
                     "409": {
                         "description": "`illegal_state` (not a draft or changes-requested), or "
                         "`conflict` when the optional `version` is stale.",
-                        "content": json_content(
-                            {"oneOf": [ref("schemas", "EditConflict"), ref("schemas", "WorkflowRefusal")]}
-                        ),
+                        "content": one_of("EditConflict", "WorkflowRefusal"),
                     },
                     "422": {
                         "description": "`guards_failed` with every reason, or a body error.",
-                        "content": json_content(
-                            {"oneOf": [ref("schemas", "WorkflowRefusal"), ref("schemas", "ValidationFailed")]}
-                        ),
+                        "content": one_of("WorkflowRefusal", "ValidationFailed"),
                     },
                 },
             },
@@ -439,7 +440,12 @@ def schema_section() -> Section:
                     "summary": "This document",
                     "tags": ["meta"],
                     "security": [],
-                    "responses": {"200": {"description": "OpenAPI 3.1", "content": json_content({"type": "object"})}},
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": json_content({"type": "object"}),
+                        },
+                    },
                 },
             },
         },

@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from articles.audiences import audiences as configured_audiences
-from articles.models import Article, collect_citation_keys
+from articles.models import Article, ProblemReport, collect_citation_keys
 from articles.rendering import references_for_keys, unresolved_markers
 from articles.services import rendition_get_or_create
 
@@ -188,6 +188,10 @@ def workspace_page(*, article: Article, user: AbstractBaseUser) -> dict[str, Any
         "unresolved_markers": {k: v for k, v in unresolved.items() if v},
         "references": sorted({r.pk: r for r in references.values()}.values(), key=lambda r: r.citekey),
         "authors": list(article.authors.all()),
+        "problem_reports": list(
+            ProblemReport.objects.filter(article=article).exclude(status=ProblemReport.Status.CLOSED)
+            .order_by("-created_at")[:20]
+        ),
         "live_is_current": article.live_version_id is not None
         and article.live_version.content_hash == article.content_hash,
     }

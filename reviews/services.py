@@ -142,13 +142,30 @@ def _effect_approve(ctx: Context, transition: Transition, note: str) -> State:
     _sign(ctx, transition, note)
     if len(valid_approvals(article=ctx.article, workflow=ctx.workflow)) < ctx.workflow.approvals_needed:
         return State.UNDER_REVIEW
-    today = timezone.localdate()
-    interval = ctx.workflow.review_interval_days
-    if interval is None:
-        interval = settings.EDITORIAL_REVIEW_INTERVAL_DAYS
-    ctx.workflow.last_reviewed_on = today
-    ctx.workflow.next_review_due = today + timedelta(days=interval)
+    if not _only_minor_changes_since_last_approval(ctx.article):
+        today = timezone.localdate()
+        interval = ctx.workflow.review_interval_days
+        if interval is None:
+            interval = settings.EDITORIAL_REVIEW_INTERVAL_DAYS
+        ctx.workflow.last_reviewed_on = today
+        ctx.workflow.next_review_due = today + timedelta(days=interval)
     return State.APPROVED
+
+
+def _only_minor_changes_since_last_approval(article: Article) -> bool:
+    """True when an earlier version was approved and every change since is marked minor.
+
+    Re-approving a typo fix confirms the fix; it is not a new review of the whole article, so it
+    moves neither "last reviewed" nor the next review date.
+    """
+    last_approved = (
+        AuditEvent.objects.filter(article=article, action="approve", to_state=State.APPROVED)
+        .order_by("-version").values_list("version", flat=True).first()
+    )
+    if last_approved is None:
+        return False
+    weights = set(article.history.filter(version__gt=last_approved).values_list("change_weight", flat=True))
+    return bool(weights) and weights <= {ChangeWeight.MINOR}
 
 
 def _effect_request_changes(ctx: Context, transition: Transition, note: str) -> State:

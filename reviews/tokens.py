@@ -90,7 +90,7 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
 
 
 def api_token_authenticate(*, secret: str) -> ApiToken | None:
-    """The active token `secret` belongs to, with its user; None when unknown, revoked or inactive."""
+    """The active token of `secret`, with its user; None if unknown, revoked or user inactive."""
     if not looks_like_token(secret):
         return None
     token = (

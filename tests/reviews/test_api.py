@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest.mock import Mock
 
 import pytest
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError
 from django.test import Client
 
 from articles.models import Article
-from reviews.models import ApiToken, ArticleWorkflow, AuditEvent, CommentResolution, ReviewComment, SignOff, State
+from reviews.models import (
+    ApiToken,
+    ArticleWorkflow,
+    AuditEvent,
+    CommentResolution,
+    ReviewComment,
+    SignOff,
+    State,
+)
 from reviews.services import transition_apply
 from reviews.tokens import api_token_issue, api_token_revoke
 from reviews.workflow import Role
@@ -111,7 +122,9 @@ def article(author: Any) -> Article:
 
 
 class TestAuthentication:
-    def test_no_authorization_header_is_401_with_a_bearer_challenge(self, client: Client, article: Article) -> None:
+    def test_no_authorization_header_is_401_with_a_bearer_challenge(
+        self, client: Client, article: Article
+    ) -> None:
         """Without a token the answer is 401 `WWW-Authenticate: Bearer`, no error code."""
         response = Api(client).get("/drafts/my-draft/")
         assert response.status_code == 401
@@ -124,7 +137,9 @@ class TestAuthentication:
         assert response.status_code == 401
         assert response["WWW-Authenticate"] == 'Bearer error="invalid_token"'
 
-    def test_a_revoked_token_is_401_invalid_token(self, client: Client, author: Any, article: Article) -> None:
+    def test_a_revoked_token_is_401_invalid_token(
+        self, client: Client, author: Any, article: Article
+    ) -> None:
         """Once revoked, a token that worked is refused."""
         issued = api_token_issue(user=author)
         assert Api(client, secret=issued.secret).get("/drafts/my-draft/").status_code == 200
@@ -133,20 +148,26 @@ class TestAuthentication:
         assert response.status_code == 401
         assert response["WWW-Authenticate"] == 'Bearer error="invalid_token"'
 
-    def test_a_token_of_a_deactivated_user_is_401(self, client: Client, author: Any, article: Article) -> None:
+    def test_a_token_of_a_deactivated_user_is_401(
+        self, client: Client, author: Any, article: Article
+    ) -> None:
         """Deactivating the account stops its tokens at once."""
         api = Api(client, author)
         author.is_active = False
         author.save()
         assert api.get("/drafts/my-draft/").status_code == 401
 
-    def test_a_session_login_is_not_accepted(self, client: Client, author: Any, article: Article) -> None:
+    def test_a_session_login_is_not_accepted(
+        self, client: Client, author: Any, article: Article
+    ) -> None:
         """Being signed in to the site is no credential for the API."""
         client.force_login(author)
         assert Api(client).get("/drafts/my-draft/").status_code == 401
         assert Api(client).post("/drafts/", draft_body()).status_code == 401
 
-    def test_another_scheme_is_401_with_a_bearer_challenge(self, client: Client, article: Article) -> None:
+    def test_another_scheme_is_401_with_a_bearer_challenge(
+        self, client: Client, article: Article
+    ) -> None:
         """Basic credentials are not understood: the challenge names Bearer."""
         response = client.get(f"{API}/drafts/my-draft/", headers={"authorization": "Basic YTpi"})
         assert response.status_code == 401 and response["WWW-Authenticate"] == "Bearer"
@@ -156,7 +177,9 @@ class TestAuthentication:
         response = Api(Client(enforce_csrf_checks=True), author).post("/drafts/", draft_body())
         assert response.status_code == 201
 
-    def test_use_is_recorded_on_the_token(self, as_user: Any, author: Any, article: Article) -> None:
+    def test_use_is_recorded_on_the_token(
+        self, as_user: Any, author: Any, article: Article
+    ) -> None:
         """A request stamps the token's last use."""
         as_user(author).get("/drafts/my-draft/")
         assert ApiToken.objects.get(user=author).last_used_at is not None
@@ -178,14 +201,18 @@ class TestCreate:
         assert list(article.authors.all()) == [author]
         assert AuditEvent.objects.get(article=article).action == "create"
 
-    def test_related_slugs_are_stored_as_ids_and_shown_as_slugs(self, as_user: Any, author: Any) -> None:
+    def test_related_slugs_are_stored_as_ids_and_shown_as_slugs(
+        self, as_user: Any, author: Any
+    ) -> None:
         """The API speaks slugs; the model keeps ids."""
         one, two = make_article(author=author, slug="one"), make_article(author=author, slug="two")
         response = as_user(author).post("/drafts/", draft_body(related=["two", "one"]))
         assert sorted(response.json()["related"]) == ["one", "two"]
         assert Article.objects.get(slug="new-draft").related_ids == sorted([one.pk, two.pk])
 
-    def test_a_taken_slug_is_409_already_exists(self, as_user: Any, author: Any, article: Article) -> None:
+    def test_a_taken_slug_is_409_already_exists(
+        self, as_user: Any, author: Any, article: Article
+    ) -> None:
         """Creating over an existing slug is a conflict naming the slug; nothing is written."""
         before = writes()
         response = as_user(author).post("/drafts/", draft_body(slug="my-draft"))
@@ -198,6 +225,28 @@ class TestCreate:
         response = as_user(reviewer).post("/drafts/", draft_body())
         assert response.status_code == 403 and response.json()["error"] == "permission_denied"
         assert not Article.objects.exists()
+
+    def test_a_model_validation_error_is_422_with_api_paths(
+        self, as_user: Any, author: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A refusal from the model's full_clean() names fields as the API calls them."""
+        error = ValidationError({"related_ids": ["Bad."], NON_FIELD_ERRORS: ["Also bad."]})
+        monkeypatch.setattr("reviews.api.draft_create", Mock(side_effect=error))
+        response = as_user(author).post("/drafts/", draft_body())
+        assert response.status_code == 422 and paths(response) == {"related", None}
+
+    def test_a_slug_taken_by_a_concurrent_request_is_409(
+        self, as_user: Any, author: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """When another request inserts the slug first, the unique index's refusal is a 409."""
+
+        def racing_create(**kwargs: Any) -> Article:
+            make_article(author=author, slug=kwargs["slug"])
+            raise IntegrityError("duplicate key value violates unique constraint")
+
+        monkeypatch.setattr("reviews.api.draft_create", racing_create)
+        response = as_user(author).post("/drafts/", draft_body())
+        assert response.status_code == 409 and response.json()["error"] == "already_exists"
 
     def test_an_explicit_change_reason_is_recorded(self, as_user: Any, author: Any) -> None:
         """change_reason becomes the first history row's reason."""
@@ -217,7 +266,9 @@ def comment(article: Article, user: Any, body: str, *, parent: ReviewComment | N
 
 
 class TestRead:
-    def test_get_shows_the_content_version_state_and_hash(self, as_user: Any, author: Any, article: Article) -> None:
+    def test_get_shows_the_content_version_state_and_hash(
+        self, as_user: Any, author: Any, article: Article
+    ) -> None:
         """The answer is the draft as stored, with links to itself and to submit."""
         data = as_user(author).get("/drafts/my-draft/").json()
         assert data["title"] == article.title and data["texts"] == article.texts
@@ -265,7 +316,9 @@ class TestRead:
 
 
 class TestVisibility:
-    def test_another_authors_draft_is_404_for_get_put_and_submit(self, as_user: Any, article: Article) -> None:
+    def test_another_authors_draft_is_404_for_get_put_and_submit(
+        self, as_user: Any, article: Article
+    ) -> None:
         """An author who did not write it cannot tell it exists."""
         api = as_user(make_user(Role.AUTHOR))
         before = writes()
@@ -274,7 +327,9 @@ class TestVisibility:
         assert api.post("/drafts/my-draft/submit").status_code == 404
         assert writes() == before and stored(article).title == article.title
 
-    def test_a_hidden_draft_answers_exactly_like_a_missing_one(self, as_user: Any, article: Article) -> None:
+    def test_a_hidden_draft_answers_exactly_like_a_missing_one(
+        self, as_user: Any, article: Article
+    ) -> None:
         """Same status and body for "not yours" and "no such slug": slugs cannot be probed."""
         api = as_user(make_user(Role.AUTHOR))
         hidden, missing = api.get("/drafts/my-draft/"), api.get("/drafts/no-such-draft/")
@@ -296,7 +351,9 @@ class TestVisibility:
         response = as_user(reviewer).put("/drafts/my-draft/", edit_body(article, title="Better?"))
         assert response.status_code == 403 and stored(article).version == article.version
 
-    def test_an_editor_can_read_any_draft(self, as_user: Any, editor: Any, article: Article) -> None:
+    def test_an_editor_can_read_any_draft(
+        self, as_user: Any, editor: Any, article: Article
+    ) -> None:
         """Editors see every article."""
         response = as_user(editor).get("/drafts/my-draft/")
         assert response.status_code == 200 and response.json()["slug"] == "my-draft"
@@ -310,7 +367,9 @@ class TestVisibility:
 
 
 class TestUpdate:
-    def test_put_with_the_current_version_makes_version_2(self, as_user: Any, author: Any, article: Article) -> None:
+    def test_put_with_the_current_version_makes_version_2(
+        self, as_user: Any, author: Any, article: Article
+    ) -> None:
         """A content change from the current version is saved as the next version."""
         response = as_user(author).put("/drafts/my-draft/", edit_body(article, title="A better title?"))
         data = response.json()
@@ -319,7 +378,9 @@ class TestUpdate:
         assert data["content_hash"] == stored(article).content_hash != article.content_hash
         assert article.history.filter(version=2).get().history_change_reason == "Tidying."
 
-    def test_put_of_identical_content_keeps_the_version(self, as_user: Any, author: Any, article: Article) -> None:
+    def test_put_of_identical_content_keeps_the_version(
+        self, as_user: Any, author: Any, article: Article
+    ) -> None:
         """Saving what is already there makes no version and no history row."""
         history = article.history.count()
         response = as_user(author).put("/drafts/my-draft/", edit_body(article))
@@ -349,7 +410,9 @@ class TestUpdate:
         response = as_user(author).put("/drafts/my-draft/", edit_body(article, related=["other"]))
         assert response.json()["related"] == ["other"] and response.json()["version"] == 2
 
-    def test_an_editor_can_edit_any_draft(self, as_user: Any, editor: Any, article: Article) -> None:
+    def test_an_editor_can_edit_any_draft(
+        self, as_user: Any, editor: Any, article: Article
+    ) -> None:
         """Editors hold the edit role on every article."""
         response = as_user(editor).put("/drafts/my-draft/", edit_body(article, summary="Sharper."))
         assert response.status_code == 200 and response.json()["version"] == 2
@@ -377,7 +440,9 @@ class TestUpdate:
 
 
 class TestSubmit:
-    def test_a_complete_draft_is_submitted(self, as_user: Any, author: Any, article: Article) -> None:
+    def test_a_complete_draft_is_submitted(
+        self, as_user: Any, author: Any, article: Article
+    ) -> None:
         """200 with the draft, now in state submitted."""
         response = as_user(author).post("/drafts/my-draft/submit")
         assert response.status_code == 200 and response.json()["state"] == "submitted"
@@ -400,14 +465,18 @@ class TestSubmit:
         assert any("summary" in r for r in reasons) and any("clinician" in r for r in reasons)
         assert any("[@nope]" in r for r in reasons)
 
-    def test_submitting_twice_is_409_illegal_state(self, as_user: Any, author: Any, article: Article) -> None:
+    def test_submitting_twice_is_409_illegal_state(
+        self, as_user: Any, author: Any, article: Article
+    ) -> None:
         """A submitted article cannot be submitted again."""
         api = as_user(author)
         api.post("/drafts/my-draft/submit")
         response = api.post("/drafts/my-draft/submit")
         assert response.status_code == 409 and response.json()["error"] == "illegal_state"
 
-    def test_submitting_a_stale_version_is_409(self, as_user: Any, author: Any, article: Article) -> None:
+    def test_submitting_a_stale_version_is_409(
+        self, as_user: Any, author: Any, article: Article
+    ) -> None:
         """With `version`, only the version the client saw is submitted."""
         api = as_user(author)
         api.put("/drafts/my-draft/", edit_body(article, title="Changed meanwhile?"))
@@ -441,7 +510,12 @@ class TestNoSigning:
     def test_the_schema_offers_no_signing_operation(self, client: Client) -> None:
         """No documented path or operation signs."""
         document = client.get(f"{API}/openapi.json").json()
-        operations = {op["operationId"] for item in document["paths"].values() for op in item.values() if "operationId" in op}
+        operations = {
+            operation["operationId"]
+            for item in document["paths"].values()
+            for operation in item.values()
+            if "operationId" in operation
+        }
         assert operations == {"draft_create", "draft_get", "draft_update", "draft_submit", "openapi_document"}
 
 
@@ -469,8 +543,12 @@ class TestMethods:
         assert response.status_code == 405 and response["Allow"] == allow
         assert response.json()["error"] == "method_not_allowed" and writes() == before
 
-    @pytest.mark.parametrize("path", ["/drafts", "/drafts/my-draft/submit/", "/drafts/my-draft/history", "/drafts/a/b/c"])
-    def test_an_unknown_url_under_drafts_is_a_json_404(self, as_user: Any, author: Any, article: Article, path: str) -> None:
+    @pytest.mark.parametrize(
+        "path", ["/drafts", "/drafts/my-draft/submit/", "/drafts/my-draft/history", "/drafts/a/b/c"]
+    )
+    def test_an_unknown_url_under_drafts_is_a_json_404(
+        self, as_user: Any, author: Any, article: Article, path: str
+    ) -> None:
         """Mistyped URLs answer JSON, not an HTML page."""
         response = as_user(author).post(path, {})
         assert response.status_code == 404 and response["Content-Type"] == JSON
@@ -541,7 +619,9 @@ class TestValidation:
         assert response.status_code == 422 and paths(response) == expected
         assert writes() == before and stored(article).version == 1
 
-    def test_a_put_must_carry_the_whole_content_and_its_version(self, as_user: Any, author: Any, article: Article) -> None:
+    def test_a_put_must_carry_the_whole_content_and_its_version(
+        self, as_user: Any, author: Any, article: Article
+    ) -> None:
         """PUT replaces: leaving a field out is an error, never an erasure."""
         response = as_user(author).put("/drafts/my-draft/", {"title": "Only this?"})
         assert response.status_code == 422
@@ -556,17 +636,21 @@ class TestValidation:
 
     def test_json_with_charset_utf8_is_accepted(self, as_user: Any, author: Any) -> None:
         """`application/json; charset=utf-8` is JSON."""
-        response = as_user(author).send("POST", "/drafts/", json.dumps(draft_body()), "application/json; charset=utf-8")
+        body = json.dumps(draft_body())
+        response = as_user(author).send("POST", "/drafts/", body, "application/json; charset=utf-8")
         assert response.status_code == 201
 
     @pytest.mark.parametrize(
         "raw",
         [
             b"{not json", b"", b"[]", b'"a string"', b"42", b"null", b'{"title": NaN}',
-            b'{"slug": "a", "slug": "b"}', b"\xff\xfe{}", b"[" * 100_000, b'{"version": 1' + b"0" * 5000 + b"}",
+            b'{"slug": "a", "slug": "b"}', b"\xff\xfe{}", b"[" * 100_000,
+            b'{"version": 1' + b"0" * 5000 + b"}",
         ],
     )
-    def test_a_body_that_is_not_a_json_object_is_400(self, as_user: Any, author: Any, raw: bytes) -> None:
+    def test_a_body_that_is_not_a_json_object_is_400(
+        self, as_user: Any, author: Any, raw: bytes
+    ) -> None:
         """Malformed JSON or another JSON value is 400 with a message."""
         response = as_user(author).send("POST", "/drafts/", raw)
         assert response.status_code == 400 and response.json()["message"]
@@ -631,7 +715,9 @@ def refs(node: Any) -> list[str]:
 
 
 class TestSchema:
-    def test_openapi_json_describes_the_draft_operations_without_a_token(self, client: Client) -> None:
+    def test_openapi_json_describes_the_draft_operations_without_a_token(
+        self, client: Client
+    ) -> None:
         """GET /api/v1/openapi.json is public OpenAPI 3.1 JSON with the four draft operations."""
         response = client.get(f"{API}/openapi.json")
         document = json.loads(response.content)
@@ -654,11 +740,11 @@ class TestSchema:
         """Security, error shapes and the configured audiences are in the document."""
         document = client.get(f"{API}/openapi.json").json()
         components = document["components"]
-        assert components["securitySchemes"]["bearerToken"] == components["securitySchemes"]["bearerToken"] | {
-            "type": "http", "scheme": "bearer"
-        }
+        scheme = components["securitySchemes"]["bearerToken"]
+        assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
         assert document["security"] == [{"bearerToken": []}]
-        assert {"Error", "FieldError", "ValidationFailed", "EditConflict", "WorkflowRefusal"} <= set(components["schemas"])
+        expected = {"Error", "FieldError", "ValidationFailed", "EditConflict", "WorkflowRefusal"}
+        assert expected <= set(components["schemas"])
         texts = components["schemas"]["Draft"]["properties"]["texts"]
         assert set(texts["properties"]) == {"patient", "caregiver", "student", "clinician"}
         put = document["paths"]["/drafts/{slug}/"]["put"]["responses"]
