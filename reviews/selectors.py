@@ -18,7 +18,7 @@ from articles.rendering import references_for_keys, unresolved_markers
 from articles.services import rendition_get_or_create
 
 from .models import ArticleWorkflow, Assignment, AuditEvent, Meaning, ReviewComment, SignOff, State
-from .workflow import ROLE_GROUPS, TRANSITIONS, Context, Role, Transition
+from .workflow import ROLE_GROUPS, TRANSITIONS, Context, Role, Transition, needs_input
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -116,7 +116,9 @@ def available_actions(*, article: Article, user: AbstractBaseUser) -> list[Actio
     for transition in TRANSITIONS.values():
         if workflow.state not in transition.sources or not roles & transition.roles:
             continue
-        reasons = tuple(reason for guard in transition.guards for reason in guard(ctx))
+        reasons = tuple(
+            reason for guard in transition.guards if not needs_input(guard) for reason in guard(ctx)
+        )
         actions.append(Action(transition=transition, blocked_by=reasons))
     return actions
 

@@ -55,6 +55,20 @@ class Context:
 Guard = Callable[[Context], list[str]]
 
 
+def input_guard(guard: Guard) -> Guard:
+    """Mark a guard that judges the action's input (reviewers chosen, a date, the hash read).
+
+    Such a guard runs when the action is applied; it does not grey out the button that leads to
+    the form where the input is given.
+    """
+    guard.needs_input = True  # type: ignore[attr-defined]
+    return guard
+
+
+def needs_input(guard: Guard) -> bool:
+    return getattr(guard, "needs_input", False)
+
+
 # --- guards: each returns the reasons it fails, in words a user can act on ---------------------
 
 
@@ -85,6 +99,7 @@ def has_title_and_summary(ctx: Context) -> list[str]:
     return reasons
 
 
+@input_guard
 def reviewers_assigned(ctx: Context) -> list[str]:
     from .selectors import assigned_reviewer_ids
 
@@ -130,6 +145,7 @@ def signer_credentials_current(ctx: Context) -> list[str]:
     return []
 
 
+@input_guard
 def signing_current_version(ctx: Context) -> list[str]:
     expected = ctx.params.get("content_hash")
     if expected and expected != ctx.article.content_hash:
@@ -159,6 +175,7 @@ def no_open_comments(ctx: Context) -> list[str]:
     return []
 
 
+@input_guard
 def schedule_in_future(ctx: Context) -> list[str]:
     from django.utils import timezone
 
