@@ -45,7 +45,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from articles.audiences import audience_keys
 from articles.content import normalise_text
-from articles.models import Article
+from articles.models import Article, ChangeWeight
 
 from . import openapi
 from .models import ReviewComment
@@ -59,7 +59,9 @@ if TYPE_CHECKING:
 MAX_BODY_BYTES = openapi.MAX_BODY_BYTES
 SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # Django's validate_slug, as a full match
 
-WRITABLE_FIELDS = ("slug", "title", "summary", "texts", "related", "change_reason", "version")
+WRITABLE_FIELDS = (
+    "slug", "title", "summary", "texts", "related", "change_reason", "change_weight", "version",
+)
 # Fields of the answer a client may echo back; refused by name rather than ignored, so that
 # sending `"state": "approved"` cannot look as if it did something.
 READ_ONLY_FIELDS = ("state", "content_hash", "open_comments", "links")
@@ -332,6 +334,7 @@ class DraftInput:
     texts: dict[str, str] | None
     related_ids: list[int] | None
     change_reason: str | None
+    change_weight: str | None
     version: int | None
 
 
@@ -460,6 +463,11 @@ def _draft_input(data: Mapping[str, Any], *, article: Article | None) -> DraftIn
     change_reason = _string(data, "change_reason", problems)
     if change_reason is not None and not change_reason.strip():
         problems.add("change_reason", "Say why you made this change.", "blank")
+    change_weight = _string(data, "change_weight", problems)
+    if creating and change_weight is not None:
+        problems.add("change_weight", "A new draft has no change to weigh.", "not_allowed")
+    elif change_weight is not None and change_weight not in ChangeWeight.values:
+        problems.add("change_weight", f"Use one of: {', '.join(ChangeWeight.values)}.", "invalid_choice")
     texts = _texts(data, problems)
     if creating and "version" in data:
         message = "A new draft has no version yet; it will be version 1."
@@ -476,6 +484,7 @@ def _draft_input(data: Mapping[str, Any], *, article: Article | None) -> DraftIn
         texts=texts,
         related_ids=related_ids,
         change_reason=change_reason,
+        change_weight=change_weight,
         version=version,
     )
 
@@ -619,6 +628,7 @@ def draft(request: HttpRequest, *, user: AbstractBaseUser, slug: str) -> HttpRes
                 "related_ids": edit.related_ids,
             },
             change_reason=edit.change_reason,
+            change_weight=edit.change_weight or ChangeWeight.SUBSTANTIVE,
         )
     return _draft_response(article, reload=request.method == "PUT")
 

@@ -237,6 +237,13 @@ def drafting_section() -> Section:
             "properties": {
                 **fields,
                 "version": {"type": "integer", "minimum": 1},
+                "change_weight": {
+                    "type": "string",
+                    "enum": ["minor", "substantive", "conclusions"],
+                    "default": "substantive",
+                    "description": "How heavy the change is; a minor fix re-approved does not "
+                    "move the article's last full review date.",
+                },
             },
             "additionalProperties": False,
         },

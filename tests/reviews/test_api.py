@@ -749,3 +749,23 @@ class TestSchema:
         assert set(texts["properties"]) == {"patient", "caregiver", "student", "clinician"}
         put = document["paths"]["/drafts/{slug}/"]["put"]["responses"]
         assert {"200", "401", "403", "404", "409", "413", "415", "422"} <= set(put)
+
+
+@pytest.mark.django_db
+def test_put_records_the_change_weight_and_refuses_an_unknown_one(client: Any, author: Any) -> None:
+    """`change_weight` on PUT is stored on the version; a value outside the list is a 422 naming it."""
+    from reviews.tokens import api_token_issue
+    from tests.factories import make_article
+
+    token = api_token_issue(user=author, name="t").secret
+    article = make_article(author=author)
+    body = {"title": article.title, "summary": article.summary, "texts": article.texts, "related": [],
+            "change_reason": "Typo", "version": 1, "change_weight": "minor"}
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    bad = client.put(f"/api/v1/drafts/{article.slug}/", {**body, "change_weight": "huge"},
+                     content_type="application/json", **headers)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "change_weight"
+    body["summary"] = "Fixed typo."
+    ok = client.put(f"/api/v1/drafts/{article.slug}/", body, content_type="application/json", **headers)
+    assert ok.status_code == 200
+    assert article.history.get(version=2).change_weight == "minor"
