@@ -11,7 +11,16 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .audiences import audience_keys
 from .forms import ArticleContentForm, text_field_name
-from .models import Article, Disclaimer, ProblemReport, Reference, Rendition, SitePage
+from .models import (
+    Article,
+    Disclaimer,
+    GlossaryTerm,
+    ProblemReport,
+    ReadabilityScore,
+    Reference,
+    Rendition,
+    SitePage,
+)
 
 
 @admin.register(Article)
@@ -112,3 +121,24 @@ class ProblemReportAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(ReadabilityScore)
+class ReadabilityScoreAdmin(admin.ModelAdmin):
+    """Scores are computed, never typed in."""
+
+    list_display = ["content_hash", "audience", "fk_grade", "smog", "words", "library", "library_version"]
+    list_filter = ["audience", "library_version"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(GlossaryTerm)
+class GlossaryTermAdmin(SimpleHistoryAdmin):
+    list_display = ["term", "also_matches", "updated_at"]
+    search_fields = ["term", "also_matches", "definition"]
+    prepopulated_fields = {"slug": ["term"]}

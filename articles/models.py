@@ -388,3 +388,67 @@ class ProblemReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} in {self.article} v{self.version}"
+
+
+class ReadabilityScore(models.Model):
+    """Reading-level scores of one audience text of one version, with the library that made them."""
+
+    content_hash = models.CharField(max_length=64)
+    audience = models.CharField(max_length=32)
+    fk_grade = models.FloatField("Flesch-Kincaid grade")
+    smog = models.FloatField("SMOG index")
+    words = models.PositiveIntegerField()
+    library = models.CharField(max_length=40)
+    library_version = models.CharField(max_length=20)
+    computed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_hash", "audience", "library", "library_version"],
+                name="readability_unique_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.audience}: FK {self.fk_grade}, SMOG {self.smog} ({self.library} {self.library_version})"
+
+
+class GlossaryTerm(models.Model):
+    """A word readers may not know, with a plain-language definition; owned by editors.
+
+    In the patient and caregiver renderings the first use of a term carries its definition.
+    """
+
+    term = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    also_matches = models.CharField(
+        max_length=300, blank=True, help_text="Other forms, comma-separated (e.g. plurals)."
+    )
+    definition = models.TextField(max_length=500, help_text="Plain language, one or two sentences.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["term"]
+
+    def __str__(self) -> str:
+        return self.term
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # Renditions are keyed by the glossary's fingerprint: forget it, so pages pick up the change.
+        transaction.on_commit(lambda: cache.delete(GLOSSARY_CACHE_KEY))
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().delete(*args, **kwargs)
+        transaction.on_commit(lambda: cache.delete(GLOSSARY_CACHE_KEY))
+        return result
+
+    @property
+    def forms(self) -> list[str]:
+        return [self.term, *(f.strip() for f in self.also_matches.split(",") if f.strip())]
+
+
+GLOSSARY_CACHE_KEY = "glossary:terms"

@@ -52,6 +52,7 @@ _TOP_HEADING, _DEEPEST_HEADING = 2, 4
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
 # Text inside these is literal code (or already a link): markers there are not citations.
 _CODE_TAGS = frozenset({"code", "pre"})
+_VOID_TAGS = frozenset({"br", "hr"})
 
 
 @dataclass(frozen=True)
@@ -186,26 +187,31 @@ def _safe_html(text: str) -> str:
 # --- markers --------------------------------------------------------------------------------
 
 
-def _text_nodes(safe_html: str) -> Iterator[tuple[str, bool, bool]]:
-    """Split sanitised HTML into (chunk, is_text, in_link) pieces, skipping text in code.
+def text_nodes(safe_html: str) -> Iterator[tuple[str, bool, frozenset[str]]]:
+    """Split sanitised HTML into (chunk, is_text, open_tags) pieces, tags and text in order.
 
-    Code text and tags come back with is_text False so they are copied unchanged.
+    `open_tags` names the elements a text chunk sits inside (a, code, h2...), so each
+    post-processing step decides where it may add markup: citations skip code, the glossary
+    also skips links and headings. Tags come back with is_text False, to be copied unchanged.
     """
-    code_depth = link_depth = 0
+    depth: dict[str, int] = {}
     position = 0
     for tag in _TAG.finditer(safe_html):
         if tag.start() > position:
-            yield safe_html[position : tag.start()], code_depth == 0, link_depth > 0
-        yield tag.group(0), False, False
+            yield safe_html[position : tag.start()], True, frozenset(n for n, d in depth.items() if d)
+        yield tag.group(0), False, frozenset()
         closing, name = tag.group(1) == "/", tag.group(2).lower()
-        step = -1 if closing else 1
-        if name in _CODE_TAGS:
-            code_depth = max(code_depth + step, 0)
-        elif name == "a":
-            link_depth = max(link_depth + step, 0)
+        if name not in _VOID_TAGS:
+            depth[name] = max(depth.get(name, 0) + (-1 if closing else 1), 0)
         position = tag.end()
     if position < len(safe_html):
-        yield safe_html[position:], code_depth == 0, link_depth > 0
+        yield safe_html[position:], True, frozenset(n for n, d in depth.items() if d)
+
+
+def _text_nodes(safe_html: str) -> Iterator[tuple[str, bool, bool]]:
+    """(chunk, is_text outside code, inside a link): the view the citation steps need."""
+    for chunk, is_text, open_tags in text_nodes(safe_html):
+        yield chunk, is_text and not open_tags & _CODE_TAGS, "a" in open_tags
 
 
 def _group_keys(group: re.Match[str]) -> list[str]:

@@ -11,14 +11,24 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from .audiences import resolve_text
-from .models import ProblemReport, Rendition
+from . import readability
+from .glossary import annotate, current_glossary
+from .models import ProblemReport, ReadabilityScore, Rendition
 from .rendering import PIPELINE_VERSION, references_for_keys, render_markdown
 
 RENDITION_CACHE_SECONDS = 60 * 60 * 24
 
 
-def rendition_cache_key(*, content_hash: str, audience: str) -> str:
-    return f"rendition:{PIPELINE_VERSION}:{content_hash}:{audience}"
+def rendition_pipeline(audience: str) -> str:
+    """The rendering recipe for an audience: the code's version, plus the glossary's fingerprint
+    where definitions are added (so a glossary edit makes new renditions, not stale pages)."""
+    if audience in settings.EDITORIAL_GLOSSARY_AUDIENCES:
+        return f"{PIPELINE_VERSION}+g{current_glossary().fingerprint}"
+    return PIPELINE_VERSION
+
+
+def rendition_cache_key(*, content_hash: str, audience: str, pipeline: str) -> str:
+    return f"rendition:{pipeline}:{content_hash}:{audience}"
 
 
 def rendition_get_or_create(*, version: Any, audience: str) -> Rendition:
@@ -27,29 +37,33 @@ def rendition_get_or_create(*, version: Any, audience: str) -> Rendition:
     `version` is a historical Article row (or the Article itself for a preview): anything with
     `content_hash`, `texts` and `citation_keys`. The cache answers first; the database keeps it.
     """
-    key = rendition_cache_key(content_hash=version.content_hash, audience=audience)
+    pipeline = rendition_pipeline(audience)
+    key = rendition_cache_key(content_hash=version.content_hash, audience=audience, pipeline=pipeline)
     cached = cache.get(key)
     if cached is not None:
         return cached
     rendition = Rendition.objects.filter(
-        content_hash=version.content_hash, audience=audience, pipeline=PIPELINE_VERSION
+        content_hash=version.content_hash, audience=audience, pipeline=pipeline
     ).first()
     if rendition is None:
-        rendition = _render(version=version, audience=audience)
+        rendition = _render(version=version, audience=audience, pipeline=pipeline)
     cache.set(key, rendition, RENDITION_CACHE_SECONDS)
     return rendition
 
 
-def _render(*, version: Any, audience: str) -> Rendition:
+def _render(*, version: Any, audience: str, pipeline: str) -> Rendition:
     resolved = resolve_text(version.texts, audience)
     source_audience, text = resolved if resolved else (audience, "")
     rendered = render_markdown(text, references=references_for_keys(version.citation_keys))
+    body = rendered.html
+    if audience in settings.EDITORIAL_GLOSSARY_AUDIENCES:
+        body = annotate(body, current_glossary())
     rendition = Rendition(
         content_hash=version.content_hash,
         audience=audience,
-        pipeline=PIPELINE_VERSION,
+        pipeline=pipeline,
         source_audience=source_audience,
-        body_html=rendered.html,
+        body_html=body,
         citations=[citation.as_dict() for citation in rendered.citations],
     )
     try:
@@ -58,7 +72,7 @@ def _render(*, version: Any, audience: str) -> Rendition:
     except IntegrityError:
         # Another request rendered the same version at the same moment; keep theirs.
         rendition = Rendition.objects.get(
-            content_hash=version.content_hash, audience=audience, pipeline=PIPELINE_VERSION
+            content_hash=version.content_hash, audience=audience, pipeline=pipeline
         )
     return rendition
 
@@ -89,3 +103,31 @@ def problem_report_create(
     report.full_clean()
     report.save()
     return report
+
+
+def readability_scores(*, version: Any) -> dict[str, ReadabilityScore]:
+    """Scores of every audience text of a version (article or history row), computed once."""
+    stored = {
+        s.audience: s
+        for s in ReadabilityScore.objects.filter(
+            content_hash=version.content_hash, library=readability.LIBRARY,
+            library_version=readability.LIBRARY_VERSION,
+        )
+    }
+    for audience, text in sorted((version.texts or {}).items()):
+        if audience in stored:
+            continue
+        result = readability.score(text)
+        try:
+            with transaction.atomic():
+                stored[audience] = ReadabilityScore.objects.create(
+                    content_hash=version.content_hash, audience=audience, fk_grade=result.fk_grade,
+                    smog=result.smog, words=result.words, library=result.library,
+                    library_version=result.library_version,
+                )
+        except IntegrityError:
+            stored[audience] = ReadabilityScore.objects.get(
+                content_hash=version.content_hash, audience=audience, library=result.library,
+                library_version=result.library_version,
+            )
+    return stored

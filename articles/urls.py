@@ -1,6 +1,8 @@
 from django.urls import path
 
 from . import views
+from . import feeds, public_views, read_api
+from . import reference_views
 
 app_name = "articles"
 
@@ -12,4 +14,12 @@ urlpatterns = [
     path("audience/<slug:key>/", views.choose_audience, name="choose_audience"),
     path("pages/<slug:slug>/", views.site_page, name="page"),
     path("board/", views.board, name="board"),
+    path("references/import/", reference_views.reference_import, name="reference_import"),
+    path("references/import/confirm/", reference_views.reference_import_confirm, name="reference_import_confirm"),
+    path("articles/<slug:slug>/references.ris", reference_views.article_references_ris, name="references_ris"),
+    path("articles/<slug:slug>/references.json", reference_views.article_references_csljson, name="references_csljson"),
+    path("search/", public_views.search, name="search"),
+    path("feed/", feeds.PublishedUpdatesFeed(), name="feed"),
+    path("api/v1/articles/", read_api.article_list, name="api_articles"),
+    path("api/v1/articles/<slug:slug>/", read_api.article_detail, name="api_article"),
 ]

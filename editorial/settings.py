@@ -243,6 +243,8 @@ EDITORIAL_AUDIENCES = [
 ]
 EDITORIAL_DEFAULT_AUDIENCE = os.environ.get("EDITORIAL_DEFAULT_AUDIENCE", "patient")
 EDITORIAL_AUDIENCE_COOKIE = "audience"
+# Renderings in which the first use of a glossary term carries its plain-language definition.
+EDITORIAL_GLOSSARY_AUDIENCES = env_list("EDITORIAL_GLOSSARY_AUDIENCES", "patient,caregiver")
 EDITORIAL_PUBLISHER_NAME = os.environ.get("EDITORIAL_PUBLISHER_NAME", "Editorial Health Library")
 # Audiences an article must have text for before it can be submitted.
 EDITORIAL_REQUIRED_AUDIENCES = env_list("EDITORIAL_REQUIRED_AUDIENCES", "patient,clinician")

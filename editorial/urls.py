@@ -2,7 +2,13 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_control
+
+from articles.public_views import robots_txt
+from articles.sitemaps import SITEMAPS
+from reviews.api import not_found as api_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -10,5 +16,15 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/", include("reviews.urls")),
+    path(
+        "sitemap.xml",
+        cache_control(public=True, max_age=300)(sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap",
+    ),
+    path("robots.txt", robots_txt, name="robots_txt"),
     path("", include("articles.urls")),
+    # Last: any other path under /api/ is a JSON 404, after every API route above (the read API's
+    # routes come in through articles.urls).
+    re_path(r"^api/", api_not_found),
 ]

@@ -14,6 +14,7 @@ from .models import (
     ArticleWorkflow,
     Assignment,
     AuditEvent,
+    CheckWaiver,
     CommentResolution,
     ReviewComment,
     ReviewerProfile,
@@ -79,3 +80,8 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
     exclude = ["token_hash"]
+
+
+@admin.register(CheckWaiver)
+class CheckWaiverAdmin(ReadOnlyAdmin):
+    list_display = ["article", "check_key", "version", "waived_by", "created_at"]

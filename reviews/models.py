@@ -339,3 +339,25 @@ class ApiToken(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class CheckWaiver(AppendOnlyModel):
+    """A recorded decision to go ahead despite a recommended check failing, for one version."""
+
+    article = models.ForeignKey("articles.Article", on_delete=models.PROTECT, related_name="check_waivers")
+    version = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64)
+    check_key = models.CharField(max_length=60)
+    reason = models.TextField()
+    waived_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "content_hash", "check_key"], name="waiver_once_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_key} waived on v{self.version} by {self.waived_by}"

@@ -459,8 +459,18 @@ def schema_section() -> Section:
     )
 
 
-# The read API for published articles goes here when it exists (see the module docstring).
-SECTIONS: list[Callable[[], Section]] = [drafting_section, schema_section]
+def read_section() -> Section:
+    """The public read API for published articles (articles.read_api).
+
+    Imported when the document is built, not with this module: articles.read_api builds on
+    reviews.api, which imports this module.
+    """
+    from articles.read_api import openapi_section
+
+    return openapi_section()
+
+
+SECTIONS: list[Callable[[], Section]] = [drafting_section, read_section, schema_section]
 
 
 def _merge(target: JsonObject, extra: JsonObject, *, what: str) -> None:
@@ -490,7 +500,8 @@ def document() -> JsonObject:
             "version": "1",
             "description": "Drafting API for authors and editors. Authenticate with a bearer "
             "token from `manage.py issue_api_token <username>`; session cookies are not "
-            "accepted. Bodies are JSON objects of at most 1 MB.",
+            "accepted. Bodies are JSON objects of at most 1 MB. The read API for published "
+            "articles (`/articles/`) is public: no token, GET only.",
         },
         "servers": [{"url": API_ROOT}],
         "security": [{BEARER_SCHEME: []}],

@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from articles.audiences import audiences as configured_audiences
 from articles.models import Article, ProblemReport, collect_citation_keys
-from articles.rendering import references_for_keys, unresolved_markers
+from articles.rendering import references_for_keys
 from articles.services import rendition_get_or_create
 
+from .checks import article_checks
 from .models import ArticleWorkflow, Assignment, AuditEvent, Meaning, ReviewComment, SignOff, State
 from .workflow import ROLE_GROUPS, TRANSITIONS, Context, Role, Transition, needs_input
 
@@ -107,11 +108,17 @@ class Action:
         return not self.blocked_by
 
 
-def available_actions(*, article: Article, user: AbstractBaseUser) -> list[Action]:
-    """Every transition `user` may attempt on `article` now; used to authorise and to draw buttons."""
+def available_actions(
+    *, article: Article, user: AbstractBaseUser, memo: dict[str, Any] | None = None
+) -> list[Action]:
+    """Every transition `user` may attempt on `article` now; used to authorise and to draw buttons.
+
+    `memo` lets a caller share what the guards computed (the checks) with the rest of a page.
+    """
     workflow = article.workflow
     roles = roles_for(user=user, article=article, workflow=workflow)
-    ctx = Context(article=article, workflow=workflow, user=user, roles=roles)
+    ctx = Context(article=article, workflow=workflow, user=user, roles=roles,
+                  memo=memo if memo is not None else {})
     actions = []
     for transition in TRANSITIONS.values():
         if workflow.state not in transition.sources or not roles & transition.roles:
@@ -155,15 +162,15 @@ def references_for_text(*, text: str) -> dict[str, Any]:
 def workspace_page(*, article: Article, user: AbstractBaseUser) -> dict[str, Any]:
     """Everything the article's workspace page shows, in a fixed number of queries."""
     workflow = article.workflow
-    actions = available_actions(article=article, user=user)
+    memo: dict[str, Any] = {}
+    actions = available_actions(article=article, user=user, memo=memo)
+    if "checks" not in memo:
+        memo["checks"] = article_checks(article=article)
     signoffs = list(
         SignOff.objects.filter(article=article).select_related("reviewer").order_by("-signed_at", "-pk")[:50]
     )
     approvals = valid_approvals(article=article, workflow=workflow)
     references = references_for_keys(article.citation_keys)
-    unresolved = {
-        key: unresolved_markers(text, references) for key, text in sorted(article.texts.items())
-    }
     threads = list(
         ReviewComment.objects.filter(article=article, parent__isnull=True)
         .select_related("author", "resolution__resolved_by")
@@ -187,13 +194,13 @@ def workspace_page(*, article: Article, user: AbstractBaseUser) -> dict[str, Any
         ),
         "open_threads": [t for t in threads if not hasattr(t, "resolution")],
         "resolved_threads": [t for t in threads if hasattr(t, "resolution")],
-        "unresolved_markers": {k: v for k, v in unresolved.items() if v},
         "references": sorted({r.pk: r for r in references.values()}.values(), key=lambda r: r.citekey),
         "authors": list(article.authors.all()),
         "problem_reports": list(
             ProblemReport.objects.filter(article=article).exclude(status=ProblemReport.Status.CLOSED)
             .order_by("-created_at")[:20]
         ),
+        "checks": memo["checks"],
         "live_is_current": article.live_version_id is not None
         and article.live_version.content_hash == article.content_hash,
     }

@@ -24,6 +24,7 @@ from .models import (
     ArticleWorkflow,
     Assignment,
     AuditEvent,
+    CheckWaiver,
     CommentResolution,
     Meaning,
     ReviewComment,
@@ -594,3 +595,32 @@ def review_reminders_send(*, days_ahead: int = 14, today: Any = None) -> dict[st
         notifications.notify_assignment_overdue(assignment=assignment)
         emails += 1
     return {"rereviews": len(due), "overdue": len(overdue), "emails": emails}
+
+
+# --- check waivers -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def check_waive(*, article: Article, user: AbstractBaseUser, check_key: str, reason: str) -> CheckWaiver:
+    """Record why a recommended check may fail on this exact version; a later change needs a new one."""
+    from .checks import article_checks
+
+    article, workflow = _locked(article)
+    roles = roles_for(user=user, article=article, workflow=workflow)
+    if not roles & {Role.AUTHOR, Role.EDITOR}:
+        raise PermissionDenied("Only the article's authors and editors record why a check may fail.")
+    result = next((c for c in article_checks(article=article) if c.key == check_key), None)
+    if result is None:
+        raise WorkflowError("waive", [f"There is no check “{check_key}”."], code="unknown_check")
+    if not result.waivable:
+        why = "it passes" if result.passed else ("it is required" if result.level == "required" else "it is already waived")
+        raise WorkflowError("waive", [f"“{result.label}” cannot be waived: {why}."], code="not_waivable")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why it is right to go ahead."})
+    waiver = CheckWaiver.objects.create(
+        article=article, version=article.version, content_hash=article.content_hash,
+        check_key=check_key, reason=reason.strip(), waived_by=user,
+    )
+    _audit(article=article, actor=user, action="waive_check", from_state=workflow.state,
+           to_state=workflow.state, note=f"{result.label}: {reason.strip()}")
+    return waiver

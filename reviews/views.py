@@ -263,3 +263,19 @@ def _int(value: Any, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+@login_required
+@require_POST
+def waive_check(request: HttpRequest, slug: str, key: str) -> HttpResponse:
+    """Record why a recommended check may fail on this version."""
+    article = _article_or_404(request, slug)
+    try:
+        services.check_waive(article=article, user=request.user, check_key=key, reason=request.POST.get("reason", ""))
+    except services.WorkflowError as error:
+        messages.error(request, " ".join(error.reasons))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Your reason is recorded for this version.")
+    return redirect(f"{article.get_workspace_url()}#checks")

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from articles.audiences import audiences
-from articles.rendering import references_for_keys, unresolved_markers
 
 from .models import Meaning, State
 
@@ -50,6 +49,8 @@ class Context:
     user: AbstractBaseUser
     roles: frozenset[Role]
     params: Mapping[str, Any] = field(default_factory=dict)
+    # Results shared by the guards of one request (the checks run once, not once per row).
+    memo: dict[str, Any] = field(default_factory=dict)
 
 
 Guard = Callable[[Context], list[str]]
@@ -72,17 +73,31 @@ def needs_input(guard: Guard) -> bool:
 # --- guards: each returns the reasons it fails, in words a user can act on ---------------------
 
 
-def citations_resolve(ctx: Context) -> list[str]:
-    texts = ctx.article.texts
-    references = references_for_keys(ctx.article.citation_keys)
+def _check_reasons(ctx: Context, *, recommended: bool) -> list[str]:
+    from .checks import Level, article_checks
+
+    if "checks" not in ctx.memo:
+        ctx.memo["checks"] = article_checks(article=ctx.article)
     reasons = []
-    for key in sorted(texts):
-        unknown = unresolved_markers(texts[key], references)
-        if unknown:
-            label = audiences()[key].label if key in audiences() else key
-            markers = ", ".join(f"[@{m}]" for m in unknown)
-            reasons.append(f"{label} text: unknown citation marker(s) {markers}.")
+    for result in ctx.memo["checks"]:
+        if not result.blocking or (result.level == Level.RECOMMENDED and not recommended):
+            continue
+        for problem in result.problems:
+            if result.level == Level.RECOMMENDED:
+                reasons.append(f"{problem} (Recommended: fix it, or record why you go ahead.)")
+            else:
+                reasons.append(problem)
     return reasons
+
+
+def checks_pass(ctx: Context) -> list[str]:
+    """Required checks pass, and recommended ones pass or were waived for this version."""
+    return _check_reasons(ctx, recommended=True)
+
+
+def required_checks_pass(ctx: Context) -> list[str]:
+    """Required checks pass (citations resolve, nothing cited is retracted)."""
+    return _check_reasons(ctx, recommended=False)
 
 
 def required_audiences_present(ctx: Context) -> list[str]:
@@ -232,7 +247,7 @@ def _t(
 
 S = State
 LIVE_ELIGIBLE = {S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.CHANGES_REQUESTED, S.APPROVED}
-SUBMIT_GUARDS = (has_title_and_summary, required_audiences_present, citations_resolve)
+SUBMIT_GUARDS = (has_title_and_summary, required_audiences_present, checks_pass)
 SIGN_GUARDS = (signing_current_version, signer_did_not_write, signer_credentials_current)
 
 TRANSITIONS: dict[str, Transition] = {
@@ -246,10 +261,10 @@ TRANSITIONS: dict[str, Transition] = {
         _t("withdraw", "Withdraw to draft", {S.SUBMITTED, S.UNDER_REVIEW, S.CHANGES_REQUESTED},
            S.DRAFT, {Role.AUTHOR, Role.EDITOR}),
         _t("start_review", "Assign reviewers / start review", {S.SUBMITTED, S.UNDER_REVIEW},
-           S.UNDER_REVIEW, {Role.EDITOR}, (reviewers_assigned, citations_resolve)),
+           S.UNDER_REVIEW, {Role.EDITOR}, (reviewers_assigned, required_checks_pass)),
         _t("approve", "Approve (sign)", {S.UNDER_REVIEW}, S.APPROVED, {Role.REVIEWER},
            (*SIGN_GUARDS, signer_has_not_approved_this_version, signer_has_no_conflict,
-            no_open_comments, citations_resolve),
+            no_open_comments, checks_pass),
            signs=Meaning.APPROVED),
         _t("request_changes", "Request changes (sign)", {S.UNDER_REVIEW}, S.CHANGES_REQUESTED,
            {Role.REVIEWER}, SIGN_GUARDS, signs=Meaning.CHANGES_REQUESTED, needs_note=True),
@@ -262,7 +277,7 @@ TRANSITIONS: dict[str, Transition] = {
            (has_schedule,)),
         _t("publish_pending_review", "Publish pending review",
            {S.SUBMITTED, S.UNDER_REVIEW, S.CHANGES_REQUESTED}, None, {Role.EDITOR},
-           (has_content, citations_resolve), needs_note=True),
+           (has_content, required_checks_pass), needs_note=True),
         _t("unpublish", "Unpublish", LIVE_ELIGIBLE, None, {Role.EDITOR}, (is_live,),
            needs_note=True),
         _t("retire", "Retire", LIVE_ELIGIBLE, S.RETIRED, {Role.EDITOR}, needs_note=True),

@@ -516,7 +516,8 @@ class TestNoSigning:
             for operation in item.values()
             if "operationId" in operation
         }
-        assert operations == {"draft_create", "draft_get", "draft_update", "draft_submit", "openapi_document"}
+        assert operations == {"draft_create", "draft_get", "draft_update", "draft_submit", "openapi_document",
+                              "article_list", "article_get"}
 
 
 # --- methods and URLs -------------------------------------------------------------------------

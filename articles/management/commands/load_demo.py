@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.audiences import audience_keys
-from articles.models import Article, Disclaimer, Reference, SitePage
+from articles.models import Article, Disclaimer, GlossaryTerm, Reference, SitePage
 from reviews.models import ReviewerProfile
-from reviews.services import draft_create, draft_update, transition_apply
+from reviews.services import check_waive, draft_create, draft_update, transition_apply
 from reviews.workflow import ROLE_GROUPS, Role
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
@@ -73,6 +73,7 @@ class Command(BaseCommand):
             self.load_board(users)
             self.load_references()
             self.load_disclaimers()
+            self.load_glossary()
             self.load_pages()
             created = self.load_articles(users)
         self.stdout.write(self.style.SUCCESS(
@@ -119,28 +120,24 @@ class Command(BaseCommand):
             )
 
     def load_references(self) -> None:
-        for citekey, data in read_toml(DEMO_DIR / "references.toml").items():
-            if Reference.objects.filter(citekey=citekey).exists():
-                continue
-            data = dict(data)
-            data.pop("superseded_by", None)
-            reference = Reference(
-                citekey=citekey,
-                **{**data, "authors": [{"family": f, "initials": i} for f, i in data["authors"]]},
-            )
-            reference.full_clean()
-            reference.save()
-        for citekey, data in read_toml(DEMO_DIR / "references.toml").items():
-            if "superseded_by" in data:
-                reference = Reference.objects.get(citekey=citekey)
-                if reference.superseded_by_id is None:
-                    reference.superseded_by = Reference.objects.get(citekey=data["superseded_by"])
-                    reference.save()
+        # Through the import service, as an editor's file would go: references already in the
+        # library are matched (by DOI) and left as they are, so a second run writes nothing.
+        from articles.importing import ImportRefused, references_import
+
+        path = DEMO_DIR / "references.ris"
+        try:
+            references_import(data=path.read_bytes(), filename=path.name)
+        except ImportRefused as refused:
+            raise CommandError("\n".join(refused.plan.messages())) from None
 
     def load_disclaimers(self) -> None:
         for audience, text in read_toml(DEMO_DIR / "disclaimers.toml").items():
             if audience in audience_keys() and not Disclaimer.objects.filter(audience=audience).exists():
                 Disclaimer.objects.create(audience=audience, text=text.strip())
+
+    def load_glossary(self) -> None:
+        for slug, data in read_toml(DEMO_DIR / "glossary.toml").items():
+            GlossaryTerm.objects.get_or_create(slug=slug, defaults=data)
 
     def load_pages(self) -> None:
         titles = {"editorial-policy": "Editorial policy", "about-the-board": "About the Medical Advisory Board"}
@@ -174,7 +171,7 @@ class Command(BaseCommand):
                     fields={"related_ids": related}, change_reason="Linked the related questions.",
                     change_weight="minor",
                 )
-            self.advance(article, users=users, **ARTICLES[slug])
+            self.advance(article, users=users, waivers=metas[slug].get("waivers", {}), **ARTICLES[slug])
         self.mark_conflicts(users)
         return len(new)
 
@@ -187,9 +184,14 @@ class Command(BaseCommand):
                     *Article.objects.filter(slug__in=slugs)
                 )
 
-    def advance(self, article: Article, *, users: dict[str, Any], outcome: str, reviewers: list[str]) -> None:
+    def advance(
+        self, article: Article, *, users: dict[str, Any], outcome: str, reviewers: list[str],
+        waivers: dict[str, str],
+    ) -> None:
         if outcome == DRAFT:
             return
+        for check_key, reason in waivers.items():
+            check_waive(article=article, user=users["author"], check_key=check_key, reason=reason)
         transition_apply(article=article, user=users["author"], action="submit")
         transition_apply(
             article=article, user=users["editor"], action="start_review",

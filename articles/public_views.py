@@ -1,0 +1,59 @@
+"""Public pages for finding articles: search, and robots.txt for crawlers."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_cookie
+
+from .audiences import audiences
+from .search import MAX_QUERY_LENGTH, article_search, normalise_query
+from .views import audience_from_request
+
+# Paths crawlers are asked to leave alone: sign-in, the editorial workspace, the admin and the
+# authenticated drafting API. Everything else is public and meant to be found.
+ROBOTS_DISALLOW = ("/workspace/", "/admin/", "/accounts/", "/api/v1/drafts/")
+
+
+@require_GET
+@vary_on_cookie
+def search(request: HttpRequest) -> HttpResponse:
+    """Published articles matching ?q=, with snippets in the reader's audience (as the article page)."""
+    audience, from_url = audience_from_request(request)
+    if "audience" in request.GET and not from_url:
+        return render(
+            request,
+            "articles/bad_audience.html",
+            {"requested": request.GET["audience"], "audiences": audiences().values()},
+            status=400,
+        )
+    query = normalise_query(request.GET.get("q", ""))
+    context = {"query": query, "audience": audience, "max_length": MAX_QUERY_LENGTH}
+    if len(query) > MAX_QUERY_LENGTH:
+        # Refused rather than cut: a cut query silently searches for something else.
+        context["error"] = (
+            f"Your search is {len(query)} characters long; please use at most {MAX_QUERY_LENGTH}."
+        )
+        context["query"] = query[:MAX_QUERY_LENGTH]
+        return render(request, "articles/search.html", context, status=400)
+    if query:
+        context["search"] = article_search(
+            query=query, audience=audience, page_number=request.GET.get("page")
+        )
+    return render(request, "articles/search.html", context)
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        *(f"Disallow: {path}" for path in ROBOTS_DISALLOW),
+        "Allow: /",
+        "",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
