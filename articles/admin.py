@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
@@ -82,6 +82,25 @@ class ReferenceAdmin(SimpleHistoryAdmin):
     list_filter = ["kind"]
     search_fields = ["citekey", "title", "doi", "pmid", "pmcid"]
     autocomplete_fields = ["superseded_by"]
+
+    def save_model(self, request: HttpRequest, obj: Reference, form: Any, change: bool) -> None:
+        """Marking a reference retracted or superseded goes through the service that flags
+        every article citing it for re-review."""
+        from reviews.services import reference_flag
+
+        retracted = change and "retracted_on" in form.changed_data and obj.retracted_on
+        superseded = change and "superseded_by" in form.changed_data and obj.superseded_by
+        if not (retracted or superseded):
+            super().save_model(request, obj, form, change)
+            return
+        flagged = []
+        if retracted:
+            flagged += reference_flag(reference=obj, user=request.user, retracted_on=obj.retracted_on,
+                                      retraction_notice_url=obj.retraction_notice_url)
+        if superseded:
+            flagged += reference_flag(reference=obj, user=request.user, superseded_by=obj.superseded_by)
+        if flagged:
+            messages.warning(request, f"{len({a.pk for a in flagged})} article(s) citing it are flagged for re-review.")
 
 
 @admin.register(Disclaimer)

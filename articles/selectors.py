@@ -102,6 +102,18 @@ class ArticlePage:
         return self.workflow.next_review_due if self.workflow and self.approved else None
 
     @property
+    def reference_groups(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        """The bibliography split as the reference page shows it: guidelines, then research.
+
+        Numbers stay those of the text (Vancouver order); only the grouping is added.
+        """
+        citations = self.rendition.citations
+        guidelines = [c for c in citations if c["kind"] == "guideline"]
+        research = [c for c in citations if c["kind"] != "guideline"]
+        groups = [("From the Guidelines", guidelines), ("From the Research", research)]
+        return [(title, items) for title, items in groups if items]
+
+    @property
     def review_overdue(self) -> bool:
         return bool(self.next_review_due and self.next_review_due < timezone.localdate())
 

@@ -102,3 +102,15 @@ def notify_assignment_overdue(*, assignment: Assignment) -> None:
         ),
         to=[assignment.reviewer],
     )
+
+
+def notify_evidence_alert(*, reason: str, articles: Iterable[Article]) -> None:
+    lines = "\n".join(
+        f"- {a.title} ({'published' if a.live_version_id else 'not published'}): {_workspace_url(a)}"
+        for a in articles
+    )
+    _send(
+        subject=f"[Evidence alert] {reason}",
+        body=f"The {reason}. These articles cite it and need a medical re-review:\n\n{lines}\n",
+        to=editors(),
+    )

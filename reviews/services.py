@@ -624,3 +624,63 @@ def check_waive(*, article: Article, user: AbstractBaseUser, check_key: str, rea
     _audit(article=article, actor=user, action="waive_check", from_state=workflow.state,
            to_state=workflow.state, note=f"{result.label}: {reason.strip()}")
     return waiver
+
+
+# --- evidence alerts ---------------------------------------------------------------------------------
+
+
+def articles_citing(reference: Any) -> list[Article]:
+    """Every article whose working or live version cites the reference (by any of its keys)."""
+    keys = set(reference.marker_keys)
+    citing = []
+    for article in Article.objects.select_related("live_version", "workflow").only(
+        "slug", "title", "citation_keys", "version", "content_hash", "live_version__citation_keys",
+        "live_version__version", "live_version__content_hash", "workflow__state",
+        "workflow__next_review_due", "workflow__id",
+    ).iterator(chunk_size=500):
+        live_keys = set(article.live_version.citation_keys) if article.live_version_id else set()
+        if keys & (set(article.citation_keys) | live_keys):
+            citing.append(article)
+    return citing
+
+
+@transaction.atomic
+def reference_flag(
+    *,
+    reference: Any,
+    user: AbstractBaseUser,
+    retracted_on: date | None = None,
+    retraction_notice_url: str = "",
+    superseded_by: Any = None,
+) -> list[Article]:
+    """Mark a reference retracted or superseded, and flag every article that cites it.
+
+    Published citing articles become due for re-review today, get an audit event saying why,
+    and the editors are mailed. Returns the flagged articles.
+    """
+    if ROLE_GROUPS[Role.EDITOR] not in user_group_names(user):
+        raise PermissionDenied("Only editors change the status of library references.")
+    if retracted_on is None and superseded_by is None:
+        raise ValidationError("Say whether the reference was retracted or superseded.")
+    if retracted_on is not None:
+        reference.retracted_on = retracted_on
+        reference.retraction_notice_url = retraction_notice_url
+        why = f"cited source {reference.citekey} was retracted on {retracted_on:%d %B %Y}"
+    else:
+        reference.superseded_by = superseded_by
+        why = f"cited source {reference.citekey} is superseded by {superseded_by.citekey}"
+    reference.full_clean()
+    reference._history_user = user  # type: ignore[attr-defined]
+    reference.save()
+    today = timezone.localdate()
+    citing = articles_citing(reference)
+    for article in citing:
+        workflow = article.workflow
+        if article.live_version_id and (workflow.next_review_due is None or workflow.next_review_due > today):
+            workflow.next_review_due = today
+            workflow.save(update_fields=["next_review_due"])
+        _audit(article=article, actor=user, action="evidence_alert", from_state=workflow.state,
+               to_state=workflow.state, note=f"Re-review needed: {why}.")
+    if citing:
+        notifications.notify_evidence_alert(reason=why, articles=citing)
+    return citing

@@ -272,3 +272,17 @@ class TestOtherPages:
         response = client.get("/pages/nope/")
         assert response.status_code == 404
         assert "Page not found" in response.content.decode()
+
+
+def test_references_are_grouped_into_guidelines_and_research_keeping_their_numbers(
+    client: Client, author: Any, editor: Any, reviewer: Any
+) -> None:
+    """Guidelines and research are listed apart, each entry with its type and its number from the text."""
+    research = make_reference(title="A trial")
+    guideline = make_reference(kind="guideline", title="A guideline")
+    texts = {k: f"Trial [@pmid:{research.pmid}]. Guideline [@pmid:{guideline.pmid}]." for k in ("patient", "clinician")}
+    publish_approved(make_article(author=author, slug="grouped", texts=texts), author=author, editor=editor, reviewers=[reviewer])
+    html = client.get("/articles/grouped/?audience=patient").content.decode()
+    assert html.index("From the Guidelines") < html.index("From the Research")
+    assert '<li id="ref-2" value="2"><span class="ref-kind">Guideline</span>' in html
+    assert '<li id="ref-1" value="1"><span class="ref-kind">Journal article</span>' in html
