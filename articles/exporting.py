@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import rispy
-from django.db.models import QuerySet
 
 from .models import Article, Reference
 from .rendering import references_for_keys
@@ -206,10 +205,10 @@ def published_article_references(*, slug: str) -> Sequence[Reference] | None:
         ref = found.get(key)
         if ref is not None:
             ordered.setdefault(ref.pk, ref)
-    superseding: QuerySet[Reference] = Reference.objects.filter(
-        pk__in={r.superseded_by_id for r in ordered.values() if r.superseded_by_id}
-    ).only("citekey")
-    targets = {r.pk: r for r in superseding}
+    # The exports name what supersedes a reference by its citekey: fetch those in one query.
+    targets = Reference.objects.only("citekey").in_bulk(
+        {r.superseded_by_id for r in ordered.values() if r.superseded_by_id}
+    )
     for ref in ordered.values():
         if ref.superseded_by_id in targets:
             ref.superseded_by = targets[ref.superseded_by_id]

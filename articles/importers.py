@@ -246,9 +246,16 @@ def note_values(notes: Iterable[str]) -> dict[str, str]:
     return found
 
 
+# Letters that Unicode does not decompose into an ASCII letter and a mark.
+_TRANSLITERATE = str.maketrans({
+    "Ø": "O", "ø": "o", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "ß": "ss", "Ł": "L", "ł": "l",
+    "Đ": "D", "đ": "d", "Þ": "Th", "þ": "th", "ı": "i",
+})
+
+
 def ascii_slug(text: str) -> str:
-    """Lower-case ASCII words joined by dashes: "Villa-Suárez" -> villa-suarez."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    """Lower-case ASCII words joined by dashes: "Villa-Suárez" -> villa-suarez, "Ø" -> o."""
+    text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE)).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
@@ -981,7 +988,7 @@ def decode(data: bytes) -> str:
         raise ReferenceFileError([ImportProblem(
             "the file is UTF-16, not UTF-8: save or export it as UTF-8 and try again.", line=1,
         )])
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data:
         raise ReferenceFileError([ImportProblem("this is not a text file (it holds binary data).", line=1)])
     return data.decode("utf-8-sig")
 
@@ -998,13 +1005,23 @@ def parse_references(data: bytes, *, fmt: Format) -> list[ParsedRecord]:
             "(Latin-1 or Windows-1252, perhaps). Save or export it as UTF-8 and try again.",
             record=record, line=line,
         )]) from None
-    return PARSERS[fmt](text)
+    return _parse(text, fmt)
+
+
+def _parse(text: str, fmt: Format) -> list[ParsedRecord]:
+    try:
+        return PARSERS[fmt](text)
+    except RecursionError:
+        # json, bibtexparser and pylatexenc recurse into nested brackets and braces.
+        raise ReferenceFileError([ImportProblem(
+            "brackets or braces are nested too deeply to read: this is not a reference file."
+        )]) from None
 
 
 def _record_at(text: str, *, fmt: Format, line: int) -> int | None:
     """The number of the record holding `line`, read from a best-effort decoding of the file."""
     try:
-        records = PARSERS[fmt](text)
+        records = _parse(text, fmt)
     except ReferenceFileError:
         return None
     for record in records:

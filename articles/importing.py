@@ -195,6 +195,28 @@ def _empty(value: Any) -> bool:
     return value in (None, "", [], {})
 
 
+def _first_author(authors: Any) -> str:
+    first = authors[0] if isinstance(authors, list) and authors and isinstance(authors[0], dict) else {}
+    return ascii_slug(str(first.get("family") or first.get("literal") or ""))
+
+
+def _fields_of(ref: Reference) -> dict[str, Any]:
+    return {"doi": ref.doi, "pmid": ref.pmid, "authors": ref.authors}
+
+
+def _same_work(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two records with the same title and year are one work.
+
+    Not when their DOIs, PMIDs or first authors differ: a correction shares its article's title,
+    and "Hypophosphatasia" is the title of many chapters and pages.
+    """
+    for name in ("doi", "pmid"):
+        if a.get(name) and b.get(name) and str(a[name]).lower() != str(b[name]).lower():
+            return False
+    first_a, first_b = _first_author(a.get("authors")), _first_author(b.get("authors"))
+    return not (first_a and first_b and first_a != first_b)
+
+
 class _Planner:
     """Decides what each record does; all problems go to `plan.problems`."""
 
@@ -242,57 +264,70 @@ class _Planner:
 
     def refuse_repeats(self) -> None:
         """A reference twice in the file is refused, naming both records."""
-        seen: dict[tuple[str, Any], ParsedRecord] = {}
+        seen: dict[tuple[str, str], ParsedRecord] = {}
+        by_title: dict[tuple[str, int], list[ParsedRecord]] = {}
         for record in self.records:
             keys = [
                 ("DOI", record.fields.get("doi")),
                 ("PMID", record.fields.get("pmid")),
                 ("key", record.label.strip().lower()),
             ]
-            title = self.title_keys[id(record)]
-            if title:
-                keys.append(("title and year", (title, record.fields.get("year"))))
+            first = None
             for what, value in keys:
-                if not value:
-                    continue
-                first = seen.setdefault((what, value), record)
-                if first is not record:
-                    shown = value[0] if isinstance(value, tuple) else value
-                    self.problem(record, (
-                        f"this is the same reference as record {first.number} (line {first.line}): "
-                        f"same {what} “{shown}”{'' if isinstance(value, str) else f' ({value[1]})'}. "
-                        "Remove one of them."
-                    ))
-                    break
+                if value:
+                    first = seen.setdefault((what, value), record)
+                    if first is not record:
+                        same = f"same {what} “{value}”"
+                        break
+            title = self.title_key(record)
+            if (first is None or first is record) and title:
+                earlier = by_title.setdefault(title, [])
+                first = next((r for r in earlier if _same_work(r.fields, record.fields)), record)
+                same = f"same title and year “{record.fields.get('title')}” ({title[1]})"
+                earlier.append(record)
+            if first is not None and first is not record:
+                self.problem(record, (
+                    f"this is the same reference as record {first.number} (line {first.line}): "
+                    f"{same}. Remove one of them."
+                ))
 
-    def library_matches(self) -> dict[str, dict[Any, Reference]]:
+    def title_key(self, record: ParsedRecord) -> tuple[str, int] | None:
+        """(normalised title, year), or None when either is missing: then titles are not compared."""
+        title, year = self.title_keys[id(record)], record.fields.get("year")
+        return (title, year) if title and isinstance(year, int) else None
+
+    def library_matches(self) -> dict[str, dict[Any, Any]]:
         """Library references sharing a DOI, else a PMID, else a title and year with a record.
 
         Each step only looks for the records the previous steps did not match, so a file of
         references the library already has costs one pass over them.
         """
-        by: dict[str, dict[Any, Reference]] = {"doi": {}, "pmid": {}, "title": {}}
+        by: dict[str, dict[Any, Any]] = {"doi": {}, "pmid": {}, "title": {}}
         queryset = Reference.objects.select_related("superseded_by")
         dois = {r.fields["doi"] for r in self.records if r.fields.get("doi")}
         for chunk in _chunks(dois):
             for ref in queryset.annotate(doi_lower=Lower("doi")).filter(doi_lower__in=chunk):
                 by["doi"][ref.doi.lower()] = ref
         rest = [r for r in self.records if r.fields.get("doi") not in by["doi"]]
-        pmids = {r.fields["pmid"] for r in rest if r.fields.get("pmid")}
+        # Also the PMIDs of DOI matches that hold another PMID: it may be another reference's.
+        pmids = {r.fields["pmid"] for r in rest if r.fields.get("pmid")} | {
+            r.fields["pmid"] for r in self.records
+            if r.fields.get("pmid") and r.fields.get("doi") in by["doi"]
+            and by["doi"][r.fields["doi"]].pmid != r.fields["pmid"]
+        }
         for chunk in _chunks(pmids):
             for ref in queryset.filter(pmid__in=chunk):
                 by["pmid"][ref.pmid] = ref
         rest = [r for r in rest if r.fields.get("pmid") not in by["pmid"]]
-        wanted = {(self.title_keys[id(r)], r.fields.get("year")) for r in rest}
-        years = {year for _, year in wanted if isinstance(year, int)}
-        for chunk in _chunks(years):
+        wanted = {key for key in map(self.title_key, rest) if key}
+        for chunk in _chunks({year for _, year in wanted}):
             for ref in queryset.filter(year__in=chunk):
                 key = (title_key(ref.title), ref.year)
                 if key in wanted:
-                    by["title"].setdefault(key, ref)
+                    by["title"].setdefault(key, []).append(ref)
         return by
 
-    def plan_row(self, record: ParsedRecord, library: dict[str, dict[Any, Reference]]) -> PlannedReference | None:
+    def plan_row(self, record: ParsedRecord, library: dict[str, dict[Any, Any]]) -> PlannedReference | None:
         fields = record.fields
         doi, pmid = fields.get("doi", ""), fields.get("pmid", "")
         by_doi = library["doi"].get(doi) if doi else None
@@ -305,12 +340,9 @@ class _Planner:
             return None
         match, matched_by = (by_doi, "DOI") if by_doi else (by_pmid, "PMID") if by_pmid else (None, "")
         if match is None:
-            candidate = library["title"].get((self.title_keys[id(record)], fields.get("year")))
-            # Same title and year, but different identifiers: two publications (a correction…).
-            if candidate and not (doi and candidate.doi and candidate.doi.lower() != doi) and not (
-                pmid and candidate.pmid and candidate.pmid != pmid
-            ):
-                match, matched_by = candidate, "title and year"
+            candidates = library["title"].get(self.title_key(record), [])
+            match = next((ref for ref in candidates if _same_work(_fields_of(ref), fields)), None)
+            matched_by = "title and year" if match else ""
         if match is None:
             values = {k: v for k, v in fields.items() if k in _MODEL_FIELDS}
             return PlannedReference(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_cookie
 
-from .audiences import audiences
+from .audiences import Audience, audiences
 from .search import MAX_QUERY_LENGTH, article_search, normalise_query
 from .views import audience_from_request
 
@@ -19,10 +19,19 @@ ROBOTS_DISALLOW = ("/workspace/", "/admin/", "/accounts/", "/api/v1/drafts/")
 
 
 @require_GET
-@vary_on_cookie
 def search(request: HttpRequest) -> HttpResponse:
     """Published articles matching ?q=, with snippets in the reader's audience (as the article page)."""
     audience, from_url = audience_from_request(request)
+    response = _search(request, audience=audience, from_url=from_url)
+    if not from_url:
+        # The cookie chose the audience: this answer depends on it, so it is never shared (see
+        # articles.middleware); with ?audience=<key>, as every link and the form send, it is.
+        patch_vary_headers(response, ["Cookie"])
+        response.varies_on_reader_cookie = True  # type: ignore[attr-defined]
+    return response
+
+
+def _search(request: HttpRequest, *, audience: Audience, from_url: bool) -> HttpResponse:
     if "audience" in request.GET and not from_url:
         return render(
             request,

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
-from django.views.decorators.vary import vary_on_cookie
 
 from . import selectors, services
 from .audiences import Audience, audiences, default_audience
@@ -25,6 +25,8 @@ def audience_from_request(request: HttpRequest) -> tuple[Audience, bool]:
     key = request.GET.get("audience")
     if key in configured:
         return configured[key], True
+    # The answer now depends on the cookie: PublicCacheMiddleware keeps it out of shared caches.
+    request.audience_from_cookie = True  # type: ignore[attr-defined]
     cookie = request.COOKIES.get(settings.EDITORIAL_AUDIENCE_COOKIE)
     return configured.get(cookie, default_audience()), False
 
@@ -36,7 +38,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@vary_on_cookie
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     audience, from_url = audience_from_request(request)
     if "audience" in request.GET and not from_url:
@@ -48,7 +49,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         )
     page = selectors.article_page(slug=slug, audience=audience)
     canonical = request.build_absolute_uri(f"{page.article.get_absolute_url()}?audience={audience.key}")
-    return render(
+    response = render(
         request,
         "articles/detail.html",
         {
@@ -58,6 +59,10 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
             "structured_data": medical_web_page(page, url=canonical),
         },
     )
+    if not from_url:
+        # The cookie chose the audience: only this URL depends on it; ?audience=<key> does not.
+        patch_vary_headers(response, ["Cookie"])
+    return response
 
 
 @require_GET
@@ -82,7 +87,8 @@ def choose_audience(request: HttpRequest, key: str) -> HttpResponse:
         max_age=AUDIENCE_COOKIE_MAX_AGE,
         samesite="Lax",
         secure=request.is_secure(),
-        httponly=True,
+        # A reading preference, not a secret: the first-visit prompt's script reads it.
+        httponly=False,
     )
     return response
 

@@ -26,7 +26,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from articles.importing import references_import  # noqa: E402

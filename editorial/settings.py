@@ -62,7 +62,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Near the outside, so on the way out it sees the final headers (session and CSRF cookies,
+    # Vary) before deciding whether a shared cache may keep the response.
+    "articles.middleware.PublicCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # ETag over the final body and 304 on If-None-Match, for every page.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -84,7 +89,6 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
-                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -182,11 +186,11 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-# No inline scripts or styles: every script and stylesheet is a static file; JSON-LD blocks carry
-# the per-request nonce.
+# No inline scripts or styles: every script and stylesheet is a static file. JSON-LD blocks are
+# data, not scripts, so they need no nonce.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF, CSP.NONCE],
+    "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "object-src": [CSP.NONE],

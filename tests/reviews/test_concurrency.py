@@ -1,6 +1,6 @@
 """Races between real concurrent requests, on PostgreSQL row locks (DESIGN promises 3 and 5).
 
-Each test runs one race RACE_RUNS times (default 20), on a fresh article every run, with two
+Each of the four race tests runs its race RACE_RUNS times (default 20), on a fresh article every run, with two
 real threads, each on its own database connection, released together by a `threading.Barrier`.
 Runs alternate between two modes:
 
@@ -16,6 +16,10 @@ never see an unsigned version, no text is lost or half-applied, and the audit tr
 and ordered. Outcome counts (which side won how often) are printed at the end of each test; they
 depend on the scheduler and are never asserted, unless RACE_REQUIRE_BOTH=1 asks for both orders.
 
+The last two tests are not loops: they force one interleaving of the scheduler
+(scheduled_actions_apply) with a user's request and are marked xfail(strict=True): they show
+known bugs, described in their reasons, and will report XPASS once the scheduler is fixed.
+
 SQLite serialises writers and has no row locks, so these tests only run on PostgreSQL:
 DATABASE_URL=postgres://... pytest tests/reviews/test_concurrency.py
 """
@@ -29,6 +33,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -40,7 +45,14 @@ from articles import content
 from articles.models import Article
 from reviews.models import AuditEvent, Meaning, SignOff, State
 from reviews.selectors import valid_approvals
-from reviews.services import EditConflict, WorkflowError, draft_update, transition_apply, version_revert
+from reviews.services import (
+    EditConflict,
+    WorkflowError,
+    draft_update,
+    scheduled_actions_apply,
+    transition_apply,
+    version_revert,
+)
 from tests.factories import PASSWORD, approve, make_article, make_reference, submit_and_review
 
 pytestmark = [
@@ -133,23 +145,35 @@ def _racer(fn: Callable[[], Any], barrier: threading.Barrier, result: Result, pi
         connection.close()
 
 
-def _wait_until_both_blocked(threads: Sequence[threading.Thread], pids: list[int | None]) -> bool:
-    """Poll pg_locks until both racers wait for a lock (True), or one of them ended (False)."""
+def _wait_until_blocked(threads: Sequence[threading.Thread], pids: list[int | None], count: int) -> bool:
+    """Poll pg_locks until `count` racers wait for a lock (True), or a started racer ended (False)."""
     deadline = time.monotonic() + GATE_TIMEOUT
     while time.monotonic() < deadline:
         known = [pid for pid in pids if pid is not None]
-        if len(known) == 2:
+        if len(known) >= count:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND pid = ANY(%s)",
                     [known],
                 )
-                if cursor.fetchone()[0] == 2:
+                if cursor.fetchone()[0] >= count:
                     return True
         if any(not thread.is_alive() for thread in threads):
             return False
         time.sleep(0.001)
     return False
+
+
+def _wait_until_disconnected(pids: list[int], label: str) -> None:
+    """Each racer closed its connection: its server process is gone (no leaked sessions)."""
+    deadline = time.monotonic() + GATE_TIMEOUT
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [pids])
+            if cursor.fetchone()[0] == 0:
+                return
+        assert time.monotonic() < deadline, f"{label}: a racer's database session is still open"
+        time.sleep(0.002)
 
 
 def race(article_pk: int, left: Callable[[], Any], right: Callable[[], Any], *, gated: bool,
@@ -172,7 +196,7 @@ def race(article_pk: int, left: Callable[[], Any], right: Callable[[], Any], *, 
                 Article.objects.select_for_update().get(pk=article_pk)
                 for thread in threads:
                     thread.start()
-                both_blocked = _wait_until_both_blocked(threads, pids)
+                both_blocked = _wait_until_blocked(threads, pids, 2)
         else:
             for thread in threads:
                 thread.start()
@@ -182,6 +206,7 @@ def race(article_pk: int, left: Callable[[], Any], right: Callable[[], Any], *, 
                 thread.join(JOIN_TIMEOUT)
     stuck = [thread.name for thread in threads if thread.is_alive()]
     assert not stuck, f"{label}: racer(s) {stuck} still running after {JOIN_TIMEOUT}s (deadlock?)"
+    _wait_until_disconnected([pid for pid in pids if pid is not None], label)
     for result in results:
         if result.error is not None and not isinstance(result.error, expected):
             raise AssertionError(f"{label}: unexpected {type(result.error).__name__}: {result.error}") \
@@ -575,3 +600,125 @@ def test_publish_racing_an_edit_never_shows_readers_an_unsigned_version(
         # Whatever the order, the live version (if any) is never the unsigned new draft.
         assert article.live_version is None or article.live_version.content_hash != article.content_hash
     report(label, capsys, "publish first", "edit first")
+
+
+# --- the scheduler against a racing request: known bugs ------------------------------------------
+#
+# scheduled_actions_apply() reads the due workflows once, without a lock, and then decides from
+# those rows what to do: which action to apply, and (when the action is refused) the state,
+# version and hash written into the failure's audit event. transition_apply re-checks the state
+# and the guards under the lock, but not that the schedule still exists. So when a request
+# commits between the scheduler's read and its lock, the scheduler acts on a stale row.
+#
+# These tests force that interleaving with real locks: the test holds the article row, the
+# user's request queues on it first, then the scheduler reads the due rows and queues behind it.
+
+
+def queue_in_order(article_pk: int, first: Callable[[], Any], second: Callable[[], Any],
+                   *, label: str) -> tuple[Result, Result]:
+    """Run `first` then `second` in two threads, both queued on the article row lock in that
+    order (PostgreSQL grants a row lock to its waiters first come, first served)."""
+    results = (Result(), Result())
+    pids: list[int | None] = [None, None]
+    threads = [
+        threading.Thread(target=_racer, args=(fn, threading.Barrier(1), results[i], pids, i),
+                         name=f"{label}-{i}")
+        for i, fn in enumerate((first, second))
+    ]
+    try:
+        with transaction.atomic():
+            Article.objects.select_for_update().get(pk=article_pk)
+            threads[0].start()
+            if not _wait_until_blocked(threads[:1], pids, 1):
+                pytest.fail(f"{label}: the first request did not wait for the article row lock")
+            threads[1].start()
+            if not _wait_until_blocked(threads, pids, 2):
+                pytest.fail(f"{label}: the second request did not queue behind the first")
+    finally:
+        for thread in threads:
+            if thread.ident is not None:
+                thread.join(JOIN_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), f"{label}: a racer is stuck"
+    _wait_until_disconnected([pid for pid in pids if pid is not None], label)
+    return results
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: scheduled_actions_apply writes the audit event of a refused scheduled publish "
+    "from the workflow row it read before taking the lock; when an edit committed in between, "
+    "the event says approved->approved at the old version, after the edit's "
+    "void_approvals (approved->under_review, new version): the audit chain is broken, "
+    "goes back a version, and ends in a state the article is not in.",
+)
+def test_scheduled_publish_refused_after_a_racing_edit_keeps_the_audit_trail_consistent(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
+    label = "scheduler vs edit"
+    article = approved(author=author, editor=editor, reviewers=[reviewer])
+    when = timezone.now() + timedelta(hours=1)
+    transition_apply(article=article, user=editor, action="schedule_publish", params={"when": when})
+    before = fresh(article.pk)
+    base = before.version
+
+    def edit() -> Article:
+        return draft_update(article=before, user=author, base_version=base,
+                            fields={"texts": texts_by("Author", "after scheduling")},
+                            change_reason="Corrected a dose.")
+
+    def scheduler() -> list[str]:
+        return scheduled_actions_apply(now=when + timedelta(minutes=1))
+
+    e, s = queue_in_order(article.pk, edit, scheduler, label=label)
+    if not (e.ok and s.ok):
+        pytest.fail(f"{label}: the edit or the scheduler raised: {e}, {s}")
+    article = fresh(article.pk)
+    assert article.live_version_id is None, "the changed, unsigned draft went live"  # holds today
+    assert article.workflow.state == State.UNDER_REVIEW and article.workflow.publish_at is None
+    # What fails today: the refusal's event records the state and version read before the edit
+    # ("approved -> approved at v1" while the article is under review at v2).
+    for event in AuditEvent.objects.filter(article=article, action__startswith="scheduled_"):
+        assert (event.from_state, event.to_state, event.version) == (
+            State.UNDER_REVIEW, State.UNDER_REVIEW, base + 1
+        ), (f"audit event written from a stale row: {event.from_state}->{event.to_state} at "
+            f"v{event.version}, while the article is {article.workflow.state} at v{article.version}")
+    check_invariants(article.pk)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: scheduled_actions_apply applies a scheduled removal that an editor cancelled "
+    "after the scheduler read the due rows: transition_apply re-checks the state and the "
+    "is_live guard under the lock, but nobody re-checks that unpublish_at is still set and due, "
+    "so the cancelled removal takes the article down anyway (a cancelled or re-timed "
+    "publish_at is applied the same way).",
+)
+def test_scheduler_does_not_apply_a_schedule_cancelled_while_it_was_running(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
+    label = "scheduler vs cancel"
+    article = approved(author=author, editor=editor, reviewers=[reviewer])
+    transition_apply(article=article, user=editor, action="publish")
+    when = timezone.now() + timedelta(hours=1)
+    transition_apply(article=article, user=editor, action="schedule_unpublish", note="Outdated.",
+                     params={"when": when})
+    before = fresh(article.pk)
+    assert before.live_version_id is not None and before.workflow.unpublish_at == when
+
+    def cancel() -> Any:
+        return transition_apply(article=before, user=editor, action="cancel_schedule")
+
+    def scheduler() -> list[str]:
+        return scheduled_actions_apply(now=when + timedelta(minutes=1))
+
+    c, s = queue_in_order(article.pk, cancel, scheduler, label=label)
+    if not (c.ok and s.ok):
+        pytest.fail(f"{label}: the interleaving did not happen as forced: {c}, {s}")
+    article = fresh(article.pk)
+    check_invariants(article.pk)
+    assert article.workflow.unpublish_at is None
+    assert article.live_version_id == before.live_version_id, (
+        f"the removal was cancelled before the scheduler took the lock, yet it ran: {s.value}"
+    )
