@@ -13,6 +13,7 @@ from .audiences import audience_keys
 from .forms import ArticleContentForm, text_field_name
 from .models import (
     Article,
+    CitationLink,
     Disclaimer,
     GlossaryTerm,
     ProblemReport,
@@ -20,6 +21,7 @@ from .models import (
     Reference,
     Rendition,
     SitePage,
+    Topic,
 )
 
 
@@ -34,14 +36,20 @@ class ArticleAdmin(SimpleHistoryAdmin):
         text_fields = [text_field_name(key) for key in audience_keys()]
         extra = [] if obj else ["high_risk"]
         return [
-            (None, {"fields": ["slug", "title", "summary", "related", *extra]}),
+            (None, {"fields": ["slug", "title", "summary", "related", "topics", *extra]}),
             ("Texts", {"fields": text_fields}),
             ("This change", {"fields": ["change_reason", "change_weight", "base_version"]}),
             ("Version", {"fields": self.readonly_fields}),
         ]
 
     def save_model(self, request: HttpRequest, obj: Article, form: Any, change: bool) -> None:
-        from reviews.services import EditConflict, WorkflowError, draft_create, draft_update
+        from reviews.services import (
+            EditConflict,
+            WorkflowError,
+            article_topics_set,
+            draft_create,
+            draft_update,
+        )
 
         data = form.cleaned_data
         try:
@@ -64,6 +72,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
                     **form.content_fields(),
                 )
                 obj.pk = created.pk
+            article_topics_set(article=obj, user=request.user, topics=data["topics"])
         except (EditConflict, WorkflowError) as error:
             raise PermissionDenied(str(error)) from error
 
@@ -161,3 +170,23 @@ class GlossaryTermAdmin(SimpleHistoryAdmin):
     list_display = ["term", "also_matches", "updated_at"]
     search_fields = ["term", "also_matches", "definition"]
     prepopulated_fields = {"slug": ["term"]}
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+@admin.register(CitationLink)
+class CitationLinkAdmin(admin.ModelAdmin):
+    """An index kept by publishing; shown for inspection only."""
+
+    list_display = ["article", "reference"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

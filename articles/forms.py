@@ -9,7 +9,7 @@ from django import forms
 from django.core import signing
 
 from .audiences import audiences
-from .models import Article, ChangeWeight, ProblemReport
+from .models import Article, ChangeWeight, ProblemReport, Topic
 
 
 def text_field_name(audience_key: str) -> str:
@@ -38,6 +38,10 @@ class BaseArticleContentForm(forms.ModelForm):
     related = forms.ModelMultipleChoiceField(
         queryset=Article.objects.only("slug", "title"), required=False
     )
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Filing only: changing topics makes no new version.",
+    )
     base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     change_reason = forms.CharField(
         max_length=500, help_text="Why you made this change (kept in the history)."
@@ -60,6 +64,7 @@ class BaseArticleContentForm(forms.ModelForm):
             self.fields["slug"].disabled = True
             self.fields["related"].queryset = self.fields["related"].queryset.exclude(pk=self.instance.pk)
             self.fields["related"].initial = list(self.instance.related_ids)
+            self.fields["topics"].initial = list(self.instance.topics.all())
             self.fields["base_version"].initial = self.instance.version
             self.fields.pop("high_risk")
         else:

@@ -351,7 +351,11 @@ _NOT_PUBMED = re.compile(r"embase|scopus|web of science|wos|cinahl|psycinfo", re
 
 
 def parse_ris(text: str) -> list[ParsedRecord]:
-    """RIS records (TY … ER). Refuses a record without its ER, and text outside records."""
+    """RIS records (TY … ER). Refuses a record without its ER, and text outside records.
+
+    Records are found here and each is handed to rispy for its tags: rispy alone reports no
+    line numbers, and silently drops a last record that has no ER (a truncated file).
+    """
     lines = _split_lines(text)
     chunks: list[tuple[int, int, list[str], dict[str, int]]] = []
     start = 0
@@ -402,8 +406,8 @@ def _ris_record(number: int, start: int, end: int, body: list[str], lines: dict[
         for name in names:
             value = tags.get(name)
             if isinstance(value, list):
-                value = next((clean_text(v) for v in value if clean_text(v)), "")
-            if clean_text(value):
+                value = next((v for v in value if v and not v.isspace()), None)
+            if value and not value.isspace():
                 return clean_text(value), name
         return "", ""
 
@@ -675,7 +679,10 @@ _AID = re.compile(r"^(.+?)\s*\[(doi|pii|pmc)\]$", re.IGNORECASE)
 
 
 def parse_medline(text: str) -> list[ParsedRecord]:
-    """MEDLINE records as PubMed exports them: `TAG - value` lines, blank lines between records."""
+    """MEDLINE records as PubMed exports them: `TAG - value` lines, blank lines between records.
+
+    A small reader of our own rather than the nbib package, which gives no line numbers.
+    """
     records: list[list[tuple[str, str, int]]] = []
     current: list[tuple[str, str, int]] = []
     for number, line in enumerate(_split_lines(text), 1):

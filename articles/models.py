@@ -49,6 +49,23 @@ class ArticleHistory(HistoricalRecords):
         return meta
 
 
+class Topic(models.Model):
+    """A subject that groups articles (a condition, a test, a treatment); has its own page."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:topic", kwargs={"slug": self.slug})
+
+
 class ChangeWeight(models.TextChoices):
     MINOR = "minor", "Minor (wording, typography)"
     SUBSTANTIVE = "substantive", "Substantive (content changed)"
@@ -79,6 +96,8 @@ class Article(models.Model):
     authors = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="authored_articles", blank=True
     )
+    # Filing, not content: changing topics makes no version and needs no review.
+    topics = models.ManyToManyField(Topic, related_name="articles", blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -452,3 +471,19 @@ class GlossaryTerm(models.Model):
 
 
 GLOSSARY_CACHE_KEY = "glossary:terms"
+
+
+class CitationLink(models.Model):
+    """Which references the live version of each published article cites: an index that finds
+    articles sharing sources (for related questions) without reading every version's JSON."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="citation_links")
+    reference = models.ForeignKey(Reference, on_delete=models.CASCADE, related_name="citation_links")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "reference"], name="citation_link_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} cites {self.reference_id}"

@@ -15,7 +15,7 @@ from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
-from reviews.api import ApiError, _endpoint
+from reviews.api import ApiError, _endpoint  # the drafting API's envelope: both APIs answer alike
 from reviews.models import State
 from reviews.openapi import Section, answer, ref
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -16,8 +16,17 @@ from reviews.models import ArticleWorkflow, AuditEvent, Meaning, ReviewerProfile
 from reviews.workflow import TRACKER_STEPS
 
 from .audiences import Audience, audiences
-from .models import Article, ChangeWeight, Disclaimer, Rendition, SitePage, disclaimer_cache_key
-from .services import rendition_get_or_create
+from .models import (
+    Article,
+    ChangeWeight,
+    CitationLink,
+    Disclaimer,
+    Rendition,
+    SitePage,
+    Topic,
+    disclaimer_cache_key,
+)
+from .services import PUBLICATION_EPOCH_KEY, rendition_get_or_create
 
 DISCLAIMER_CACHE_SECONDS = 60 * 60
 
@@ -161,7 +170,9 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
     )
     approved = not article.live_pending_review and bool(approvals)
     status = live_status(article=article, workflow=workflow, approved=approved)
-    related_ids = list(version.related_ids or [])
+    chosen = list(version.related_ids or [])
+    related_ids = chosen + [pk for pk in automatic_related_ids(article=article) if pk not in chosen]
+    related_ids = related_ids[: len(chosen) + AUTOMATIC_RELATED]
     related = sorted(
         Article.objects.filter(pk__in=related_ids, live_version__isnull=False)
         .select_related("live_version")
@@ -271,3 +282,50 @@ def public_history(*, article: Article, page_number: Any, per_page: int = 20) ->
             reviewers=[] if event.action == "publish_pending_review" else signoffs.get(event.content_hash, []),
         ))
     return page, entries
+
+
+AUTOMATIC_RELATED = 5
+RELATED_CACHE_SECONDS = 60 * 60
+
+
+def automatic_related_ids(*, article: Article, limit: int = AUTOMATIC_RELATED * 2) -> list[int]:
+    """Published articles that share topics or cited sources with this one, best first.
+
+    A shared topic counts twice a shared source. Two indexed queries, cached until the set of
+    published articles changes (the publication epoch moves).
+    """
+    epoch = cache.get(PUBLICATION_EPOCH_KEY, 0)
+    key = f"related:{article.pk}:{epoch}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    scores: dict[int, int] = {}
+    for pk, shared in (
+        Article.objects.filter(live_version__isnull=False, topics__articles=article)
+        .exclude(pk=article.pk).values_list("pk").annotate(n=Count("topics", distinct=True))
+    ):
+        scores[pk] = scores.get(pk, 0) + 2 * shared
+    for pk, shared in (
+        CitationLink.objects.filter(
+            reference_id__in=CitationLink.objects.filter(article=article).values("reference_id")
+        )
+        .exclude(article=article).values_list("article_id").annotate(n=Count("id"))
+    ):
+        scores[pk] = scores.get(pk, 0) + shared
+    ranked = [pk for pk, _ in sorted(scores.items(), key=lambda item: (-item[1], item[0]))][:limit]
+    cache.set(key, ranked, RELATED_CACHE_SECONDS)
+    return ranked
+
+
+def topic_page(*, slug: str, page_number: Any, per_page: int = 20) -> tuple[Topic, Page]:
+    topic = Topic.objects.filter(slug=slug).first()
+    if topic is None:
+        raise Http404("No such topic.")
+    return topic, Paginator(published_articles().filter(topics=topic), per_page).get_page(page_number)
+
+
+def topics_with_articles() -> QuerySet[Topic]:
+    return (
+        Topic.objects.filter(articles__live_version__isnull=False)
+        .annotate(published=Count("articles", distinct=True)).order_by("name")
+    )

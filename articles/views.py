@@ -155,3 +155,14 @@ def public_history(request: HttpRequest, slug: str) -> HttpResponse:
     article = selectors.published_article(slug=slug)
     page, entries = selectors.public_history(article=article, page_number=request.GET.get("page"))
     return render(request, "articles/history.html", {"article": article, "page_obj": page, "entries": entries})
+
+
+@require_GET
+def topic(request: HttpRequest, slug: str) -> HttpResponse:
+    found, page = selectors.topic_page(slug=slug, page_number=request.GET.get("page"))
+    return render(request, "articles/topic.html", {"topic": found, "page_obj": page})
+
+
+@require_GET
+def topics(request: HttpRequest) -> HttpResponse:
+    return render(request, "articles/topics.html", {"topics": selectors.topics_with_articles()})

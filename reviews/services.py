@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from articles.audiences import audience_keys
 from articles.models import Article, ChangeWeight
-from articles.services import rendition_get_or_create
+from articles.services import citation_links_set, publication_changed, rendition_get_or_create
 
 from . import notifications
 from .models import (
@@ -181,8 +181,11 @@ def _set_live(article: Article, *, pending: bool) -> None:
     when the version goes live, and no reader ever waits for a render.
     """
     snapshot = _current_snapshot(article)
+    cited: set[int] = set()
     for audience in audience_keys():
-        rendition_get_or_create(version=snapshot, audience=audience)
+        rendition = rendition_get_or_create(version=snapshot, audience=audience)
+        cited |= {c["reference_id"] for c in rendition.citations if c.get("reference_id")}
+    citation_links_set(article=article, reference_ids=cited)
     article.live_version = snapshot
     article.live_pending_review = pending
     article.published_at = timezone.now()
@@ -202,6 +205,7 @@ def _effect_publish_pending(ctx: Context, transition: Transition, note: str) -> 
 
 def _take_down(ctx: Context) -> None:
     if ctx.article.live_version_id:
+        citation_links_set(article=ctx.article, reference_ids=())
         ctx.article.live_version = None
         ctx.article.live_pending_review = False
         ctx.article.save(update_fields=["live_version", "live_pending_review"])
@@ -684,3 +688,18 @@ def reference_flag(
     if citing:
         notifications.notify_evidence_alert(reason=why, articles=citing)
     return citing
+
+
+@transaction.atomic
+def article_topics_set(*, article: Article, user: AbstractBaseUser, topics: Iterable[Any]) -> None:
+    """File the article under topics. Not content: no version, no review; an audit event."""
+    article, workflow = _locked(article)
+    if not roles_for(user=user, article=article, workflow=workflow) & {Role.AUTHOR, Role.EDITOR}:
+        raise PermissionDenied("Only the article's authors and editors file it under topics.")
+    before = set(article.topics.values_list("name", flat=True))
+    article.topics.set(list(topics))
+    after = set(article.topics.values_list("name", flat=True))
+    if before != after:
+        _audit(article=article, actor=user, action="topics", from_state=workflow.state,
+               to_state=workflow.state, note=f"Topics: {', '.join(sorted(after)) or 'none'}.")
+        transaction.on_commit(publication_changed)

@@ -63,6 +63,7 @@ def article_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            services.article_topics_set(article=article, user=request.user, topics=form.cleaned_data["topics"])
             messages.success(request, "Draft created (version 1).")
             return redirect("reviews:article", slug=article.slug)
     return render(request, "reviews/edit.html", {"form": form, "article": None, "audiences": audiences().values()})
@@ -97,6 +98,7 @@ def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
             except ValidationError as error:
                 form.add_error(None, error)
             else:
+                services.article_topics_set(article=updated, user=request.user, topics=form.cleaned_data["topics"])
                 if updated.version == base_version:
                     messages.info(request, "Nothing changed, so no new version was made.")
                 else:

@@ -116,7 +116,10 @@ def published(author: Any, editor: Any, reviewer: Any) -> Article:
         "clinician": f"Words [@doi:10.5555/SECOND; @pmid:{first.pmid}].",
     }
     article = make_article(author=author, slug="low-alp", texts=texts)
-    return publish_approved(article, author=author, editor=editor, reviewers=[reviewer])
+    published = publish_approved(article, author=author, editor=editor, reviewers=[reviewer])
+    second.superseded_by = make_reference(citekey="newer-2024", title="Newer")  # after publication
+    second.save()
+    return published
 
 
 class TestDownloads:
@@ -129,6 +132,7 @@ class TestDownloads:
         text = response.content.decode()
         ids = [line[6:] for line in text.splitlines() if line.startswith("ID  - ")]
         assert ids == ["second-2021", "first-2020"]
+        assert "N1  - superseded-by: newer-2024" in text
 
     def test_csljson_download_is_json_items(self, client: Client, published: Article) -> None:
         """CSL-JSON content type and file name; the items are the cited references."""

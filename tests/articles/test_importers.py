@@ -334,6 +334,17 @@ class TestImport:
         plan = references_import(data=ris("TI  - Hypophosphatasia in adults\nPY  - 2013\nDO  - 10.5555/erratum"), filename="r.ris")
         assert plan.counts["create"] == 1
 
+    def test_same_title_and_year_by_another_first_author_is_another_work(self) -> None:
+        """"Hypophosphatasia" (2018) is a chapter by Whyte and a page by NORD: neither is a duplicate."""
+        make_reference(title="Hypophosphatasia", year=2018, authors=[{"family": "Whyte", "initials": "MP"}], pmid="")
+        plan = references_import(data=ris(
+            "TI  - Hypophosphatasia\nPY  - 2018\nAU  - National Organization for Rare Disorders",
+            "TI  - Hypophosphatasia\nPY  - 2018\nAU  - Whyte, Michael P.",
+            "TI  - Hypophosphatasia\nPY  - 2018\nAU  - Mornet, Etienne",
+        ), filename="r.ris")
+        assert [row.action for row in plan.rows] == [Action.CREATE, Action.DUPLICATE, Action.CREATE]
+        assert Reference.objects.filter(title="Hypophosphatasia").count() == 3
+
     def test_update_fills_a_missing_pmid_and_never_overwrites(self) -> None:
         """The library gains PMID and PMCID; its own journal and volume stay; the difference is reported."""
         existing = make_reference(doi="10.2147/dddt.s154922", pmid="", journal="Drug Des Dev Ther", volume="12")

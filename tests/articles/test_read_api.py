@@ -173,13 +173,13 @@ class TestDetail:
     @pytest.mark.parametrize("n_related", [1, 10])
     def test_query_count_is_flat(self, client: Client, author: Any, editor: Any, reviewer: Any, n_related: int,
                                  django_assert_max_num_queries: Any) -> None:
-        """Six queries cold, four warm (article, sign-offs, related, authors), for 1 or 10 related."""
+        """Eight queries cold (automatic related questions: +2), four warm, for 1 or 10 related."""
         refs = [make_reference() for _ in range(n_related)]
         related = [publish(author, editor, reviewer).pk for _ in range(n_related)]
         texts = {key: " ".join(f"S [@pmid:{r.pmid}]." for r in refs) for key in ("patient", "clinician")}
         publish(author, editor, reviewer, slug="many", texts=texts, related_ids=related)
         cache.clear()
-        with django_assert_max_num_queries(6):
+        with django_assert_max_num_queries(8):
             assert client.get(f"{API}/articles/many/?audience=clinician").status_code == 200
         with django_assert_max_num_queries(4):
             assert client.get(f"{API}/articles/many/?audience=clinician").status_code == 200
@@ -194,6 +194,12 @@ class TestEnvelope:
         assert response.status_code == 405
         assert response["Allow"] == "GET, HEAD"
         assert response.json()["error"] == "method_not_allowed"
+
+    def test_head_is_answered_like_get(self, client: Client, published: Article) -> None:
+        """HEAD is allowed (caches and link checkers use it), with the same headers."""
+        response = client.head(f"{API}/articles/low-alp/")
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "public, max-age=300"
 
     @pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/articles/low-alp/extra", "/api/v2/articles/", "/api/"])
     def test_unknown_api_paths_are_json_404s(self, client: Client, path: str) -> None:

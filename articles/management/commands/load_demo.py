@@ -20,9 +20,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.audiences import audience_keys
-from articles.models import Article, Disclaimer, GlossaryTerm, Reference, SitePage
+from articles.models import Article, Disclaimer, GlossaryTerm, Reference, SitePage, Topic
 from reviews.models import ReviewerProfile
-from reviews.services import check_waive, draft_create, draft_update, transition_apply
+from reviews.services import (
+    article_topics_set,
+    check_waive,
+    draft_create,
+    draft_update,
+    transition_apply,
+)
 from reviews.workflow import ROLE_GROUPS, Role
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
@@ -157,11 +163,16 @@ class Command(BaseCommand):
                 for key in audience_keys()
                 if (DEMO_DIR / slug / f"{key}.md").exists()
             }
-            new[slug] = draft_create(
+            article = new[slug] = draft_create(
                 user=users["author"], slug=slug, title=meta["title"], summary=meta["summary"],
                 texts=texts, change_reason=meta.get("change_reason", "First version."),
                 high_risk=meta.get("high_risk", False),
             )
+            topics = [
+                Topic.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0]
+                for name in meta.get("topics", [])
+            ]
+            article_topics_set(article=article, user=users["author"], topics=topics)
         ids = dict(Article.objects.filter(slug__in=ARTICLES).values_list("slug", "pk"))
         for slug, article in new.items():
             related = [ids[s] for s in metas[slug].get("related", []) if s in ids]
