@@ -225,6 +225,7 @@ class _Planner:
         self.records = records
         self.step = progress("Checking", len(records)) if progress else (lambda n: None)
         self.title_keys = {id(r): title_key(str(r.fields.get("title") or "")) for r in records}
+        self.repeats: set[int] = set()  # numbers of records refused as repeats of earlier ones
 
     def problem(self, record: ParsedRecord, message: str, *, line: int | None = None) -> None:
         self.plan.problems.append(ImportProblem(message, record=record.number, line=line or record.line))
@@ -237,6 +238,7 @@ class _Planner:
         self.refuse_repeats()
         library = self.library_matches()
         rows = [self.plan_row(record, library) for record in self.records]
+        self.refuse_shared_matches([row for row in rows if row is not None])
         self.assign_citekeys([row for row in rows if row is not None])
         self.link_superseded([row for row in rows if row is not None])
         for row in rows:
@@ -286,6 +288,7 @@ class _Planner:
                 same = f"same title and year “{record.fields.get('title')}” ({title[1]})"
                 earlier.append(record)
             if first is not None and first is not record:
+                self.repeats.add(record.number)
                 self.problem(record, (
                     f"this is the same reference as record {first.number} (line {first.line}): "
                     f"{same}. Remove one of them."
@@ -365,6 +368,19 @@ class _Planner:
         if row.filled:
             row.action = Action.UPDATE
         return row
+
+    def refuse_shared_matches(self, rows: list[PlannedReference]) -> None:
+        """Two records matching one library reference (by DOI and by PMID, say) are a repeat too."""
+        first_by_pk: dict[int, PlannedReference] = {}
+        for row in rows:
+            if row.reference.pk is None or row.record.number in self.repeats:
+                continue
+            first = first_by_pk.setdefault(row.reference.pk, row)
+            if first is not row:
+                self.problem(row.record, (
+                    f"this is the same reference as record {first.record.number} (line "
+                    f"{first.record.line}): both are library reference “{row.citekey}”. Remove one of them."
+                ))
 
     def assign_citekeys(self, rows: list[PlannedReference]) -> None:
         """The file's own key when it is a valid citekey and free; else author-year (+ a, b…)."""

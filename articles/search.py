@@ -68,6 +68,7 @@ PLAIN_TEXT_RULES: tuple[tuple[str, str], ...] = (
     (r"(^|\n)[ \t]*(#{1,6}|>|[-+*]|[0-9]+[.)])[ \t]+", r"\1"),  # headings, quotes, list items
     (r"[*_`~]+", ""),  # emphasis and code
     (r"\|", " "),  # table cells
+    (r":?-{3,}:?", ""),  # table header rules and horizontal rules
 )
 _PLAIN_TEXT_RULES = tuple((re.compile(pattern), repl) for pattern, repl in PLAIN_TEXT_RULES)
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -168,6 +168,12 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
         .select_related("reviewer__reviewer_profile")
         .order_by("signed_at", "pk")
     )
+    # A sign-off is shown only if it still verifies: its own hash matches its content, and it
+    # names the version readers see (same number, same content hash).
+    approvals = [
+        s for s in approvals
+        if s.verify() and s.version == version.version and s.content_hash == version.content_hash
+    ]
     approved = not article.live_pending_review and bool(approvals)
     status = live_status(article=article, workflow=workflow, approved=approved)
     chosen = list(version.related_ids or [])

@@ -177,6 +177,25 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: editor.js takes the token from the form's hidden field.
+CSRF_COOKIE_HTTPONLY = True
+
+# Sign-in (reviews.accounts): an account, or a client address, is locked for
+# EDITORIAL_LOGIN_LOCKOUT_MINUTES after EDITORIAL_LOGIN_MAX_FAILURES failed sign-ins within
+# EDITORIAL_LOGIN_FAILURE_WINDOW_MINUTES; the admin lifts a lock early. Behind reverse proxies,
+# set EDITORIAL_TRUSTED_PROXY_COUNT so the client's address is read from X-Forwarded-For.
+AUTHENTICATION_BACKENDS = ["reviews.accounts.ThrottledModelBackend"]
+EDITORIAL_LOGIN_MAX_FAILURES = env_int("EDITORIAL_LOGIN_MAX_FAILURES", 5)
+EDITORIAL_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int(
+    "EDITORIAL_LOGIN_MAX_FAILURES_PER_ADDRESS", EDITORIAL_LOGIN_MAX_FAILURES
+)
+EDITORIAL_LOGIN_FAILURE_WINDOW_MINUTES = env_int("EDITORIAL_LOGIN_FAILURE_WINDOW_MINUTES", 15)
+EDITORIAL_LOGIN_LOCKOUT_MINUTES = env_int("EDITORIAL_LOGIN_LOCKOUT_MINUTES", 15)
+EDITORIAL_TRUSTED_PROXY_COUNT = env_int("EDITORIAL_TRUSTED_PROXY_COUNT", 0)
+# Authors, editors and medical reviewers: the session ends with the browser and, on the server,
+# this many hours after signing in (reviews.accounts.SessionStore). Others keep SESSION_COOKIE_AGE.
+SESSION_ENGINE = "reviews.accounts"
+EDITORIAL_ROLE_SESSION_HOURS = env_int("EDITORIAL_ROLE_SESSION_HOURS", 8)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

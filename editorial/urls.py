@@ -8,12 +8,17 @@ from django.views.decorators.cache import cache_control
 
 from articles.public_views import robots_txt
 from articles.sitemaps import SITEMAPS
+from reviews.accounts import ThrottledLoginView, use_lockout_form_in_admin
 from reviews.api import not_found as api_not_found
+
+# The admin's sign-in page names a lockout as ours does. (Importing reviews.accounts also
+# connects its sign-in signal receivers; the settings' backend and session engine import it too.)
+use_lockout_form_in_admin(admin.site)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("reviews.api_urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/", include("reviews.urls")),
     path(

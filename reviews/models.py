@@ -6,13 +6,17 @@ Decisions (sign-offs, audit events) are append-only rows: the model refuses upda
 
 from __future__ import annotations
 
+import hashlib
+import json
 from calendar import monthrange
 from datetime import date
+from datetime import timezone as dt_timezone
 from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.apps import apps
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -70,6 +74,67 @@ class AppendOnlyModel(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise ImmutableRowError(f"{type(self).__name__} rows are never deleted.")
+
+
+class ChainedRecord(AppendOnlyModel):
+    """An append-only row that is also a link of a per-article hash chain (tamper evidence).
+
+    Each row stores the hash of the article's previous row of the same kind and the SHA-256 of
+    its own canonical content plus that previous hash. Changing, removing or reordering any row
+    by hand breaks the chain at that point, which `manage.py verify_audit` reports. Callers hold
+    the article's row lock while appending, so the chain has no forks.
+    """
+
+    CHAIN_FIELDS: tuple[str, ...] = ()
+
+    chain_previous = models.CharField(max_length=64, editable=False, default="")
+    chain_hash = models.CharField(max_length=64, editable=False, default="")
+
+    class Meta:
+        abstract = True
+
+    def chain_content(self) -> bytes:
+        return chain_content({name: getattr(self, name) for name in self.CHAIN_FIELDS}, self.chain_previous)
+
+    def compute_chain_hash(self) -> str:
+        return hashlib.sha256(self.chain_content()).hexdigest()
+
+    def verify(self) -> bool:
+        """True when the row is exactly as written (its own hash still matches)."""
+        return self.chain_hash == self.compute_chain_hash()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            super().save(*args, **kwargs)  # refused by AppendOnlyModel
+            return
+        with transaction.atomic():
+            # The article's row lock orders the appends, so two writers cannot both link to the
+            # same previous row (the services already hold it; taking it again is free).
+            apps.get_model("articles", "Article").objects.select_for_update().filter(
+                pk=self.article_id
+            ).values_list("pk", flat=True).first()
+            self.chain_previous = (
+                type(self).objects.filter(article_id=self.article_id)
+                .order_by("-pk").values_list("chain_hash", flat=True).first()
+            ) or GENESIS
+            self.chain_hash = self.compute_chain_hash()
+            super().save(*args, **kwargs)
+
+
+# The "previous hash" of an article's first row.
+GENESIS = "0" * 64
+
+
+def chain_content(values: dict[str, Any], previous: str) -> bytes:
+    """The canonical bytes a chained row's hash covers: its fields and the previous hash."""
+    canonical: dict[str, Any] = {}
+    for name, value in values.items():
+        if hasattr(value, "isoformat"):
+            # Milliseconds: what a JSON backup keeps, so a restored row verifies too.
+            value = value.astimezone(dt_timezone.utc).isoformat(timespec="milliseconds")
+        canonical[name] = value
+    canonical["previous"] = previous
+    return json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class ReviewerProfile(models.Model):
@@ -194,7 +259,7 @@ class Assignment(models.Model):
         return f"{self.reviewer} on {self.article} (cycle {self.cycle})"
 
 
-class SignOff(AppendOnlyModel):
+class SignOff(ChainedRecord):
     """A reviewer's electronic signature on one exact version (version number + content hash).
 
     Printed name and credentials are copied at signing so later profile edits cannot change what
@@ -217,6 +282,11 @@ class SignOff(AppendOnlyModel):
     statement = models.TextField(help_text="The exact statement shown to the reviewer and signed.")
     note = models.TextField(blank=True)
     signed_at = models.DateTimeField(default=timezone.now)
+
+    CHAIN_FIELDS = (
+        "article_id", "version", "content_hash", "cycle", "reviewer_id", "printed_name",
+        "credentials", "meaning", "statement", "note", "signed_at",
+    )
 
     class Meta:
         ordering = ["signed_at", "pk"]
@@ -241,7 +311,7 @@ class SignOff(AppendOnlyModel):
         )
 
 
-class AuditEvent(AppendOnlyModel):
+class AuditEvent(ChainedRecord):
     """One step of an article's editorial history: who did what, when, from which state to which."""
 
     article = models.ForeignKey(
@@ -262,6 +332,11 @@ class AuditEvent(AppendOnlyModel):
     content_hash = models.CharField(max_length=64)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    CHAIN_FIELDS = (
+        "article_id", "actor_id", "action", "from_state", "to_state", "version", "content_hash",
+        "note", "created_at",
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -361,3 +436,54 @@ class CheckWaiver(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.check_key} waived on v{self.version} by {self.waived_by}"
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in: the username as typed (casefolded), the client's address, when.
+
+    Counted by reviews.accounts to lock an account or an address out; kept for a day as a trail.
+    """
+
+    username = models.CharField(max_length=254)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    attempted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-attempted_at"]
+        indexes = [
+            models.Index(fields=["username", "attempted_at"], name="loginfailure_user_time"),
+            models.Index(fields=["address", "attempted_at"], name="loginfailure_addr_time"),
+            models.Index(fields=["attempted_at"], name="loginfailure_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempted_at:%Y-%m-%d %H:%M} {self.username} from {self.address or '?'}"
+
+
+class LoginLockout(models.Model):
+    """Sign-in refused for an account or a network address until `locked_until`, or an unlock."""
+
+    class Scope(models.TextChoices):
+        ACCOUNT = "account", "Account"
+        ADDRESS = "address", "Network address"
+
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    key = models.CharField(max_length=254, help_text="The username (casefolded) or the IP address.")
+    failures = models.PositiveIntegerField(help_text="Failed sign-ins that caused the lock.")
+    locked_at = models.DateTimeField(default=timezone.now)
+    locked_until = models.DateTimeField()
+    unlocked_at = models.DateTimeField(null=True, blank=True)
+    unlocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-locked_at"]
+        indexes = [models.Index(fields=["scope", "key", "locked_until"], name="lockout_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.key} locked until {self.locked_until:%Y-%m-%d %H:%M}"
+
+    @property
+    def active(self) -> bool:
+        return self.unlocked_at is None and self.locked_until > timezone.now()

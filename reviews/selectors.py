@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from statistics import median
@@ -18,7 +19,16 @@ from articles.rendering import references_for_keys
 from articles.services import rendition_get_or_create
 
 from .checks import article_checks
-from .models import ArticleWorkflow, Assignment, AuditEvent, Meaning, ReviewComment, SignOff, State
+from .models import (
+    GENESIS,
+    ArticleWorkflow,
+    Assignment,
+    AuditEvent,
+    Meaning,
+    ReviewComment,
+    SignOff,
+    State,
+)
 from .workflow import ROLE_GROUPS, TRANSITIONS, Context, Role, Transition, needs_input
 
 if TYPE_CHECKING:
@@ -346,3 +356,39 @@ def review_turnaround(*, months: int = 12) -> list[TurnaroundMonth]:
             days = (approved_at - earlier[-1]).total_seconds() / 86400
             by_month.setdefault(f"{approved_at:%Y-%m}", []).append(days)
     return [TurnaroundMonth(month=m, reviews=len(d), median_days=round(median(d), 1)) for m, d in sorted(by_month.items())]
+
+
+# --- tamper evidence -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    model: str
+    pk: int
+    article_id: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.pk} (article {self.article_id}): {self.reason}"
+
+
+def chain_breaks(*, article_ids: Any = None) -> Iterator[ChainBreak]:
+    """Walk every article's audit and sign-off chains, in the order written, yielding each break.
+
+    A row breaks the chain when its own hash no longer matches its content (it was edited) or
+    when it does not point at the row before it (a row was removed, inserted or reordered).
+    """
+    for model in (AuditEvent, SignOff):
+        rows = model.objects.order_by("article_id", "pk")
+        if article_ids is not None:
+            rows = rows.filter(article_id__in=article_ids)
+        previous: dict[int, str] = {}
+        for row in rows.iterator(chunk_size=2000):
+            expected_previous = previous.get(row.article_id, GENESIS)
+            if row.chain_previous != expected_previous:
+                yield ChainBreak(model.__name__, row.pk, row.article_id,
+                                 "does not follow the row before it (a row was removed, added or reordered)")
+            elif not row.verify():
+                yield ChainBreak(model.__name__, row.pk, row.article_id,
+                                 "its content no longer matches its hash (it was changed)")
+            previous[row.article_id] = row.chain_hash

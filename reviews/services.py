@@ -539,29 +539,41 @@ def comment_resolve(
 def scheduled_actions_apply(*, now: Any = None) -> list[str]:
     """Publish and unpublish what was scheduled up to `now`, as the editor who scheduled it.
 
-    Each article is applied in its own transaction, through transition_apply, so guards run again
-    at execution time: a schedule whose article changed since is refused and reported, not forced.
+    Each article is handled in its own transaction, deciding from its locked row: a schedule
+    cancelled or moved since the due list was read is skipped, and transition_apply runs the
+    guards again, so a schedule whose article changed since is refused and recorded, not forced.
     """
     now = now or timezone.now()
-    report = []
     due = ArticleWorkflow.objects.filter(
         models.Q(publish_at__lte=now) | models.Q(unpublish_at__lte=now)
-    ).select_related("article", "scheduled_by")
-    for workflow in due:
-        action = "publish" if workflow.publish_at and workflow.publish_at <= now else "unpublish"
-        note = "Scheduled." if action == "publish" else "Scheduled removal."
-        try:
-            transition_apply(article=workflow.article, user=workflow.scheduled_by, action=action, note=note)
-            report.append(f"{workflow.article.slug}: {action} done")
-        except (WorkflowError, PermissionDenied) as error:
-            with transaction.atomic():
-                ArticleWorkflow.objects.filter(pk=workflow.pk).update(
-                    **({"publish_at": None} if action == "publish" else {"unpublish_at": None})
-                )
-                _audit(article=workflow.article, actor=workflow.scheduled_by, action=f"scheduled_{action}_failed",
-                       from_state=workflow.state, to_state=workflow.state, note=str(error))
-            report.append(f"{workflow.article.slug}: {action} refused: {error}")
-    return report
+    ).values_list("article_id", flat=True)
+    return [line for article_id in list(due) if (line := _apply_schedule(article_id=article_id, now=now))]
+
+
+@transaction.atomic
+def _apply_schedule(*, article_id: int, now: Any) -> str | None:
+    article = Article.objects.select_for_update().get(pk=article_id)
+    workflow = (
+        ArticleWorkflow.objects.select_for_update(of=("self",)).select_related("scheduled_by")
+        .get(article=article)
+    )
+    if workflow.publish_at and workflow.publish_at <= now:
+        action, field = "publish", "publish_at"
+    elif workflow.unpublish_at and workflow.unpublish_at <= now:
+        action, field = "unpublish", "unpublish_at"
+    else:
+        return None  # cancelled or moved after the due list was read
+    note = "Scheduled." if action == "publish" else "Scheduled removal."
+    try:
+        with transaction.atomic():
+            transition_apply(article=article, user=workflow.scheduled_by, action=action, note=note)
+    except (WorkflowError, PermissionDenied) as error:
+        setattr(workflow, field, None)
+        workflow.save(update_fields=[field])
+        _audit(article=article, actor=workflow.scheduled_by, action=f"scheduled_{action}_failed",
+               from_state=workflow.state, to_state=workflow.state, note=str(error))
+        return f"{article.slug}: {action} refused: {error}"
+    return f"{article.slug}: {action} done"
 
 
 # --- reminders ---------------------------------------------------------------------------------------

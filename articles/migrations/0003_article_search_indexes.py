@@ -23,6 +23,7 @@ PLAIN_TEXT_RULES = (
     (r"(^|\n)[ \t]*(#{1,6}|>|[-+*]|[0-9]+[.)])[ \t]+", r"\1"),
     (r"[*_`~]+", ""),
     (r"\|", " "),
+    (r":?-{3,}:?", ""),
 )
 # Each audience's text and fallback order (settings.EDITORIAL_AUDIENCES) when this was written.
 AUDIENCE_TEXTS = {

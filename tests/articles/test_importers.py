@@ -189,11 +189,13 @@ class TestRefusal:
         self, name: str, record: int, line: int, reason: str
     ) -> None:
         """Truncated, mis-encoded, wrong-format and self-duplicating files write nothing."""
-        make_reference(doi="10.5555/already.there")
+        make_reference(doi="10.1186/s13023-018-0866-7", pmid="30012160")  # in most of the files
         before = (Reference.objects.count(), Reference.history.count())
         with pytest.raises(ImportRefused) as refused:
             references_import(data=fixture(name), filename=name)
-        message = refused.value.plan.messages()[0]
+        messages = refused.value.plan.messages()
+        message = messages[0]
+        assert len(messages) == 1
         assert message.startswith(f"{name}, record {record} (line {line}): ")
         assert reason in message
         assert (Reference.objects.count(), Reference.history.count()) == before
@@ -367,6 +369,17 @@ class TestImport:
         make_reference(citekey="b-2018", doi="10.5555/b", pmid="22")
         plan = references_import_plan(data=ris("TI  - x\nDO  - 10.5555/a\nAN  - 22"), filename="r.ris")
         assert "“a-2018”" in plan.messages()[0] and "“b-2018”" in plan.messages()[0]
+
+    def test_two_records_matching_one_library_reference_are_refused(self) -> None:
+        """One by its DOI, the other by its PMID: the file lists that reference twice."""
+        make_reference(citekey="rush-2018", doi="10.1186/s13023-018-0866-7", pmid="30012160")
+        plan = references_import_plan(data=ris(
+            "TI  - a\nDO  - 10.1186/s13023-018-0866-7", "TI  - b\nAN  - 30012160",
+        ), filename="r.ris")
+        assert plan.messages() == [
+            "r.ris, record 2 (line 6): this is the same reference as record 1 (line 1): both are "
+            "library reference “rush-2018”. Remove one of them."
+        ]
 
     def test_superseded_by_note_links_the_references(self) -> None:
         """`N1 - superseded-by: key` names a reference of the file or of the library."""

@@ -56,6 +56,8 @@ class TestPlainText:
         """Headings, emphasis, links, list bullets and citation markers leave only the words."""
         text = plain_text("## Causes\n\n- **Low** zinc [@pmid:30288020; @bowden-2018].\n- See [the NHS](https://nhs.uk).")
         assert text == "Causes\n\nLow zinc.\nSee the NHS."
+        table = plain_text("| Test | Result |\n|:---|---:|\n| `ALP` | *low* |")
+        assert table.split() == ["Test", "Result", "ALP", "low"]
 
     def test_the_index_migration_strips_markdown_the_same_way(self) -> None:
         """The GIN index expression was written with the rules search uses today."""

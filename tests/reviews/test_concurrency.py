@@ -17,8 +17,9 @@ and ordered. Outcome counts (which side won how often) are printed at the end of
 depend on the scheduler and are never asserted, unless RACE_REQUIRE_BOTH=1 asks for both orders.
 
 The last two tests are not loops: they force one interleaving of the scheduler
-(scheduled_actions_apply) with a user's request and are marked xfail(strict=True): they show
-known bugs, described in their reasons, and will report XPASS once the scheduler is fixed.
+(scheduled_actions_apply) with a user's request: a refused scheduled publish must write its
+audit event from the locked, current rows, and a schedule cancelled while the scheduler was
+running must not be applied.
 
 SQLite serialises writers and has no row locks, so these tests only run on PostgreSQL:
 DATABASE_URL=postgres://... pytest tests/reviews/test_concurrency.py
@@ -643,15 +644,6 @@ def queue_in_order(article_pk: int, first: Callable[[], Any], second: Callable[[
     return results
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: scheduled_actions_apply writes the audit event of a refused scheduled publish "
-    "from the workflow row it read before taking the lock; when an edit committed in between, "
-    "the event says approved->approved at the old version, after the edit's "
-    "void_approvals (approved->under_review, new version): the audit chain is broken, "
-    "goes back a version, and ends in a state the article is not in.",
-)
 def test_scheduled_publish_refused_after_a_racing_edit_keeps_the_audit_trail_consistent(
     author: Any, editor: Any, reviewer: Any
 ) -> None:
@@ -686,15 +678,6 @@ def test_scheduled_publish_refused_after_a_racing_edit_keeps_the_audit_trail_con
     check_invariants(article.pk)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: scheduled_actions_apply applies a scheduled removal that an editor cancelled "
-    "after the scheduler read the due rows: transition_apply re-checks the state and the "
-    "is_live guard under the lock, but nobody re-checks that unpublish_at is still set and due, "
-    "so the cancelled removal takes the article down anyway (a cancelled or re-timed "
-    "publish_at is applied the same way).",
-)
 def test_scheduler_does_not_apply_a_schedule_cancelled_while_it_was_running(
     author: Any, editor: Any, reviewer: Any
 ) -> None:

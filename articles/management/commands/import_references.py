@@ -6,6 +6,7 @@ file, record and line named, and a non-zero exit status.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, file: Path, fmt: str | None, dry_run: bool, no_progress: bool, **options: Any) -> None:
         data = self.read(file)
         bars: list[tqdm] = []
-        show = not no_progress and self.stderr.isatty()
+        # tqdm draws with carriage returns on the raw stream (self.stderr would add newlines).
+        stream = options.get("stderr") or sys.stderr
+        show = not no_progress and hasattr(stream, "isatty") and stream.isatty()
 
         def progress(phase: str, total: int) -> Callable[[int], None]:
+            for done in bars:
+                done.close()  # one bar per phase: the previous phase is over
             bar = tqdm(
-                total=total, desc=phase, unit=" refs", file=self.stderr._out, disable=not show,
-                leave=False, mininterval=0.2,
+                total=total, desc=phase, unit=" refs", file=stream, disable=not show,
+                leave=show, mininterval=0.2,
             )
             bars.append(bar)
             return bar.update

@@ -1,0 +1,32 @@
+"""Verify the tamper-evident chains of audit events and sign-offs; report the first broken link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reviews.models import AuditEvent, SignOff
+from reviews.selectors import chain_breaks
+
+
+class Command(BaseCommand):
+    help = "Check that no audit event or sign-off was changed, removed or reordered."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--all", action="store_true", help="List every break, not only the first.")
+
+    def handle(self, *args: Any, all: bool = False, **options: Any) -> None:
+        breaks = []
+        for found in chain_breaks():
+            breaks.append(found)
+            if not all:
+                break
+        if breaks:
+            for found in breaks:
+                self.stderr.write(f"BROKEN: {found}")
+            raise CommandError("The audit trail does not verify." + ("" if all else " (first break shown)"))
+        self.stdout.write(self.style.SUCCESS(
+            f"Verified {AuditEvent.objects.count()} audit events and {SignOff.objects.count()} sign-offs: "
+            "every chain is intact."
+        ))
