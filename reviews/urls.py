@@ -11,6 +11,7 @@ urlpatterns = [
     path("articles/<slug:slug>/", views.article_detail, name="article"),
     path("articles/<slug:slug>/edit/", views.article_edit, name="edit"),
     path("articles/<slug:slug>/history/", views.history, name="history"),
+    path("articles/<slug:slug>/dossier/", views.dossier, name="dossier"),
     path("articles/<slug:slug>/diff/", views.diff, name="diff"),
     path("articles/<slug:slug>/versions/<int:version>/", views.version_detail, name="version"),
     path("articles/<slug:slug>/versions/<int:version>/restore/", views.revert, name="revert"),

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -281,3 +281,17 @@ def waive_check(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     else:
         messages.success(request, "Your reason is recorded for this version.")
     return redirect(f"{article.get_workspace_url()}#checks")
+
+
+@login_required
+def dossier(request: HttpRequest, slug: str) -> HttpResponse:
+    """The evidence dossier, printable; `?format=json` for the same data as JSON."""
+    article = _article_or_404(request, slug)
+    if not selectors.can_read_dossier(user=request.user, article=article):
+        raise PermissionDenied("The dossier is for editors and this article's reviewers.")
+    data = selectors.article_dossier(article=article)
+    if request.GET.get("format") == "json":
+        response = JsonResponse(data, json_dumps_params={"indent": 1, "ensure_ascii": False})
+        response["Content-Disposition"] = f'attachment; filename="{article.slug}-dossier.json"'
+        return response
+    return render(request, "reviews/dossier.html", {"dossier": data, "article": article})
