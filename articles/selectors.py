@@ -79,6 +79,7 @@ class ArticlePage:
     related: list[Article]
     disclaimer: str
     workflow: ArticleWorkflow | None
+    topics: list[tuple[str, str]]
 
     @property
     def approved(self) -> bool:
@@ -198,6 +199,7 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
         related=related,
         disclaimer=disclaimer_text(audience=audience.key),
         workflow=workflow,
+        topics=article_topics(article=article),
     )
 
 
@@ -335,3 +337,13 @@ def topics_with_articles() -> QuerySet[Topic]:
         Topic.objects.filter(articles__live_version__isnull=False)
         .annotate(published=Count("articles", distinct=True)).order_by("name")
     )
+
+
+def article_topics(*, article: Article) -> list[tuple[str, str]]:
+    """(name, slug) of the article's topics, cached until topics or publications change."""
+    key = f"topics:{article.pk}:{cache.get(PUBLICATION_EPOCH_KEY, 0)}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = list(article.topics.order_by("name").values_list("name", "slug"))
+        cache.set(key, cached, RELATED_CACHE_SECONDS)
+    return cached

@@ -58,6 +58,7 @@ def medical_web_page(page: ArticlePage, *, url: str) -> dict[str, Any]:
         ],
         "publisher": {"@type": "Organization", "name": settings.EDITORIAL_PUBLISHER_NAME},
         "citation": [citation_item(c) for c in page.rendition.citations],
+        "about": [{"@type": "Thing", "name": name} for name, _ in page.topics],
     }
     if page.approved and page.last_reviewed:
         data["lastReviewed"] = page.last_reviewed.isoformat()

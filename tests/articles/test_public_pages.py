@@ -228,7 +228,7 @@ class TestQueryCounts:
         article = make_article(author=author, slug="many", texts=texts, related_ids=related)
         publish_approved(article, author=author, editor=editor, reviewers=[reviewer])
         cache.clear()  # a fresh app server: renditions and disclaimers come from the database
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(9):
             assert client.get("/articles/many/?audience=clinician").status_code == 200
         with django_assert_max_num_queries(4):
             assert client.get("/articles/many/?audience=clinician").status_code == 200

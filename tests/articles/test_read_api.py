@@ -173,13 +173,13 @@ class TestDetail:
     @pytest.mark.parametrize("n_related", [1, 10])
     def test_query_count_is_flat(self, client: Client, author: Any, editor: Any, reviewer: Any, n_related: int,
                                  django_assert_max_num_queries: Any) -> None:
-        """Eight queries cold (automatic related questions: +2), four warm, for 1 or 10 related."""
+        """Nine queries cold (automatic related questions +2, topics +1), four warm, for 1 or 10 related."""
         refs = [make_reference() for _ in range(n_related)]
         related = [publish(author, editor, reviewer).pk for _ in range(n_related)]
         texts = {key: " ".join(f"S [@pmid:{r.pmid}]." for r in refs) for key in ("patient", "clinician")}
         publish(author, editor, reviewer, slug="many", texts=texts, related_ids=related)
         cache.clear()
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(9):
             assert client.get(f"{API}/articles/many/?audience=clinician").status_code == 200
         with django_assert_max_num_queries(4):
             assert client.get(f"{API}/articles/many/?audience=clinician").status_code == 200

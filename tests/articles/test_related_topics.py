@@ -79,3 +79,18 @@ def test_topic_pages_list_only_published_articles(client: Client, author: Any, e
     assert "Live?" in html and "Draft?" not in html and "Bone health." in html
     assert "Bones</a> (1)" in client.get("/topics/").content.decode()
     assert client.get("/topics/nope/").status_code == 404
+
+
+def test_the_article_page_names_its_topics_and_json_ld_says_what_it_is_about(
+    client: Client, author: Any, editor: Any, reviewer: Any
+) -> None:
+    """Topics link to their pages, and appear as `about` in the structured data."""
+    import json
+    import re
+
+    article = published(author, editor, reviewer, slug="alp")
+    article_topics_set(article=article, user=editor, topics=[Topic.objects.create(name="Bones", slug="bones")])
+    html = client.get("/articles/alp/?audience=patient").content.decode()
+    assert '<a href="/topics/bones/">Bones</a>' in html
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    assert data["about"] == [{"@type": "Thing", "name": "Bones"}]
