@@ -9,9 +9,9 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from .audiences import Audience, audiences
+from .audiences import Audience
 from .search import MAX_QUERY_LENGTH, article_search, normalise_query
-from .views import audience_from_request
+from .views import audience_from_request, bad_audience
 
 # Paths crawlers are asked to leave alone: sign-in, the editorial workspace, the admin and the
 # authenticated drafting API. Everything else is public and meant to be found.
@@ -27,18 +27,12 @@ def search(request: HttpRequest) -> HttpResponse:
         # The cookie chose the audience: this answer depends on it, so it is never shared (see
         # articles.middleware); with ?audience=<key>, as every link and the form send, it is.
         patch_vary_headers(response, ["Cookie"])
-        response.varies_on_reader_cookie = True  # type: ignore[attr-defined]
     return response
 
 
 def _search(request: HttpRequest, *, audience: Audience, from_url: bool) -> HttpResponse:
     if "audience" in request.GET and not from_url:
-        return render(
-            request,
-            "articles/bad_audience.html",
-            {"requested": request.GET["audience"], "audiences": audiences().values()},
-            status=400,
-        )
+        return bad_audience(request, request.GET["audience"])
     query = normalise_query(request.GET.get("q", ""))
     context = {"query": query, "audience": audience, "max_length": MAX_QUERY_LENGTH}
     if len(query) > MAX_QUERY_LENGTH:

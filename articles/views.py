@@ -31,6 +31,16 @@ def audience_from_request(request: HttpRequest) -> tuple[Audience, bool]:
     return configured.get(cookie, default_audience()), False
 
 
+def bad_audience(request: HttpRequest, requested: str) -> HttpResponse:
+    """400: an audience key that is not configured, with the ones that are."""
+    return render(
+        request,
+        "articles/bad_audience.html",
+        {"requested": requested, "audiences": audiences().values()},
+        status=400,
+    )
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     page = selectors.published_article_page(page_number=request.GET.get("page"))
@@ -41,12 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     audience, from_url = audience_from_request(request)
     if "audience" in request.GET and not from_url:
-        return render(
-            request,
-            "articles/bad_audience.html",
-            {"requested": request.GET["audience"], "audiences": audiences().values()},
-            status=400,
-        )
+        return bad_audience(request, request.GET["audience"])
     page = selectors.article_page(slug=slug, audience=audience)
     canonical = request.build_absolute_uri(f"{page.article.get_absolute_url()}?audience={audience.key}")
     response = render(
@@ -69,12 +74,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 def choose_audience(request: HttpRequest, key: str) -> HttpResponse:
     """Remember the reader's audience in a cookie, then go back to the page with it in the URL."""
     if key not in audiences():
-        return render(
-            request,
-            "articles/bad_audience.html",
-            {"requested": key, "audiences": audiences().values()},
-            status=400,
-        )
+        return bad_audience(request, key)
     target = request.GET.get("next") or reverse("articles:home")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         target = reverse("articles:home")
