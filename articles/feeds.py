@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString
 
 from .audiences import default_audience
 from .models import Article
-from .search import LiveReview, live_reviews
+from .selectors import LiveReview, live_reviews
 from .selectors import published_articles
 
 FEED_LENGTH = 30

@@ -21,7 +21,7 @@ from reviews.openapi import Section, answer, ref
 
 from .audiences import Audience, audiences, default_audience
 from .models import Article
-from .search import live_reviews
+from .selectors import live_reviews
 from .selectors import ArticlePage, article_page, published_articles
 
 PER_PAGE = 20

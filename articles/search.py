@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
@@ -40,12 +40,10 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from reviews.models import ArticleWorkflow, Meaning, SignOff, State
-
 from .audiences import Audience
 from .content import MARKER_GROUP
 from .models import Article
-from .selectors import live_status, published_articles
+from .selectors import published_articles
 
 SEARCH_CONFIG = "english"
 MAX_QUERY_LENGTH = 200
@@ -237,61 +235,3 @@ def _window(text: str, pattern: re.Pattern[str]) -> str:
         end = end if end > start else start + SNIPPET_CHARS
     window = pattern.sub(lambda m: f"{START_SEL}{m.group(0)}{STOP_SEL}", text[start:end])
     return ("… " if start else "") + window + (" …" if end < len(text) else "")
-
-
-# --- review status of many published articles ---------------------------------------------------
-# The article page reads one article's sign-offs (selectors.article_page); listings need the same
-# answer for a page of articles in one query. This belongs in selectors.py beside article_page.
-
-
-@dataclass(frozen=True)
-class LiveReview:
-    """Where a published article's live version stands, and who approved it."""
-
-    status: State
-    approvals: list[SignOff]
-    workflow: ArticleWorkflow | None
-
-    @property
-    def approved(self) -> bool:
-        return self.status == State.APPROVED
-
-    @property
-    def last_reviewed(self) -> date | None:
-        """As `ArticlePage.last_reviewed`: the last full review, not moved by a minor re-approval."""
-        if not self.approved:
-            return None
-        if self.workflow and self.workflow.last_reviewed_on:
-            return self.workflow.last_reviewed_on
-        signed = max((s.signed_at for s in self.approvals), default=None)
-        return signed.date() if signed else None
-
-
-def live_reviews(articles: list[Article]) -> dict[int, LiveReview]:
-    """The LiveReview of each published article, by id; one query for all of them.
-
-    Each article needs `live_version` (its content_hash), `live_pending_review` and its
-    `workflow` (state, last_reviewed_on) loaded with it: the answer is the one
-    `selectors.article_page` gives for a single article.
-    """
-    live_hashes = {a.pk: a.live_version.content_hash for a in articles}
-    by_article: dict[int, list[SignOff]] = {pk: [] for pk in live_hashes}
-    if live_hashes:
-        signoffs = SignOff.objects.filter(
-            article_id__in=live_hashes,
-            content_hash__in=set(live_hashes.values()),
-            meaning=Meaning.APPROVED,
-        ).order_by("signed_at", "pk")
-        for signoff in signoffs:
-            if live_hashes[signoff.article_id] == signoff.content_hash:
-                by_article[signoff.article_id].append(signoff)
-    reviews = {}
-    for article in articles:
-        approvals = by_article[article.pk]
-        approved = not article.live_pending_review and bool(approvals)
-        workflow: ArticleWorkflow | None = getattr(article, "workflow", None)
-        status = live_status(article=article, workflow=workflow, approved=approved)
-        reviews[article.pk] = LiveReview(
-            status=status, approvals=approvals if approved else [], workflow=workflow
-        )
-    return reviews

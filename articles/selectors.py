@@ -79,6 +79,7 @@ class ArticlePage:
     related: list[Article]
     disclaimer: str
     workflow: ArticleWorkflow | None
+    review: LiveReview
     topics: list[tuple[str, str]]
 
     @property
@@ -101,11 +102,7 @@ class ArticlePage:
     @property
     def last_reviewed(self) -> date | None:
         """The last full medical review: a later re-approval of minor fixes does not move it."""
-        if not self.approved:
-            return None
-        if self.workflow and self.workflow.last_reviewed_on:
-            return self.workflow.last_reviewed_on
-        return self.signed_on.date() if self.signed_on else None
+        return self.review.last_reviewed
 
     @property
     def next_review_due(self) -> date | None:
@@ -151,6 +148,65 @@ def tracker_steps(status: State) -> list[TrackerStep]:
     ]
 
 
+@dataclass(frozen=True)
+class LiveReview:
+    """Where a published article's live version stands, and who approved it."""
+
+    status: State
+    approvals: list[SignOff]
+    workflow: ArticleWorkflow | None
+
+    @property
+    def approved(self) -> bool:
+        return self.status == State.APPROVED
+
+    @property
+    def last_reviewed(self) -> date | None:
+        """As `ArticlePage.last_reviewed`: the last full review, not moved by a minor re-approval."""
+        if not self.approved:
+            return None
+        if self.workflow and self.workflow.last_reviewed_on:
+            return self.workflow.last_reviewed_on
+        signed = max((s.signed_at for s in self.approvals), default=None)
+        return signed.date() if signed else None
+
+
+def live_reviews(articles: list[Article]) -> dict[int, LiveReview]:
+    """The LiveReview of each published article, by id; one query for all of them.
+
+    Each article needs `live_version` (its content_hash), `live_pending_review` and its
+    `workflow` (state, last_reviewed_on) loaded with it: the answer is the one
+    `selectors.article_page` gives for a single article.
+    """
+    live_hashes = {a.pk: a.live_version.content_hash for a in articles}
+    by_article: dict[int, list[SignOff]] = {pk: [] for pk in live_hashes}
+    if live_hashes:
+        live_numbers = {a.pk: a.live_version.version for a in articles}
+        signoffs = SignOff.objects.filter(
+            article_id__in=live_hashes,
+            content_hash__in=set(live_hashes.values()),
+            meaning=Meaning.APPROVED,
+        ).select_related("reviewer__reviewer_profile").order_by("signed_at", "pk")
+        for signoff in signoffs:
+            # Shown only if it still verifies and names the version readers see.
+            if (
+                live_hashes[signoff.article_id] == signoff.content_hash
+                and live_numbers[signoff.article_id] == signoff.version
+                and signoff.verify()
+            ):
+                by_article[signoff.article_id].append(signoff)
+    reviews = {}
+    for article in articles:
+        approvals = by_article[article.pk]
+        approved = not article.live_pending_review and bool(approvals)
+        workflow: ArticleWorkflow | None = getattr(article, "workflow", None)
+        status = live_status(article=article, workflow=workflow, approved=approved)
+        reviews[article.pk] = LiveReview(
+            status=status, approvals=approvals if approved else [], workflow=workflow
+        )
+    return reviews
+
+
 def article_page(*, slug: str, audience: Audience) -> ArticlePage:
     """The public page of a published article; Http404 when it has no live version."""
     article = (
@@ -161,22 +217,7 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
     if article is None:
         raise Http404("No published article with this address.")
     version = article.live_version
-    workflow = getattr(article, "workflow", None)
-    approvals = list(
-        SignOff.objects.filter(
-            article=article, content_hash=version.content_hash, meaning=Meaning.APPROVED
-        )
-        .select_related("reviewer__reviewer_profile")
-        .order_by("signed_at", "pk")
-    )
-    # A sign-off is shown only if it still verifies: its own hash matches its content, and it
-    # names the version readers see (same number, same content hash).
-    approvals = [
-        s for s in approvals
-        if s.verify() and s.version == version.version and s.content_hash == version.content_hash
-    ]
-    approved = not article.live_pending_review and bool(approvals)
-    status = live_status(article=article, workflow=workflow, approved=approved)
+    review = live_reviews([article])[article.pk]
     chosen = list(version.related_ids or [])
     related_ids = chosen + [pk for pk in automatic_related_ids(article=article) if pk not in chosen]
     related_ids = related_ids[: len(chosen) + AUTOMATIC_RELATED]
@@ -191,14 +232,15 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
         version=version,
         audience=audience,
         rendition=rendition_get_or_create(version=version, audience=audience.key),
-        status=status,
-        tracker=tracker_steps(status),
-        approvals=approvals if approved else [],
-        reviewers={s.reviewer_id: getattr(s.reviewer, "reviewer_profile", None) for s in approvals},
+        status=review.status,
+        tracker=tracker_steps(review.status),
+        approvals=review.approvals,
+        reviewers={s.reviewer_id: getattr(s.reviewer, "reviewer_profile", None) for s in review.approvals},
         authors=list(article.authors.all()),
         related=related,
         disclaimer=disclaimer_text(audience=audience.key),
-        workflow=workflow,
+        workflow=review.workflow,
+        review=review,
         topics=article_topics(article=article),
     )
 
