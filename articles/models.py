@@ -65,6 +65,10 @@ class Topic(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("articles:topic", kwargs={"slug": self.slug})
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        transaction.on_commit(public_pages_changed)
+
 
 class ChangeWeight(models.TextChoices):
     MINOR = "minor", "Minor (wording, typography)"
@@ -316,6 +320,7 @@ class Disclaimer(models.Model):
         super().save(*args, **kwargs)
         # Public pages read disclaimers from the cache; drop the old text once this one is stored.
         transaction.on_commit(lambda: cache.delete(disclaimer_cache_key(self.audience)))
+        transaction.on_commit(public_pages_changed)
 
 
 def disclaimer_cache_key(audience: str) -> str:
@@ -459,10 +464,12 @@ class GlossaryTerm(models.Model):
         super().save(*args, **kwargs)
         # Renditions are keyed by the glossary's fingerprint: forget it, so pages pick up the change.
         transaction.on_commit(lambda: cache.delete(GLOSSARY_CACHE_KEY))
+        transaction.on_commit(public_pages_changed)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         result = super().delete(*args, **kwargs)
         transaction.on_commit(lambda: cache.delete(GLOSSARY_CACHE_KEY))
+        transaction.on_commit(public_pages_changed)
         return result
 
     @property
@@ -471,6 +478,24 @@ class GlossaryTerm(models.Model):
 
 
 GLOSSARY_CACHE_KEY = "glossary:terms"
+PUBLIC_PAGES_EPOCH_KEY = "public-pages:epoch"
+
+
+def public_pages_changed() -> None:
+    """Note that something public pages show may have changed (a publication, a workflow step,
+    a sign-off, topics, a disclaimer, the glossary, a reviewer's profile): cached public pages,
+    related-question and topic lists keyed by the old epoch are no longer used.
+
+    Call it through transaction.on_commit, so no page is cached from data about to roll back.
+    """
+    try:
+        cache.incr(PUBLIC_PAGES_EPOCH_KEY)
+    except ValueError:
+        cache.set(PUBLIC_PAGES_EPOCH_KEY, 1, None)
+
+
+def public_pages_epoch() -> int:
+    return cache.get(PUBLIC_PAGES_EPOCH_KEY, 0)
 
 
 class CitationLink(models.Model):

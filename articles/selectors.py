@@ -25,8 +25,9 @@ from .models import (
     SitePage,
     Topic,
     disclaimer_cache_key,
+    public_pages_epoch,
 )
-from .services import PUBLICATION_EPOCH_KEY, rendition_get_or_create
+from .services import rendition_get_or_create
 
 DISCLAIMER_CACHE_SECONDS = 60 * 60
 
@@ -344,7 +345,7 @@ def automatic_related_ids(*, article: Article, limit: int = AUTOMATIC_RELATED * 
     A shared topic counts twice a shared source. Two indexed queries, cached until the set of
     published articles changes (the publication epoch moves).
     """
-    epoch = cache.get(PUBLICATION_EPOCH_KEY, 0)
+    epoch = public_pages_epoch()
     key = f"related:{article.pk}:{epoch}"
     cached = cache.get(key)
     if cached is not None:
@@ -383,7 +384,7 @@ def topics_with_articles() -> QuerySet[Topic]:
 
 def article_topics(*, article: Article) -> list[tuple[str, str]]:
     """(name, slug) of the article's topics, cached until topics or publications change."""
-    key = f"topics:{article.pk}:{cache.get(PUBLICATION_EPOCH_KEY, 0)}"
+    key = f"topics:{article.pk}:{public_pages_epoch()}"
     cached = cache.get(key)
     if cached is None:
         cached = list(article.topics.order_by("name").values_list("name", "slug"))

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from .audiences import resolve_text
 from . import readability
 from .glossary import annotate, current_glossary
-from .models import CitationLink, ProblemReport, ReadabilityScore, Rendition
+from .models import CitationLink, ProblemReport, ReadabilityScore, Rendition, public_pages_changed
 from .rendering import PIPELINE_VERSION, references_for_keys, render_markdown
 
 RENDITION_CACHE_SECONDS = 60 * 60 * 24
@@ -133,21 +133,10 @@ def readability_scores(*, version: Any) -> dict[str, ReadabilityScore]:
     return stored
 
 
-PUBLICATION_EPOCH_KEY = "publication:epoch"
-
-
-def publication_changed() -> None:
-    """Note that the set of published articles changed: cached related-question lists expire."""
-    try:
-        cache.incr(PUBLICATION_EPOCH_KEY)
-    except ValueError:
-        cache.set(PUBLICATION_EPOCH_KEY, 1, None)
-
-
 def citation_links_set(*, article: Any, reference_ids: Any) -> None:
     """Index the references the article's live version cites (empty when it is not live)."""
     CitationLink.objects.filter(article=article).delete()
     CitationLink.objects.bulk_create(
         [CitationLink(article=article, reference_id=pk) for pk in sorted(set(reference_ids))]
     )
-    transaction.on_commit(publication_changed)
+    transaction.on_commit(public_pages_changed)

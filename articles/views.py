@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import selectors, services
 from .audiences import Audience, audiences, default_audience
 from .forms import ProblemReportForm
+from .models import public_pages_epoch
 from .rendering import render_markdown
 from .structured_data import medical_web_page
 
@@ -52,6 +54,9 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     audience, from_url = audience_from_request(request)
     if "audience" in request.GET and not from_url:
         return bad_audience(request, request.GET["audience"])
+    shared_key = _shared_page_key(request, slug=slug, audience=audience) if from_url else None
+    if shared_key and (body := cache.get(shared_key)) is not None:
+        return HttpResponse(body, content_type="text/html; charset=utf-8")
     page = selectors.article_page(slug=slug, audience=audience)
     canonical = request.build_absolute_uri(f"{page.article.get_absolute_url()}?audience={audience.key}")
     response = render(
@@ -67,7 +72,24 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     if not from_url:
         # The cookie chose the audience: only this URL depends on it; ?audience=<key> does not.
         patch_vary_headers(response, ["Cookie"])
+    if shared_key:
+        cache.set(shared_key, response.content, SHARED_PAGE_SECONDS)
     return response
+
+
+# The rendered page every anonymous reader of one ?audience= URL gets, kept in the cache (Redis in
+# production) until anything public pages show changes (the epoch moves) or this long at most.
+SHARED_PAGE_SECONDS = 600
+
+
+def _shared_page_key(request: HttpRequest, *, slug: str, audience: Audience) -> str | None:
+    """The cache key of the page anonymous readers share, or None when this request may be
+    personal (signed in, a session, pending messages) or carries other parameters."""
+    if set(request.GET) != {"audience"} or request.COOKIES.keys() & {settings.SESSION_COOKIE_NAME, "messages"}:
+        return None
+    if request.user.is_authenticated:
+        return None
+    return f"page:{public_pages_epoch()}:{request.get_host()}:{slug}:{audience.key}"
 
 
 @require_GET

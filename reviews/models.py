@@ -175,6 +175,13 @@ class ReviewerProfile(models.Model):
     def signature_name(self) -> str:
         return f"{self.display_name}, {self.credentials}" if self.credentials else self.display_name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from articles.models import public_pages_changed
+
+        super().save(*args, **kwargs)
+        # Names, credentials and declared conflicts are shown on article pages.
+        transaction.on_commit(public_pages_changed)
+
     def credentials_current(self, today: date | None = None) -> bool:
         """Verified within the last EDITORIAL_CREDENTIALS_VALID_MONTHS calendar months."""
         if self.credentials_verified_on is None:

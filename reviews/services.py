@@ -16,8 +16,8 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from articles.audiences import audience_keys
-from articles.models import Article, ChangeWeight
-from articles.services import citation_links_set, publication_changed, rendition_get_or_create
+from articles.models import Article, ChangeWeight, public_pages_changed
+from articles.services import citation_links_set, rendition_get_or_create
 
 from . import notifications
 from .models import (
@@ -309,6 +309,7 @@ def transition_apply(
         workflow.state_changed_at = timezone.now()
     workflow.save()
     _audit(article=article, actor=user, action=action, from_state=from_state, to_state=target, note=note)
+    transaction.on_commit(public_pages_changed)
     return workflow
 
 
@@ -460,6 +461,7 @@ def _save_content(
         )
         if voided:
             notifications.notify_approvals_voided(article=article, signoffs=voided, reason=change_reason)
+        transaction.on_commit(public_pages_changed)
     return article
 
 
@@ -699,6 +701,7 @@ def reference_flag(
                to_state=workflow.state, note=f"Re-review needed: {why}.")
     if citing:
         notifications.notify_evidence_alert(reason=why, articles=citing)
+        transaction.on_commit(public_pages_changed)
     return citing
 
 
@@ -714,4 +717,4 @@ def article_topics_set(*, article: Article, user: AbstractBaseUser, topics: Iter
     if before != after:
         _audit(article=article, actor=user, action="topics", from_state=workflow.state,
                to_state=workflow.state, note=f"Topics: {', '.join(sorted(after)) or 'none'}.")
-        transaction.on_commit(publication_changed)
+        transaction.on_commit(public_pages_changed)

@@ -82,3 +82,42 @@ def test_a_page_chosen_by_the_audience_cookie_is_private_and_varies(client: Clie
     response = client.get("/articles/alp/")
     assert "private" in response["Cache-Control"] and "Cookie" in response["Vary"]
     assert "public" in client.get("/articles/alp/?audience=patient")["Cache-Control"]
+
+
+class TestSharedPageCache:
+    def test_the_second_anonymous_reader_costs_no_query(self, client: Client, published: Article,
+                                                       django_assert_num_queries: Any) -> None:
+        """The rendered ?audience= page is kept: the next anonymous reader gets it with 0 queries."""
+        first = client.get("/articles/alp/?audience=patient")
+        with django_assert_num_queries(0):
+            second = Client().get("/articles/alp/?audience=patient")
+        assert second.content == first.content and "public" in second["Cache-Control"]
+
+    def test_signed_in_pages_are_neither_served_from_nor_stored_in_the_shared_cache(
+        self, client: Client, published: Article, editor: Any
+    ) -> None:
+        """An editor sees their own page (with their name); anonymous readers never see it."""
+        client.force_login(editor)
+        assert "Sign out (editor)" in client.get("/articles/alp/?audience=patient").content.decode()
+        assert "Sign out" not in Client().get("/articles/alp/?audience=patient").content.decode()
+
+    def test_an_editorial_change_reaches_readers_at_once(self, client: Client, published: Article, editor: Any,
+                                                        django_capture_on_commit_callbacks: Any) -> None:
+        """Unpublishing moves the epoch on commit: the cached page is not served any more."""
+        from reviews.services import transition_apply
+
+        assert client.get("/articles/alp/?audience=patient").status_code == 200
+        with django_capture_on_commit_callbacks(execute=True):
+            transition_apply(article=published, user=editor, action="unpublish", note="Withdrawn.")
+        assert client.get("/articles/alp/?audience=patient").status_code == 404
+
+    def test_other_query_parameters_bypass_the_shared_cache(self, client: Client, published: Article,
+                                                            django_assert_max_num_queries: Any) -> None:
+        """Only the canonical URL shape is shared; anything else is rendered for the request."""
+        client.get("/articles/alp/?audience=patient")
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/articles/alp/?audience=patient&utm_source=x").status_code == 200
+        assert len(queries) > 0

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from articles.models import public_pages_changed
 from reviews.models import AuditEvent, SignOff
 from reviews.selectors import chain_breaks
 
@@ -23,6 +24,8 @@ class Command(BaseCommand):
             if not all:
                 break
         if breaks:
+            # Pages cached before the tampering may still show a broken sign-off: re-render them.
+            public_pages_changed()
             for found in breaks:
                 self.stderr.write(f"BROKEN: {found}")
             raise CommandError("The audit trail does not verify." + ("" if all else " (first break shown)"))
