@@ -25,6 +25,11 @@ def normalise_text(value: str) -> str:
     return "\n".join(line.rstrip() for line in value.split("\n")).strip()
 
 
+def normalise_line(value: str) -> str:
+    """A one-line field (a title): NFC, every run of whitespace, line breaks included, one space."""
+    return " ".join(unicodedata.normalize("NFC", value or "").split())
+
+
 def normalise_texts(texts: Mapping[str, str]) -> dict[str, str]:
     """Drop empty audience texts and normalise the rest; keys sorted for a stable order."""
     cleaned = {key: normalise_text(text) for key, text in texts.items()}
@@ -51,7 +56,7 @@ def canonical_serialization(
     """The bytes a version's hash is computed over: sorted-key JSON, UTF-8, no whitespace."""
     document = {
         "format": CANONICAL_FORMAT,
-        "title": normalise_text(title),
+        "title": normalise_line(title),
         "summary": normalise_text(summary),
         "texts": normalise_texts(texts),
         "citations": list(citation_keys),

@@ -155,7 +155,7 @@ class Article(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Save; bump the version and write a history row only when the content changed."""
-        self.title = content.normalise_text(self.title)
+        self.title = content.normalise_line(self.title)
         self.summary = content.normalise_text(self.summary)
         self.texts = content.normalise_texts(self.texts)
         self.related_ids = sorted({int(i) for i in self.related_ids})

@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "simple_history",
+    # Second factor for medical reviewers (reviews.accounts): TOTP devices, managed in the admin.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "articles",
     "reviews",
 ]
@@ -72,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "reviews.accounts.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -196,6 +201,9 @@ EDITORIAL_TRUSTED_PROXY_COUNT = env_int("EDITORIAL_TRUSTED_PROXY_COUNT", 0)
 # this many hours after signing in (reviews.accounts.SessionStore). Others keep SESSION_COOKIE_AGE.
 SESSION_ENGINE = "reviews.accounts"
 EDITORIAL_ROLE_SESSION_HOURS = env_int("EDITORIAL_ROLE_SESSION_HOURS", 8)
+# Medical reviewers then also enter a code from an authenticator app (TOTP, django-otp).
+EDITORIAL_REQUIRE_TOTP_FOR_REVIEWERS = env_bool("EDITORIAL_REQUIRE_TOTP_FOR_REVIEWERS")
+OTP_TOTP_ISSUER = "Editorial Health Library"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -8,7 +8,7 @@ from django.views.decorators.cache import cache_control
 
 from articles.public_views import robots_txt
 from articles.sitemaps import SITEMAPS
-from reviews.accounts import ThrottledLoginView, use_lockout_form_in_admin
+from reviews.accounts import SecondFactorView, ThrottledLoginView, use_lockout_form_in_admin
 from reviews.api import not_found as api_not_found
 
 # The admin's sign-in page names a lockout as ours does. (Importing reviews.accounts also
@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("reviews.api_urls")),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/verify/", SecondFactorView.as_view(), name="verify_second_factor"),
     path("workspace/", include("reviews.urls")),
     path(
         "sitemap.xml",

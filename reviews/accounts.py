@@ -21,6 +21,13 @@ is one password away from a signature), so their sessions end when the browser c
 the server, at most `EDITORIAL_ROLE_SESSION_HOURS` after signing in, whatever the browser keeps.
 Other accounts keep `SESSION_COOKIE_AGE`. The cap lives in the session itself and is enforced by
 `SessionStore` below (this module is `SESSION_ENGINE`), so no middleware has to remember it.
+
+Second factor. With `EDITORIAL_REQUIRE_TOTP_FOR_REVIEWERS` on, a medical reviewer who signs in
+with a password must then enter the code of an authenticator app (django-otp's TOTP devices,
+which an administrator adds in the admin) before any other page opens; `SecondFactorMiddleware`
+sends them to `SecondFactorView` until they do. The requirement is noted in the session at sign-in,
+so turning the setting on applies from each reviewer's next sign-in (at most
+`EDITORIAL_ROLE_SESSION_HOURS` later).
 """
 
 from __future__ import annotations
@@ -32,22 +39,32 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
+from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.generic import FormView
+from django_otp import devices_for_user
+from django_otp import login as otp_login
 
 from .models import LoginFailure, LoginLockout
-from .workflow import ROLE_GROUPS
+from .workflow import ROLE_GROUPS, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -305,6 +322,98 @@ class ThrottledLoginView(auth_views.LoginView):
 def use_lockout_form_in_admin(site: admin.AdminSite) -> None:
     """The admin's own sign-in page shows the same lock message (the backend refuses anyway)."""
     site.login_form = LockoutAdminAuthenticationForm
+
+
+# --- second factor ---------------------------------------------------------------------------------
+
+
+SECOND_FACTOR_KEY = "_editorial_second_factor_required"
+REVIEWER_GROUP = ROLE_GROUPS[Role.REVIEWER]
+
+
+def second_factor_required_for(user: AbstractBaseUser) -> bool:
+    return bool(getattr(settings, "EDITORIAL_REQUIRE_TOTP_FOR_REVIEWERS", False)) and (
+        user.groups.filter(name=REVIEWER_GROUP).exists()
+    )
+
+
+def second_factor_verify(*, user: AbstractBaseUser, code: str) -> Any:
+    """The user's confirmed device that accepts `code`, or None (each device throttles failures)."""
+    code = "".join(code.split())
+    if not code:
+        return None
+    with transaction.atomic():  # devices are locked for the check, as django-otp requires
+        for device in devices_for_user(user, for_verify=True):
+            if device.verify_token(code):
+                return device
+    return None
+
+
+@receiver(user_logged_in, dispatch_uid="reviews.accounts.second_factor")
+def _note_second_factor(sender: Any, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> None:
+    session = getattr(request, "session", None)
+    if session is not None and second_factor_required_for(user):
+        session[SECOND_FACTOR_KEY] = True
+
+
+class SecondFactorMiddleware:
+    """Until a reviewer who must has entered a code, only the code page and sign-out open.
+
+    Placed after django-otp's OTPMiddleware. Requests without a session cookie (every reader) are
+    not looked at, so their pages never touch the session and stay cacheable. The APIs take
+    bearer tokens, not sessions, and are left alone.
+    """
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            settings.SESSION_COOKIE_NAME in request.COOKIES
+            and not request.path.startswith("/api/")
+            and request.session.get(SECOND_FACTOR_KEY)
+            and not request.user.is_verified()
+            and request.path not in {reverse("verify_second_factor"), reverse("logout")}
+        ):
+            return redirect(f"{reverse('verify_second_factor')}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+class SecondFactorForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your authenticator app", max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+@method_decorator(login_required, name="dispatch")
+class SecondFactorView(FormView):
+    """The second step of a reviewer's sign-in: the code of their authenticator app."""
+
+    form_class = SecondFactorForm
+    template_name = "registration/verify.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {
+            **super().get_context_data(**kwargs),
+            "has_device": any(devices_for_user(self.request.user)),
+            "next": self._next(),
+        }
+
+    def form_valid(self, form: SecondFactorForm) -> HttpResponse:
+        device = second_factor_verify(user=self.request.user, code=form.cleaned_data["code"])
+        if device is None:
+            form.add_error("code", "That code is not right, or it has expired. Enter the code shown now.")
+            return self.form_invalid(form)
+        otp_login(self.request, device)
+        return redirect(self._next())
+
+    def _next(self) -> str:
+        target = self.request.POST.get("next") or self.request.GET.get("next") or ""
+        allowed = url_has_allowed_host_and_scheme(
+            target, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        )
+        return target if allowed else reverse(settings.LOGIN_REDIRECT_URL)
 
 
 # --- sessions ----------------------------------------------------------------------------------------

@@ -31,7 +31,8 @@ def _send(*, subject: str, body: str, to: Iterable[Any]) -> None:
     recipients = _addresses(to)
     if not recipients:
         return
-    message = EmailMessage(subject=subject, body=body, to=recipients)
+    # A header is one line: whatever a title holds, the subject cannot break the message.
+    message = EmailMessage(subject=" ".join(subject.split()), body=body, to=recipients)
     # After commit: a rolled-back change must not have told anyone anything.
     transaction.on_commit(message.send)
 

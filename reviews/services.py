@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -264,7 +265,6 @@ def signature_statement(*, article: Article, meaning_label: str) -> str:
     )
 
 
-@transaction.atomic
 def transition_apply(
     *,
     article: Article,
@@ -277,15 +277,31 @@ def transition_apply(
     """Apply one row of the transition table, atomically, and append its audit event.
 
     Raises PermissionDenied when the user holds no role the row names, and WorkflowError when the
-    row does not start from the current state or a guard fails (with every reason).
+    row does not start from the current state, the signer's password is wrong, or a guard fails
+    (with every reason).
     """
     transition = TRANSITIONS.get(action)
     if transition is None or transition.content:
         raise WorkflowError(action, [f"There is no workflow action “{action}”."], code="unknown")
+    if transition.signs:
+        # Before the transaction, through the authentication backends (not check_password()): a
+        # wrong signing password is recorded towards the account's lockout even though the action
+        # is refused, and a locked account cannot sign from a session it already has.
+        signer = authenticate(None, username=user.get_username(), password=password) if password else None
+        if signer is None or signer.pk != user.pk:
+            raise WorkflowError(action, ["Your password was not correct; nothing was signed."], code="reauth")
+    return _transition_apply(article=article, user=user, transition=transition, note=note,
+                             params=params or {})
+
+
+@transaction.atomic
+def _transition_apply(
+    *, article: Article, user: AbstractBaseUser, transition: Transition, note: str,
+    params: Mapping[str, Any],
+) -> ArticleWorkflow:
+    action = transition.name
     article, workflow = _locked(article)
     roles = authorize(user=user, article=article, workflow=workflow, action=action)
-    if transition.signs and not (password and user.check_password(password)):
-        raise WorkflowError(action, ["Your password was not correct; nothing was signed."], code="reauth")
     # A signature binds the version the reviewer read; without its hash the service would bind
     # whatever is current when the request arrives, which may be text they never saw.
     if transition.signs and not (params or {}).get("content_hash"):
