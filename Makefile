@@ -40,3 +40,9 @@ test: venv
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+
+# Benchmarks (README "Benchmarks"): data at each SCALE, gunicorn + wrk, the Wagtail peer; writes
+# bench/results/latest.md. `make bench SCALE="1000 100000"` adds the large scale (long).
+SCALE ?= 1000
+bench: venv
+	$(PY) bench/run.py --scales $(SCALE) $(BENCH_ARGS)

@@ -1,0 +1,1 @@
+"""Benchmarks: data generator, load runner and report (see README.md, "Benchmarks")."""
