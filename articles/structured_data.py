@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -36,6 +37,25 @@ def citation_item(citation: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+# schema.org MedicalWebPage `aspect` values, recognised from the words of the section headings.
+ASPECTS = (
+    ("Causes", ("cause", "causes", "why")),
+    ("Diagnosis", ("diagnosis", "diagnose", "test", "tests", "testing", "result", "means")),
+    ("Symptoms", ("symptom", "symptoms", "signs")),
+    ("Treatment", ("treatment", "treat", "treated", "therapy", "medicines", "doses")),
+    ("Prevention", ("prevention", "prevent")),
+    ("Prognosis", ("prognosis", "outlook")),
+    ("Risk", ("risk", "risks", "safety", "safe", "harm")),
+)
+_HEADING = re.compile(r"<h[23][^>]*>(.*?)</h[23]>", re.S)
+
+
+def page_aspects(body_html: str) -> list[str]:
+    """The aspects the article covers, from its section headings, in schema.org's words."""
+    words = {w for heading in _HEADING.findall(body_html) for w in re.findall(r"[a-z]+", heading.lower())}
+    return [aspect for aspect, cues in ASPECTS if words & set(cues)]
+
+
 def medical_web_page(page: ArticlePage, *, url: str) -> dict[str, Any]:
     """The JSON-LD document for one rendering of an article."""
     audience = audiences()[page.audience.key]
@@ -59,6 +79,7 @@ def medical_web_page(page: ArticlePage, *, url: str) -> dict[str, Any]:
         "publisher": {"@type": "Organization", "name": settings.EDITORIAL_PUBLISHER_NAME},
         "citation": [citation_item(c) for c in page.rendition.citations],
         "about": [{"@type": "Thing", "name": name} for name, _ in page.topics],
+        "aspect": page_aspects(page.rendition.body_html),
     }
     if page.approved and page.last_reviewed:
         data["lastReviewed"] = page.last_reviewed.isoformat()

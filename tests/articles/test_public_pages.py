@@ -287,3 +287,13 @@ def test_references_are_grouped_into_guidelines_and_research_keeping_their_numbe
     assert html.index("From the Guidelines") < html.index("From the Research")
     assert '<li id="ref-2" value="2"><span class="ref-kind">Guideline</span>' in html
     assert '<li id="ref-1" value="1"><span class="ref-kind">Journal article</span>' in html
+
+
+def test_json_ld_names_the_aspects_the_sections_cover(client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    """Section headings about causes, symptoms and treatment become schema.org aspects."""
+    ref = make_reference()
+    body = f"## Other causes\n\nText [@pmid:{ref.pmid}].\n\n## Symptoms in adults\n\nText.\n\n## Treatment\n\nText."
+    publish_approved(make_article(author=author, slug="aspects", texts={"patient": body, "clinician": body}),
+                     author=author, editor=editor, reviewers=[reviewer])
+    data = structured_data(client.get("/articles/aspects/?audience=patient").content.decode())
+    assert data["aspect"] == ["Causes", "Symptoms", "Treatment"]
