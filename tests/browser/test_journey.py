@@ -1,4 +1,9 @@
-"""The whole editorial journey in a real browser, one person per browser context."""
+"""The editorial journeys in a real browser, one test each, one person per browser context.
+
+Each step's test brings the article to where the step starts through the services, then does
+the step as a person would; the last test chains every step from a blank draft to a reader.
+Screenshots of each step are kept under test-artifacts/<test name>/.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,27 @@ from typing import Any
 import pytest
 
 from articles.models import Article
-from reviews.models import State
+from reviews.models import CommentResolution, ReviewComment, SignOff, State
+from reviews.services import comment_create, transition_apply
 from reviews.workflow import Role
-from tests.factories import PASSWORD, make_reference, make_user
+from tests.browser.test_reader import ensure_role_groups
+from tests.factories import PASSWORD, approve, make_article, make_reference, make_user, submit_and_review
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+SLUG = "what-is-low-alp"
+TITLE = "What does a low alkaline phosphatase mean?"
+
+
+@pytest.fixture
+def people() -> dict[str, Any]:
+    ensure_role_groups()
+    return {
+        "author": make_user(Role.AUTHOR, username="author"),
+        "editor": make_user(Role.EDITOR, username="editor"),
+        "reviewer": make_user(Role.REVIEWER, username="reviewer"),
+        "reference": make_reference(pmid="30288020", title="Profile of asfotase alfa"),
+    }
 
 
 def sign_in(page: Any, username: str) -> None:
@@ -32,94 +53,183 @@ def act(page: Any, label: str, **fields: str) -> None:
     page.wait_for_url(re.compile(r"/workspace/articles/[^/]+/$"))
 
 
-def test_author_writes_editor_assigns_reviewer_comments_author_fixes_reviewer_signs_editor_publishes_reader_reads(
-    new_page: Any, shoot: Any
-) -> None:
-    """From a blank draft to a reader switching audience on the reviewed, published text."""
-    make_user(Role.AUTHOR, username="author")
-    make_user(Role.EDITOR, username="editor")
-    reviewer = make_user(Role.REVIEWER, username="reviewer")
-    reference = make_reference(pmid="30288020", title="Profile of asfotase alfa")
+def state() -> State:
+    return Article.objects.select_related("workflow").get(slug=SLUG).workflow.state
 
-    # The author writes a draft with a text per audience, then submits it.
-    author = new_page()
-    sign_in(author, "author")
-    author.click("text=New article")
-    author.fill("#id_slug", "what-is-low-alp")
-    author.fill("#id_title", "What does a low alkaline phosphatase mean?")
-    author.fill("#id_summary", "A low ALP can point to hypophosphatasia.")
-    author.fill("#id_text_patient", f"## What it means\n\nA low ALP can be a sign of HPP [@pmid:{reference.pmid}].")
-    author.click("a.tab-link[data-tab=clinician]")
-    author.fill("#id_text_clinician", "## Clinical view\n\nPersistently low ALP warrants ALPL testing.")
-    author.click("a.tab-link[data-tab=patient]")
-    author.wait_for_selector("#tab-patient .preview sup.citation")  # the live preview rendered the citation
-    shoot(author, "author-draft-with-preview")
-    author.click("button:text('Save')")
-    author.wait_for_url("**/workspace/articles/what-is-low-alp/")
-    act(author, "Submit for review")
-    shoot(author, "author-submitted")
 
-    # The editor assigns the reviewer.
-    editor = new_page()
-    sign_in(editor, "editor")
-    editor.click("text=What does a low alkaline phosphatase mean?")
-    shoot(editor, "editor-article")
-    editor.get_by_role("link", name="Assign reviewers / start review").click()
-    editor.check(f"input[name=reviewers][value='{reviewer.pk}']")
-    editor.locator("main form button[type=submit]").click()
-    editor.wait_for_url("**/workspace/articles/what-is-low-alp/")
-    shoot(editor, "editor-assigned")
+def draft(people: dict[str, Any]) -> Article:
+    ref = people["reference"]
+    return make_article(author=people["author"], slug=SLUG, title=TITLE, texts={
+        "patient": f"## What it means\n\nA low ALP can be a sign of HPP [@pmid:{ref.pmid}].",
+        "clinician": "## Clinical view\n\nPersistently low ALP warrants ALPL testing.",
+    })
 
-    # The reviewer comments on a passage and asks for changes (signature: password + note).
-    review = new_page()
-    sign_in(review, "reviewer")
-    review.click("text=What does a low alkaline phosphatase mean?")
-    review.select_option("#id_audience", "patient")
-    review.fill("#id_quote", "A low ALP can be a sign of HPP")
-    review.fill("#id_body", "Say that a mildly low ALP can also be normal.")
-    review.click("text=Add comment")
-    act(review, "Request changes (sign)", password=PASSWORD, note="See my comment on the patient text.")
-    shoot(review, "reviewer-requested-changes")
-    assert Article.objects.get(slug="what-is-low-alp").workflow.state == State.CHANGES_REQUESTED
 
-    # The author fixes the text, replies, and submits again; the editor restarts the review.
-    author.goto("/workspace/articles/what-is-low-alp/")
-    author.get_by_role("link", name="Edit", exact=True).click()
-    author.fill("#id_text_patient", f"## What it means\n\nA low ALP can be a sign of HPP [@pmid:{reference.pmid}]. "
-                                    "A mildly low level can also be normal for you.")
-    author.fill("#id_change_reason", "Added the normal-variant sentence the reviewer asked for.")
-    author.click("button:text('Save')")
-    author.fill(".thread textarea[name=body]", "Added it, thank you.")
-    author.click(".thread button:text('Reply')")
-    act(author, "Submit for review")
-    editor.goto("/workspace/articles/what-is-low-alp/")
+# --- the steps ------------------------------------------------------------------------------------
+
+
+def author_writes_and_submits(page: Any, shoot: Any, people: dict[str, Any]) -> None:
+    sign_in(page, "author")
+    page.click("text=New article")
+    page.fill("#id_slug", SLUG)
+    page.fill("#id_title", TITLE)
+    page.fill("#id_summary", "A low ALP can point to hypophosphatasia.")
+    page.fill("#id_text_patient", f"## What it means\n\nA low ALP can be a sign of HPP [@pmid:{people['reference'].pmid}].")
+    page.click("a.tab-link[data-tab=clinician]")
+    page.fill("#id_text_clinician", "## Clinical view\n\nPersistently low ALP warrants ALPL testing.")
+    page.click("a.tab-link[data-tab=patient]")
+    page.wait_for_selector("#tab-patient .preview sup.citation")  # the live preview rendered the citation
+    shoot(page, "author-draft-with-preview")
+    page.click("button:text('Save')")
+    page.wait_for_url(f"**/workspace/articles/{SLUG}/")
+    act(page, "Submit for review")
+    shoot(page, "author-submitted")
+
+
+def editor_assigns(page: Any, shoot: Any, people: dict[str, Any]) -> None:
+    sign_in(page, "editor")
+    page.click(f"text={TITLE}")
+    page.get_by_role("link", name="Assign reviewers / start review").click()
+    page.check(f"input[name=reviewers][value='{people['reviewer'].pk}']")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"**/workspace/articles/{SLUG}/")
+    shoot(page, "editor-assigned")
+
+
+def reviewer_comments(page: Any, shoot: Any) -> None:
+    sign_in(page, "reviewer")
+    page.click(f"text={TITLE}")
+    page.select_option("#id_audience", "patient")
+    page.fill("#id_quote", "A low ALP can be a sign of HPP")
+    page.fill("#id_body", "Say that a mildly low ALP can also be normal.")
+    page.click("text=Add comment")
+    act(page, "Request changes (sign)", password=PASSWORD, note="See my comment on the patient text.")
+    shoot(page, "reviewer-commented-and-requested-changes")
+
+
+def author_fixes(page: Any, shoot: Any, people: dict[str, Any]) -> None:
+    sign_in(page, "author")
+    page.goto(f"/workspace/articles/{SLUG}/")
+    page.get_by_role("link", name="Edit", exact=True).click()
+    page.fill("#id_text_patient", f"## What it means\n\nA low ALP can be a sign of HPP [@pmid:{people['reference'].pmid}]. "
+                                  "A mildly low level can also be normal for you.")
+    page.fill("#id_change_reason", "Added the normal-variant sentence the reviewer asked for.")
+    page.click("button:text('Save')")
+    page.fill(".thread textarea[name=body]", "Added it, thank you.")
+    page.click(".thread button:text('Reply')")
+    act(page, "Submit for review")
+    shoot(page, "author-fixed-and-resubmitted")
+
+
+def reviewer_signs(page: Any, shoot: Any) -> None:
+    sign_in(page, "reviewer")
+    page.goto(f"/workspace/articles/{SLUG}/")
+    if page.locator(".thread button:text('Resolve')").count():
+        page.click(".thread button:text('Resolve')")
+    page.get_by_role("link", name="Approve (sign)").click()
+    assert "Approved for medical accuracy" in page.content()
+    shoot(page, "reviewer-signing")
+    page.fill("#id_password", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"**/workspace/articles/{SLUG}/")
+    shoot(page, "reviewer-signed")
+
+
+def editor_publishes(page: Any, shoot: Any) -> None:
+    sign_in(page, "editor")
+    page.goto(f"/workspace/articles/{SLUG}/")
+    act(page, "Publish")
+    shoot(page, "editor-published")
+
+
+def reader_switches_audience(page: Any, shoot: Any) -> None:
+    page.goto("/")
+    page.click(f"text={TITLE}")
+    assert "Medically reviewed by" in page.content()
+    page.click(".audience-chooser >> text=Clinician")
+    page.wait_for_url(f"**/articles/{SLUG}/?audience=clinician")
+    assert "Persistently low ALP warrants ALPL testing." in page.content()
+    page.goto(f"/articles/{SLUG}/")
+    assert "Persistently low ALP warrants ALPL testing." in page.content()
+    shoot(page, "reader-clinician")
+
+
+# --- one test per journey -------------------------------------------------------------------------
+
+
+def test_author_writes_and_submits(new_page: Any, shoot: Any, people: dict[str, Any]) -> None:
+    """An author writes a text per audience with a live preview, saves, and submits."""
+    author_writes_and_submits(new_page(), shoot, people)
+    assert state() == State.SUBMITTED
+
+
+def test_editor_assigns_a_reviewer(new_page: Any, shoot: Any, people: dict[str, Any]) -> None:
+    """An editor picks the submitted article and assigns a medical reviewer, starting the review."""
+    transition_apply(article=draft(people), user=people["author"], action="submit")
+    editor_assigns(new_page(), shoot, people)
+    assert state() == State.UNDER_REVIEW
+
+
+def test_reviewer_comments_and_requests_changes(new_page: Any, shoot: Any, people: dict[str, Any]) -> None:
+    """The reviewer comments on a quoted passage and signs a request for changes."""
+    submit_and_review(draft(people), author=people["author"], editor=people["editor"], reviewers=[people["reviewer"]])
+    reviewer_comments(new_page(), shoot)
+    assert state() == State.CHANGES_REQUESTED
+    assert ReviewComment.objects.get().quote == "A low ALP can be a sign of HPP"
+
+
+def test_author_fixes_replies_and_resubmits(new_page: Any, shoot: Any, people: dict[str, Any]) -> None:
+    """The author edits the text, answers the comment and submits again."""
+    article = submit_and_review(draft(people), author=people["author"], editor=people["editor"],
+                                reviewers=[people["reviewer"]])
+    comment_create(article=article, user=people["reviewer"], audience="patient", body="Mention normal variants.")
+    transition_apply(article=article, user=people["reviewer"], action="request_changes", password=PASSWORD,
+                     note="See comment.", params={"content_hash": article.content_hash})
+    author_fixes(new_page(), shoot, people)
+    article = Article.objects.get(slug=SLUG)
+    assert state() == State.SUBMITTED and article.version == 2
+    assert "normal for you" in article.texts["patient"]
+
+
+def test_reviewer_signs_with_the_password(new_page: Any, shoot: Any, people: dict[str, Any]) -> None:
+    """The reviewer resolves the thread and signs the approval, re-entering the password."""
+    article = submit_and_review(draft(people), author=people["author"], editor=people["editor"],
+                                reviewers=[people["reviewer"]])
+    comment_create(article=article, user=people["reviewer"], body="Fine now.")
+    reviewer_signs(new_page(), shoot)
+    assert state() == State.APPROVED
+    assert CommentResolution.objects.exists()
+    assert SignOff.objects.get().verify()
+
+
+def test_editor_publishes(new_page: Any, shoot: Any, people: dict[str, Any]) -> None:
+    """The editor publishes the approved version; it becomes the live one."""
+    article = submit_and_review(draft(people), author=people["author"], editor=people["editor"],
+                                reviewers=[people["reviewer"]])
+    approve(article, people["reviewer"])
+    editor_publishes(new_page(), shoot)
+    assert Article.objects.get(slug=SLUG).live_version.version == 1
+
+
+def test_reader_switches_audience_on_the_reviewed_text(new_page: Any, shoot: Any, people: dict[str, Any]) -> None:
+    """A reader without an account switches to the clinician text; the choice is remembered."""
+    article = submit_and_review(draft(people), author=people["author"], editor=people["editor"],
+                                reviewers=[people["reviewer"]])
+    approve(article, people["reviewer"])
+    transition_apply(article=article, user=people["editor"], action="publish")
+    reader_switches_audience(new_page(), shoot)
+
+
+def test_the_whole_journey_from_a_blank_draft_to_a_reader(new_page: Any, shoot: Any, people: dict[str, Any]) -> None:
+    """Every step in turn, each person in their own browser context."""
+    author, editor, reviewer = new_page(), new_page(), new_page()
+    author_writes_and_submits(author, shoot, people)
+    editor_assigns(editor, shoot, people)
+    reviewer_comments(reviewer, shoot)
+    author_fixes(author, shoot, people)
+    editor.goto(f"/workspace/articles/{SLUG}/")
     act(editor, "Assign reviewers / start review")
-
-    # The reviewer resolves the thread and signs the approval with the password.
-    review.goto("/workspace/articles/what-is-low-alp/")
-    review.click(".thread button:text('Resolve')")
-    review.get_by_role("link", name="Approve (sign)").click()
-    assert "Approved for medical accuracy" in review.content()
-    shoot(review, "reviewer-signing")
-    review.fill("#id_password", PASSWORD)
-    review.locator("main form button[type=submit]").click()
-    review.wait_for_url("**/workspace/articles/what-is-low-alp/")
-    shoot(review, "reviewer-signed")
-
-    # The editor publishes.
-    editor.goto("/workspace/articles/what-is-low-alp/")
-    act(editor, "Publish")
-    shoot(editor, "editor-published")
-
-    # A reader (no account) reads it, switches audience, and the choice survives a reload.
-    reader = new_page()
-    reader.goto("/")
-    reader.click("text=What does a low alkaline phosphatase mean?")
-    assert "A mildly low level can also be normal for you." in reader.content()
-    assert "Medically reviewed by" in reader.content()
-    reader.click(".audience-chooser >> text=Clinician")
-    reader.wait_for_url("**/articles/what-is-low-alp/?audience=clinician")
-    assert "Persistently low ALP warrants ALPL testing." in reader.content()
-    reader.goto("/articles/what-is-low-alp/")
-    assert "Persistently low ALP warrants ALPL testing." in reader.content()
-    shoot(reader, "reader-clinician")
+    reviewer_signs(reviewer, shoot)
+    editor_publishes(editor, shoot)
+    reader_switches_audience(new_page(), shoot)
+    assert "A mildly low level can also be normal for you." in Article.objects.get(slug=SLUG).live_version.texts["patient"]
