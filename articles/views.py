@@ -85,6 +85,8 @@ SHARED_PAGE_SECONDS = 600
 def _shared_page_key(request: HttpRequest, *, slug: str, audience: Audience) -> str | None:
     """The cache key of the page anonymous readers share, or None when this request may be
     personal (signed in, a session, pending messages) or carries other parameters."""
+    if not settings.EDITORIAL_SHARED_PAGE_CACHE:
+        return None
     if set(request.GET) != {"audience"} or request.COOKIES.keys() & {settings.SESSION_COOKIE_NAME, "messages"}:
         return None
     if request.user.is_authenticated:

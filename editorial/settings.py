@@ -274,6 +274,9 @@ EDITORIAL_AUDIENCES = [
 ]
 EDITORIAL_DEFAULT_AUDIENCE = os.environ.get("EDITORIAL_DEFAULT_AUDIENCE", "patient")
 EDITORIAL_AUDIENCE_COOKIE = "audience"
+# Keep rendered public pages in the cache. Only safe with a cache every app server shares (Redis):
+# with per-process memory caches one worker's invalidation would not reach the others.
+EDITORIAL_SHARED_PAGE_CACHE = env_bool("EDITORIAL_SHARED_PAGE_CACHE", bool(REDIS_URL))
 # Renderings in which the first use of a glossary term carries its plain-language definition.
 EDITORIAL_GLOSSARY_AUDIENCES = env_list("EDITORIAL_GLOSSARY_AUDIENCES", "patient,caregiver")
 EDITORIAL_PUBLISHER_NAME = os.environ.get("EDITORIAL_PUBLISHER_NAME", "Editorial Health Library")

@@ -16,3 +16,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast has
 # Static files straight from the source folders (no collectstatic before a test run).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# One process, one memory cache: the shared page cache is exercised as in production.
+EDITORIAL_SHARED_PAGE_CACHE = True
