@@ -33,3 +33,10 @@ def test_debug_off_without_a_secret_key_refuses_to_start() -> None:
     result = run_manage("check", env={})
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_every_model_change_has_its_migration() -> None:
+    """makemigrations --check finds nothing to write."""
+    result = run_manage("makemigrations", "--check", "--dry-run", env={"DJANGO_DEBUG": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
