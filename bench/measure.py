@@ -76,18 +76,26 @@ def client_for(username: str | None) -> Client:
 
 
 def session_cookie(username: str) -> str:
-    """A signed-in session for the load generator (same SECRET_KEY as the server)."""
+    """A signed-in session for the load generator, made by Django's own login() (so the
+    session engine and the sign-in signal handlers see a normal sign-in), with the same
+    SECRET_KEY as the server."""
     from importlib import import_module
 
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth import login
+    from django.http import HttpRequest
 
     user = get_user_model().objects.get(username=username)
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.save()
-    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+    request = HttpRequest()
+    request.META.update({"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1", "SERVER_NAME": "127.0.0.1",
+                         "SERVER_PORT": "80"})
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    request.session.save()
+    cookie = f"{settings.SESSION_COOKIE_NAME}={request.session.session_key}"
+    # The cookie must really sign in: the dashboard answers 200, not a redirect to sign-in.
+    response = Client(HTTP_HOST="127.0.0.1", HTTP_COOKIE=cookie).get("/workspace/")
+    assert response.status_code == 200, f"session for {username} does not sign in ({response.status_code})"
+    return cookie
 
 
 def prepare(args: argparse.Namespace) -> dict[str, Any]:

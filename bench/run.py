@@ -66,10 +66,19 @@ def free_port(start: int) -> int:
     return port
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def http_get(url: str, cookie: str | None = None, timeout: float = 30) -> tuple[int, bytes, dict[str, str]]:
+    """GET without following redirects (a redirect to sign-in must not pass for the page)."""
     request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
+        with _OPENER.open(request, timeout=timeout) as response:  # loopback only
             return response.status, response.read(), dict(response.headers)
     except urllib.error.HTTPError as error:
         return error.code, error.read(), dict(error.headers)
@@ -187,18 +196,44 @@ def median_of(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
+def drain(url: str, limit: float = 180) -> float:
+    """Wait until the server answers its constant view quickly again.
+
+    A sync worker keeps working through requests queued by connections wrk has already closed;
+    after a slow page that backlog would be charged to the next URL. Returns the seconds waited.
+    """
+    started = time.time()
+    while time.time() - started < limit:
+        t0 = time.time()
+        try:
+            http_get(url, timeout=limit)
+        except OSError:
+            pass
+        if time.time() - t0 < 0.1:
+            break
+    return round(time.time() - started, 1)
+
+
 def load_rotation(loader: Loader, targets: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
-    """REPS rounds; each round runs every target once (warm-up discarded, then measured)."""
+    """REPS rounds; each round runs every target once (warm-up discarded, then measured), and
+    lets the server drain its queue before the next target."""
     runs: dict[str, list[dict[str, Any]]] = {t["name"]: [] for t in targets}
     for rep in range(1, args.reps + 1):
         for t in targets:
-            if args.warmup > 0:
+            if args.warmup > 0 and not t.get("slow"):
                 loader.run(t["url"], duration=args.warmup, conc=args.conc, cookie=t.get("cookie"))
+                drain(t["drain"])
             result = loader.run(t["url"], duration=args.duration, conc=args.conc, cookie=t.get("cookie"))
+            result["drain_seconds"] = drain(t["drain"])
+            if result["requests"] and t.get("bytes"):
+                # wrk counts headers too; a page much smaller than expected was not the page.
+                per = result["bytes"] / result["requests"]
+                result["bytes_ok"] = per >= 0.9 * t["bytes"]
             runs[t["name"]].append(result)
             errors = int(sum(result[k] for k in ("err_connect", "err_read", "err_write", "err_status", "err_timeout")))
-            print(f"   rep {rep}  {t['name']:<32} {result['rps']:8.1f} req/s  p99 {result['p99_us'] / 1000:7.1f} ms"
-                  + (f"  ERRORS {errors}" if errors else ""), flush=True)
+            print(f"   rep {rep}  {t['name']:<32} {result['rps']:8.1f} req/s  p99 {result['p99_us'] / 1000:8.1f} ms"
+                  + (f"  ERRORS {errors}" if errors else "")
+                  + (f"  (drained {result['drain_seconds']} s)" if result["drain_seconds"] >= 1 else ""), flush=True)
     summary = {}
     for t in targets:
         r = runs[t["name"]]
@@ -209,6 +244,8 @@ def load_rotation(loader: Loader, targets: list[dict[str, Any]], args: argparse.
             "p50_ms": round(median_of(r, "p50_us") / 1000, 2), "p95_ms": round(median_of(r, "p95_us") / 1000, 2),
             "p99_ms": round(median_of(r, "p99_us") / 1000, 2),
             "errors": int(sum(x[k] for x in r for k in ("err_connect", "err_read", "err_write", "err_status", "err_timeout"))),
+            "requests": int(sum(x["requests"] for x in r)),
+            "bytes_ok": all(x.get("bytes_ok", True) for x in r),
         }
     return summary
 
@@ -251,9 +288,14 @@ def bench_scale(scale: int, args: argparse.Namespace, loader: Loader, peer: Peer
         "REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": f"editorial-bench-{scale}-{run_id}", "BENCH_DIR": str(bench_dir),
     }
     result: dict[str, Any] = {"scale": scale, "database": database_url.rsplit("/", 1)[-1]}
-    if args.reuse_db and _db_ready(env):
-        say(f"{scale:,} articles: reusing {result['database']}")
+    if (args.reuse_db == [] or scale in (args.reuse_db or [])) and _db_ready(env):
+        say(f"{scale:,} articles: reusing {result['database']} (migrate first)")
+        if subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=REPO).returncode != 0:
+            raise SystemExit("migrate failed on the reused database")
         result["generate"] = {"reused": True}
+        previous = Path(bench_dir / "generate.json")
+        if previous.exists():
+            result["generate"].update(json.loads(previous.read_text()))
     else:
         say(f"{scale:,} articles: generating into {result['database']}")
         stats_file = bench_dir / "generate.json"
@@ -273,12 +315,17 @@ def bench_scale(scale: int, args: argparse.Namespace, loader: Loader, peer: Peer
 
     targets = []
     base = f"http://127.0.0.1:{port}"
+    drain_url = f"{base}/bench/constant/"
+    inprocess = {p["name"]: p for p in result["reads"]["pages"]}
     for u in prepared["urls"]:
         if u["load"]:
-            targets.append({"name": u["name"], "url": base + u["path"], "kind": u["kind"],
-                            "cookie": prepared["cookies"].get(u["user"]) if u["user"] else None})
-    targets += [{"name": "constant view (floor)", "url": f"{base}/bench/constant/", "kind": "floor"},
-                {"name": "static file, whitenoise (floor)", "url": f"{base}/static/bench/article.html", "kind": "floor"}]
+            targets.append({"name": u["name"], "url": base + u["path"], "kind": u["kind"], "drain": drain_url,
+                            "cookie": prepared["cookies"].get(u["user"]) if u["user"] else None,
+                            # No warm-up for pages slower than this: it would only queue requests.
+                            "slow": inprocess.get(u["name"], {}).get("ms_p50", 0) > 250})
+    targets += [{"name": "constant view (floor)", "url": drain_url, "kind": "floor", "drain": drain_url},
+                {"name": "static file, whitenoise (floor)", "url": f"{base}/static/bench/article.html", "kind": "floor",
+                 "drain": drain_url}]
     result["load"] = {}
     log = bench_dir / "gunicorn.log"
     for workers in args.workers:
@@ -289,7 +336,8 @@ def bench_scale(scale: int, args: argparse.Namespace, loader: Loader, peer: Peer
         peer.start(workers)
         try:
             checked = _check_targets(targets)
-            rotation = targets + [{"name": n, "url": u, "kind": "peer"} for n, u in peer.urls()]
+            rotation = targets + [{"name": n, "url": u, "kind": "peer", "drain": peer.urls()[-1][1]}
+                                  for n, u in peer.urls()]
             load_before = load_average()
             summary = load_rotation(loader, rotation, args)
             entry: dict[str, Any] = {"workers": workers, "targets": summary, "checks": checked,
@@ -305,18 +353,24 @@ def bench_scale(scale: int, args: argparse.Namespace, loader: Loader, peer: Peer
             peer.stop()
 
     if not args.no_redis_pass:
-        say("load without Redis (local-memory cache per worker), 1 worker")
-        plain_env = {k: v for k, v in env.items() if k != "REDIS_URL"}
-        server = Server(plain_env, port, 1, log)
-        server.start()
-        try:
-            subset = [t for t in targets if t["name"] in ("article page", "home page", "constant view (floor)")]
-            for t in subset:
-                http_get(t["url"], t.get("cookie"))
-            result["load_no_redis"] = {"workers": 1, "targets": load_rotation(loader, subset, args),
-                                       "loadavg_after": load_average()}
-        finally:
-            server.stop()
+        # The article page without the app's caches: no Redis at all (local-memory cache per
+        # worker; the shared page cache is off without Redis), and Redis with the shared page
+        # cache (EDITORIAL_SHARED_PAGE_CACHE) turned off, so the page is rendered every time.
+        variants = [("without Redis (local-memory cache)", {k: v for k, v in env.items() if k != "REDIS_URL"}),
+                    ("Redis, shared page cache off", {**env, "EDITORIAL_SHARED_PAGE_CACHE": "0"})]
+        result["load_variants"] = {}
+        subset = [t for t in targets if t["name"] in ("article page", "constant view (floor)")]
+        for label, variant_env in variants:
+            say(f"load, 1 worker, {label}")
+            server = Server(variant_env, port, 1, log)
+            server.start()
+            try:
+                for t in subset:
+                    http_get(t["url"], t.get("cookie"))
+                result["load_variants"][label] = {"workers": 1, "targets": load_rotation(loader, subset, args),
+                                                  "loadavg_after": load_average()}
+            finally:
+                server.stop()
 
     say("in-process: write paths on 5 and 50 versions (saving a version, sign-off, publish, diff)")
     result["writes"] = run_json([PY, str(HERE / "measure.py"), "writes"], env)
@@ -337,6 +391,7 @@ def _check_targets(targets: list[dict[str, Any]]) -> dict[str, Any]:
         status, body, headers = http_get(t["url"], t.get("cookie"))
         if status != 200:
             raise SystemExit(f"{t['url']} answered {status}; not loading it")
+        t["bytes"] = len(body)
         checked[t["name"]] = {"bytes": len(body), "cache_control": headers.get("Cache-Control", "")}
     return checked
 
@@ -365,7 +420,8 @@ def main() -> None:
     parser.add_argument("--conc", type=int, default=int(os.environ.get("CONC", 8)))
     parser.add_argument("--port", type=int, default=8700)
     parser.add_argument("--inprocess-repeat", type=int, default=30)
-    parser.add_argument("--reuse-db", action="store_true", help="keep an existing editorial_bench_<scale>")
+    parser.add_argument("--reuse-db", nargs="*", type=int, metavar="SCALE",
+                        help="keep an existing editorial_bench_<scale> (all scales, or only those named)")
     parser.add_argument("--no-wagtail", action="store_true")
     parser.add_argument("--no-peer-bench-sh", action="store_true")
     parser.add_argument("--no-redis-pass", action="store_true")
