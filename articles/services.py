@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -37,44 +38,63 @@ def rendition_get_or_create(*, version: Any, audience: str) -> Rendition:
     `version` is a historical Article row (or the Article itself for a preview): anything with
     `content_hash`, `texts` and `citation_keys`. The cache answers first; the database keeps it.
     """
-    pipeline = rendition_pipeline(audience)
-    key = rendition_cache_key(content_hash=version.content_hash, audience=audience, pipeline=pipeline)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    rendition = Rendition.objects.filter(
-        content_hash=version.content_hash, audience=audience, pipeline=pipeline
-    ).first()
-    if rendition is None:
-        rendition = _render(version=version, audience=audience, pipeline=pipeline)
-    cache.set(key, rendition, RENDITION_CACHE_SECONDS)
-    return rendition
+    return renditions_get_or_create(version=version, audiences=[audience])[audience]
 
 
-def _render(*, version: Any, audience: str, pipeline: str) -> Rendition:
-    resolved = resolve_text(version.texts, audience)
-    source_audience, text = resolved if resolved else (audience, "")
-    rendered = render_markdown(text, references=references_for_keys(version.citation_keys))
-    body = rendered.html
-    if audience in settings.EDITORIAL_GLOSSARY_AUDIENCES:
-        body = annotate(body, current_glossary())
-    rendition = Rendition(
-        content_hash=version.content_hash,
-        audience=audience,
-        pipeline=pipeline,
-        source_audience=source_audience,
-        body_html=body,
-        citations=[citation.as_dict() for citation in rendered.citations],
+def renditions_get_or_create(*, version: Any, audiences: Iterable[str]) -> dict[str, Rendition]:
+    """The renditions of a version for several audiences: one cache round trip, then at most one
+    query for those kept, one for the cited references and one insert for those never rendered."""
+    pipelines = {audience: rendition_pipeline(audience) for audience in audiences}
+    keys = {
+        audience: rendition_cache_key(content_hash=version.content_hash, audience=audience, pipeline=pipeline)
+        for audience, pipeline in pipelines.items()
+    }
+    cached = cache.get_many(list(keys.values()))
+    found = {audience: cached[key] for audience, key in keys.items() if key in cached}
+    missing = [audience for audience in pipelines if audience not in found]
+    if not missing:
+        return found
+    found |= _stored_renditions(version=version, pipelines={a: pipelines[a] for a in missing})
+    unrendered = [audience for audience in missing if audience not in found]
+    if unrendered:
+        found |= _render(version=version, pipelines={a: pipelines[a] for a in unrendered})
+    cache.set_many({keys[audience]: found[audience] for audience in missing}, RENDITION_CACHE_SECONDS)
+    return found
+
+
+def _stored_renditions(*, version: Any, pipelines: dict[str, str]) -> dict[str, Rendition]:
+    stored = Rendition.objects.filter(
+        content_hash=version.content_hash, audience__in=list(pipelines), pipeline__in=set(pipelines.values())
     )
+    return {r.audience: r for r in stored if pipelines[r.audience] == r.pipeline}
+
+
+def _render(*, version: Any, pipelines: dict[str, str]) -> dict[str, Rendition]:
+    references = references_for_keys(version.citation_keys)
+    renditions = {}
+    for audience, pipeline in pipelines.items():
+        resolved = resolve_text(version.texts, audience)
+        source_audience, text = resolved if resolved else (audience, "")
+        rendered = render_markdown(text, references=references)
+        body = rendered.html
+        if audience in settings.EDITORIAL_GLOSSARY_AUDIENCES:
+            body = annotate(body, current_glossary())
+        renditions[audience] = Rendition(
+            content_hash=version.content_hash,
+            audience=audience,
+            pipeline=pipeline,
+            source_audience=source_audience,
+            body_html=body,
+            citations=[citation.as_dict() for citation in rendered.citations],
+        )
     try:
         with transaction.atomic():
-            rendition.save()
+            Rendition.objects.bulk_create(renditions.values())
     except IntegrityError:
-        # Another request rendered the same version at the same moment; keep theirs.
-        rendition = Rendition.objects.get(
-            content_hash=version.content_hash, audience=audience, pipeline=pipeline
-        )
-    return rendition
+        # Another request rendered some of them at the same moment: keep theirs, store the rest.
+        Rendition.objects.bulk_create(renditions.values(), ignore_conflicts=True)
+        renditions = _stored_renditions(version=version, pipelines=pipelines)
+    return renditions
 
 
 class RateLimited(Exception):

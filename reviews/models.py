@@ -103,22 +103,44 @@ class ChainedRecord(AppendOnlyModel):
         """True when the row is exactly as written (its own hash still matches)."""
         return self.chain_hash == self.compute_chain_hash()
 
+    @classmethod
+    def append(cls, *, previous: str | None = None, **fields: Any) -> Any:
+        """Append a row for a caller that holds the article's row lock (every service does).
+
+        `previous` is the chain's head as the caller read it under that lock, in this
+        transaction; given, it saves looking it up again. Other callers use `save()`, which
+        takes the lock and reads the head itself.
+        """
+        row = cls(**fields)
+        row._caller_holds_lock = True
+        row._known_previous = previous
+        row.save()
+        return row
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             super().save(*args, **kwargs)  # refused by AppendOnlyModel
             return
-        with transaction.atomic():
-            # The article's row lock orders the appends, so two writers cannot both link to the
-            # same previous row (the services already hold it; taking it again is free).
-            apps.get_model("articles", "Article").objects.select_for_update().filter(
-                pk=self.article_id
-            ).values_list("pk", flat=True).first()
-            self.chain_previous = (
-                type(self).objects.filter(article_id=self.article_id)
-                .order_by("-pk").values_list("chain_hash", flat=True).first()
-            ) or GENESIS
+        # No savepoint of its own: a failed append fails the caller's whole transaction.
+        with transaction.atomic(savepoint=False):
+            if not getattr(self, "_caller_holds_lock", False):
+                # The article's row lock orders the appends, so two writers cannot both link
+                # to the same previous row.
+                apps.get_model("articles", "Article").objects.select_for_update().filter(
+                    pk=self.article_id
+                ).values_list("pk", flat=True).first()
+            known = getattr(self, "_known_previous", None)
+            self.chain_previous = known if known is not None else chain_head(type(self), self.article_id)
             self.chain_hash = self.compute_chain_hash()
             super().save(*args, **kwargs)
+
+
+def chain_head(model: type[ChainedRecord], article_id: int) -> str:
+    """The hash the next row of `model` for this article links to."""
+    return (
+        model.objects.filter(article_id=article_id).order_by("-pk")
+        .values_list("chain_hash", flat=True).first()
+    ) or GENESIS
 
 
 # The "previous hash" of an article's first row.

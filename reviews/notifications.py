@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from .workflow import ROLE_GROUPS, Role
@@ -41,6 +42,15 @@ def editors() -> list[Any]:
     return list(get_user_model().objects.filter(groups__name=ROLE_GROUPS[Role.EDITOR], is_active=True))
 
 
+def authors_and_editors(article: Article) -> list[Any]:
+    """The article's authors and every active editor, in one query."""
+    return list(
+        get_user_model().objects.filter(
+            Q(authored_articles=article) | Q(groups__name=ROLE_GROUPS[Role.EDITOR]), is_active=True
+        ).distinct()
+    )
+
+
 def notify_assigned(*, assignment: Assignment) -> None:
     article = assignment.article
     due = f" by {assignment.due_on:%d %B %Y}" if assignment.due_on else ""
@@ -63,7 +73,7 @@ def notify_decision(*, signoff: SignOff) -> None:
             f"{signoff.signature_name} signed version {signoff.version} of “{article.title}”: "
             f"{signoff.get_meaning_display()}.{note}\n\n{_workspace_url(article)}\n"
         ),
-        to=[*article.authors.all(), *editors()],
+        to=authors_and_editors(article),
     )
 
 

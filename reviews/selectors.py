@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from statistics import median
@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from articles.audiences import audiences as configured_audiences
@@ -53,50 +54,132 @@ def assigned_reviewer_ids(*, article: Article, cycle: int) -> set[int]:
 
 
 def roles_for(*, user: AbstractBaseUser, article: Article, workflow: ArticleWorkflow) -> frozenset[Role]:
-    """The workflow roles `user` holds on `article` right now."""
-    groups = user_group_names(user)
+    """The workflow roles `user` holds on `article` right now: one query at most, none again for
+    the same article object and cycle (a page asks several times).
+
+    The user's groups come from the per-user cache when a page already read them; otherwise the
+    same query asks for the three role groups.
+    """
+    if not user.is_authenticated:
+        return frozenset()
+    memo = article.__dict__.setdefault("_editorial_roles", {})
+    key = (user.pk, workflow.cycle)
+    if key not in memo:
+        memo[key] = _roles(user=user, article=article, workflow=workflow)
+    return memo[key]
+
+
+def _roles(*, user: AbstractBaseUser, article: Article, workflow: ArticleWorkflow) -> frozenset[Role]:
+    groups = getattr(user, "_editorial_groups", None)
+    if groups is not None and not groups & {ROLE_GROUPS[Role.AUTHOR], ROLE_GROUPS[Role.REVIEWER]}:
+        return frozenset({Role.EDITOR}) if ROLE_GROUPS[Role.EDITOR] in groups else frozenset()
+    checks: dict[str, Any] = {
+        "author": Exists(Article.authors.through.objects.filter(article_id=OuterRef("pk"), user_id=user.pk)),
+        "assigned": Exists(Assignment.objects.filter(article_id=OuterRef("pk"), cycle=workflow.cycle,
+                                                     reviewer_id=user.pk)),
+    }
+    if groups is None:
+        membership = user.groups.through.objects.filter(user_id=user.pk)
+        checks |= {f"in_{role.value}_group": Exists(membership.filter(group__name=name))
+                   for role, name in ROLE_GROUPS.items()}
+    row = Article.objects.filter(pk=article.pk).values(**checks).get()
+    in_group = {role: (ROLE_GROUPS[role] in groups) if groups is not None else row[f"in_{role.value}_group"]
+                for role in ROLE_GROUPS}
     roles = set()
-    if ROLE_GROUPS[Role.EDITOR] in groups:
+    if in_group[Role.EDITOR]:
         roles.add(Role.EDITOR)
-    if ROLE_GROUPS[Role.AUTHOR] in groups and article.authors.filter(pk=user.pk).exists():
+    if in_group[Role.AUTHOR] and row["author"]:
         roles.add(Role.AUTHOR)
-    if ROLE_GROUPS[Role.REVIEWER] in groups and user.pk in assigned_reviewer_ids(
-        article=article, cycle=workflow.cycle
-    ):
+    if in_group[Role.REVIEWER] and row["assigned"]:
         roles.add(Role.REVIEWER)
     return frozenset(roles)
 
 
-def user_wrote_or_edited_in_cycle(
-    *, article: Article, workflow: ArticleWorkflow, user: AbstractBaseUser
-) -> bool:
-    """True when `user` is an author of the article or saved a version of it that is under review.
+@dataclass(frozen=True)
+class SigningFacts:
+    """What the signing guards and the sign-off itself need to know, read in one query under the
+    article's row lock: authorship, conflicts, open comments, the last approval, the chain heads."""
 
-    Under review means saved in this cycle, or after the last version that reached approval: a
-    cycle starts at submission, so edits made to the draft before it was submitted count too.
-    """
-    if article.authors.filter(pk=user.pk).exists():
-        return True
-    last_approved = AuditEvent.objects.filter(
-        article=article, action="approve", to_state=State.APPROVED
-    ).aggregate(version=Max("version"))["version"]
-    return article.history.filter(
-        Q(history_date__gte=workflow.cycle_started_at) | Q(version__gt=last_approved or 0),
-        history_user=user,
-    ).exists()
+    wrote_or_edited: bool
+    conflicted: bool
+    open_comments: int
+    last_approved_version: int | None
+    changed_since_approval: bool
+    substantive_since_approval: bool
+    signoff_head: str
+    audit_head: str
+
+    @property
+    def only_minor_changes_since_approval(self) -> bool:
+        """An earlier version was approved and every change since is marked minor."""
+        return (self.last_approved_version is not None and self.changed_since_approval
+                and not self.substantive_since_approval)
 
 
-def valid_approvals(*, article: Article, workflow: ArticleWorkflow) -> list[SignOff]:
-    """Approvals of this cycle on the article's current content hash, one per reviewer.
+def signing_facts(*, article: Article, workflow: ArticleWorkflow, user: AbstractBaseUser) -> SigningFacts:
+    """One query: see SigningFacts. Call it while holding the article's row lock, so the chain
+    heads are still the heads when the rows are appended."""
+    from articles.models import ChangeWeight
+    from .models import ReviewerProfile
+
+    history = Article.history.model.objects.filter(id=OuterRef("pk"))
+    since_approval = history.filter(version__gt=OuterRef("last_approved"))
+    # Under review means saved in this cycle, or after the last version that reached approval:
+    # a cycle starts at submission, so edits made to the draft before it was submitted count too.
+    under_review = Q(version__gt=Coalesce(OuterRef("last_approved"), 0))
+    if workflow.cycle_started_at is not None:
+        under_review |= Q(history_date__gte=workflow.cycle_started_at)
+    comments = (
+        ReviewComment.objects.filter(article_id=OuterRef("pk"), parent__isnull=True, resolution__isnull=True)
+        .order_by().values("article_id").annotate(n=Count("pk")).values("n")
+    )
+    row = (
+        Article.objects.filter(pk=article.pk)
+        .annotate(last_approved=Subquery(
+            AuditEvent.objects.filter(article_id=OuterRef("pk"), action="approve", to_state=State.APPROVED)
+            .order_by("-version").values("version")[:1]
+        ))
+        .values(
+            "last_approved",
+            author=Exists(Article.authors.through.objects.filter(article_id=OuterRef("pk"), user_id=user.pk)),
+            edited=Exists(history.filter(under_review, history_user_id=user.pk)),
+            conflicted=Exists(ReviewerProfile.conflicted_articles.through.objects.filter(
+                article_id=OuterRef("pk"), reviewerprofile__user_id=user.pk)),
+            open_comments=Coalesce(Subquery(comments), 0),
+            changed=Exists(since_approval),
+            substantive=Exists(since_approval.exclude(change_weight=ChangeWeight.MINOR)),
+            signoff_head=Subquery(SignOff.objects.filter(article_id=OuterRef("pk")).order_by("-pk")
+                                  .values("chain_hash")[:1]),
+            audit_head=Subquery(AuditEvent.objects.filter(article_id=OuterRef("pk")).order_by("-pk")
+                                .values("chain_hash")[:1]),
+        )
+        .get()
+    )
+    return SigningFacts(
+        wrote_or_edited=row["author"] or row["edited"],
+        conflicted=row["conflicted"],
+        open_comments=row["open_comments"],
+        last_approved_version=row["last_approved"],
+        changed_since_approval=row["changed"],
+        substantive_since_approval=row["substantive"],
+        signoff_head=row["signoff_head"] or GENESIS,
+        audit_head=row["audit_head"] or GENESIS,
+    )
+
+
+def signoffs_on_current_hash(*, article: Article, workflow: ArticleWorkflow) -> list[SignOff]:
+    """This cycle's sign-offs on the article's current content hash, in the order signed."""
+    return list(SignOff.objects.filter(
+        article=article, cycle=workflow.cycle, content_hash=article.content_hash,
+    ).order_by("signed_at", "pk"))
+
+
+def approvals_among(signoffs: Iterable[SignOff]) -> list[SignOff]:
+    """The approvals that count among sign-offs on one hash (in the order signed), one per reviewer.
 
     A reviewer's last sign-off on this content is their word: an approval followed by a request
     for changes is no approval.
     """
-    signoffs = SignOff.objects.filter(
-        article=article,
-        cycle=workflow.cycle,
-        content_hash=article.content_hash,
-    ).order_by("signed_at", "pk")
     first_approval: dict[int, SignOff] = {}
     last_meaning: dict[int, str] = {}
     for signoff in signoffs:
@@ -104,6 +187,11 @@ def valid_approvals(*, article: Article, workflow: ArticleWorkflow) -> list[Sign
         if signoff.meaning == Meaning.APPROVED:
             first_approval.setdefault(signoff.reviewer_id, signoff)
     return [s for r, s in first_approval.items() if last_meaning[r] == Meaning.APPROVED]
+
+
+def valid_approvals(*, article: Article, workflow: ArticleWorkflow) -> list[SignOff]:
+    """Approvals of this cycle on the article's current content hash, one per reviewer."""
+    return approvals_among(signoffs_on_current_hash(article=article, workflow=workflow))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from articles.audiences import audience_keys
 from articles.models import Article, ChangeWeight, public_pages_changed
-from articles.services import citation_links_set, rendition_get_or_create
+from articles.services import citation_links_set, renditions_get_or_create
 
 from . import notifications
 from .models import (
@@ -32,8 +32,16 @@ from .models import (
     SignOff,
     State,
 )
-from .selectors import roles_for, user_group_names, valid_approvals
-from .workflow import ROLE_GROUPS, TRANSITIONS, Context, Role, Transition
+from .selectors import approvals_among, roles_for, user_group_names, valid_approvals
+from .workflow import (
+    ROLE_GROUPS,
+    TRANSITIONS,
+    Context,
+    Role,
+    Transition,
+    signing_facts,
+    signoffs_on_current_hash,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -75,8 +83,12 @@ def _audit(
     from_state: str,
     to_state: str,
     note: str = "",
+    previous: str | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    """Append an audit event; the caller holds the article's row lock (and may know the chain's
+    head, read under that lock)."""
+    return AuditEvent.append(
+        previous=previous,
         article=article,
         actor=actor,
         action=action,
@@ -123,7 +135,8 @@ def _effect_start_review(ctx: Context, transition: Transition, note: str) -> Sta
 def _sign(ctx: Context, transition: Transition, note: str) -> SignOff:
     profile = ctx.user.reviewer_profile
     assert transition.signs is not None
-    signoff = SignOff.objects.create(
+    signoff = SignOff.append(
+        previous=signing_facts(ctx).signoff_head,
         article=ctx.article,
         version=ctx.article.version,
         content_hash=ctx.article.content_hash,
@@ -141,10 +154,12 @@ def _sign(ctx: Context, transition: Transition, note: str) -> SignOff:
 
 def _effect_approve(ctx: Context, transition: Transition, note: str) -> State:
     """Sign; the state becomes Approved only once the quorum of approvals on this hash is met."""
-    _sign(ctx, transition, note)
-    if len(valid_approvals(article=ctx.article, workflow=ctx.workflow)) < ctx.workflow.approvals_needed:
+    signoff = _sign(ctx, transition, note)
+    if len(approvals_among([*signoffs_on_current_hash(ctx), signoff])) < ctx.workflow.approvals_needed:
         return State.UNDER_REVIEW
-    if not _only_minor_changes_since_last_approval(ctx.article):
+    # Re-approving a typo fix confirms the fix; it is not a new review of the whole article, so
+    # it moves neither "last reviewed" nor the next review date.
+    if not signing_facts(ctx).only_minor_changes_since_approval:
         today = timezone.localdate()
         interval = ctx.workflow.review_interval_days
         if interval is None:
@@ -152,22 +167,6 @@ def _effect_approve(ctx: Context, transition: Transition, note: str) -> State:
         ctx.workflow.last_reviewed_on = today
         ctx.workflow.next_review_due = today + timedelta(days=interval)
     return State.APPROVED
-
-
-def _only_minor_changes_since_last_approval(article: Article) -> bool:
-    """True when an earlier version was approved and every change since is marked minor.
-
-    Re-approving a typo fix confirms the fix; it is not a new review of the whole article, so it
-    moves neither "last reviewed" nor the next review date.
-    """
-    last_approved = (
-        AuditEvent.objects.filter(article=article, action="approve", to_state=State.APPROVED)
-        .order_by("-version").values_list("version", flat=True).first()
-    )
-    if last_approved is None:
-        return False
-    weights = set(article.history.filter(version__gt=last_approved).values_list("change_weight", flat=True))
-    return bool(weights) and weights <= {ChangeWeight.MINOR}
 
 
 def _effect_request_changes(ctx: Context, transition: Transition, note: str) -> State:
@@ -182,10 +181,11 @@ def _set_live(article: Article, *, pending: bool) -> None:
     when the version goes live, and no reader ever waits for a render.
     """
     snapshot = _current_snapshot(article)
-    cited: set[int] = set()
-    for audience in audience_keys():
-        rendition = rendition_get_or_create(version=snapshot, audience=audience)
-        cited |= {c["reference_id"] for c in rendition.citations if c.get("reference_id")}
+    cited = {
+        c["reference_id"]
+        for rendition in renditions_get_or_create(version=snapshot, audiences=audience_keys()).values()
+        for c in rendition.citations if c.get("reference_id")
+    }
     citation_links_set(article=article, reference_ids=cited)
     article.live_version = snapshot
     article.live_pending_review = pending
@@ -324,7 +324,10 @@ def _transition_apply(
         workflow.state = target
         workflow.state_changed_at = timezone.now()
     workflow.save()
-    _audit(article=article, actor=user, action=action, from_state=from_state, to_state=target, note=note)
+    # The signing facts were read under this transaction's lock, so their head is still the head.
+    head = ctx.memo["signing_facts"].audit_head if "signing_facts" in ctx.memo else None
+    _audit(article=article, actor=user, action=action, from_state=from_state, to_state=target, note=note,
+           previous=head)
     transaction.on_commit(public_pages_changed)
     return workflow
 
@@ -708,6 +711,9 @@ def reference_flag(
     reference.save()
     today = timezone.localdate()
     citing = articles_citing(reference)
+    # The audit events below extend each article's chain: hold the rows' locks (in id order).
+    list(Article.objects.select_for_update().filter(pk__in=[a.pk for a in citing]).order_by("pk")
+         .values_list("pk", flat=True))
     for article in citing:
         workflow = article.workflow
         if article.live_version_id and (workflow.next_review_due is None or workflow.next_review_due > today):

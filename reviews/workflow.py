@@ -125,25 +125,44 @@ def reviewers_assigned(ctx: Context) -> list[str]:
     return ["Assign at least one medical reviewer first."]
 
 
-def signer_did_not_write(ctx: Context) -> list[str]:
-    from .selectors import user_wrote_or_edited_in_cycle
+def signing_facts(ctx: Context) -> Any:
+    """The signing facts of this request (reviews.selectors.SigningFacts), read once."""
+    from .selectors import signing_facts as read
 
-    if user_wrote_or_edited_in_cycle(article=ctx.article, workflow=ctx.workflow, user=ctx.user):
+    if "signing_facts" not in ctx.memo:
+        ctx.memo["signing_facts"] = read(article=ctx.article, workflow=ctx.workflow, user=ctx.user)
+    return ctx.memo["signing_facts"]
+
+
+def signoffs_on_current_hash(ctx: Context) -> list[Any]:
+    """This cycle's sign-offs on the current hash, read once per request."""
+    from .selectors import signoffs_on_current_hash as read
+
+    if "signoffs" not in ctx.memo:
+        ctx.memo["signoffs"] = read(article=ctx.article, workflow=ctx.workflow)
+    return ctx.memo["signoffs"]
+
+
+def approvals(ctx: Context) -> list[Any]:
+    from .selectors import approvals_among
+
+    return approvals_among(signoffs_on_current_hash(ctx))
+
+
+def signer_did_not_write(ctx: Context) -> list[str]:
+    if signing_facts(ctx).wrote_or_edited:
         return ["You wrote or edited this version of the article, so another reviewer must sign it."]
     return []
 
 
 def signer_has_not_approved_this_version(ctx: Context) -> list[str]:
-    from .selectors import valid_approvals
-
-    if any(s.reviewer_id == ctx.user.pk for s in valid_approvals(article=ctx.article, workflow=ctx.workflow)):
+    if any(s.reviewer_id == ctx.user.pk for s in approvals(ctx)):
         return [f"You already approved version {ctx.article.version}."]
     return []
 
 
 def signer_has_no_conflict(ctx: Context) -> list[str]:
-    profile = getattr(ctx.user, "reviewer_profile", None)
-    if profile is not None and profile.conflicted_articles.filter(pk=ctx.article.pk).exists():
+    if signing_facts(ctx).conflicted:
         return ["You declared a conflict of interest on this article, so you cannot approve it."]
     return []
 
@@ -172,9 +191,7 @@ def signing_current_version(ctx: Context) -> list[str]:
 
 
 def quorum_reached(ctx: Context) -> list[str]:
-    from .selectors import valid_approvals
-
-    have = len(valid_approvals(article=ctx.article, workflow=ctx.workflow))
+    have = len(approvals(ctx))
     need = ctx.workflow.approvals_needed
     if have < need:
         return [f"{have} of {need} required approvals on version {ctx.article.version}."]
@@ -182,9 +199,7 @@ def quorum_reached(ctx: Context) -> list[str]:
 
 
 def no_open_comments(ctx: Context) -> list[str]:
-    from .selectors import open_comment_threads
-
-    count = len(open_comment_threads(article=ctx.article))
+    count = signing_facts(ctx).open_comments
     if count:
         return [f"{count} review comment(s) are still open; resolve them before approving."]
     return []

@@ -1,0 +1,96 @@
+"""The write paths cost a fixed, small number of queries, however long the article's history.
+
+Budgets (issue "Performance and scale"): saving a version, signing off and publishing take at most
+15 queries each, the same on an article with 5 versions as on one with 50. Transaction control
+(SAVEPOINT/RELEASE) is not a query and is not counted, but `django_assert_max_num_queries` still
+bounds every statement sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from articles.models import Article
+from reviews.checks import article_checks
+from reviews.services import comment_create, comment_resolve, draft_update, transition_apply
+from tests.factories import PASSWORD, make_article, make_reference, submit_and_review
+
+WRITE_BUDGET = 15
+TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
+
+
+def queries(captured: Any) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
+
+
+def fresh_user(user: Any) -> Any:
+    """A new user object, as each request has (no per-object caches carried over)."""
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def with_versions(*, author: Any, versions: int) -> Article:
+    article = make_article(author=author, citations=[make_reference() for _ in range(4)])
+    base = article.texts["patient"]
+    for n in range(versions - 1):
+        texts = {**article.texts, "patient": f"{base} Edit {n}."}
+        article = draft_update(article=article, user=author, base_version=article.version,
+                               fields={"texts": texts}, change_reason=f"Edit {n}.")
+    assert article.version == versions
+    return article
+
+
+@pytest.fixture(params=[5, 50], ids=["5-versions", "50-versions"])
+def versions(request: Any) -> int:
+    return request.param
+
+
+def test_saving_a_version_stays_within_budget(author: Any, versions: int,
+                                              django_assert_max_num_queries: Any) -> None:
+    article = with_versions(author=author, versions=versions)
+    texts = dict(article.texts)
+    texts["clinician"] += "\n\nOne more sentence."
+    article = Article.objects.get(pk=article.pk)
+    user = fresh_user(author)
+    with django_assert_max_num_queries(WRITE_BUDGET + 6) as captured:
+        draft_update(article=article, user=user, base_version=article.version, fields={"texts": texts},
+                     change_reason="Benchmark edit.", change_weight="minor")
+    assert len(queries(captured)) <= WRITE_BUDGET, queries(captured)
+
+
+def test_signing_off_stays_within_budget(author: Any, editor: Any, reviewer: Any, versions: int,
+                                         django_assert_max_num_queries: Any) -> None:
+    """Approving: re-authentication, every guard, the checks, the signature, the audit event and
+    the e-mail to the authors and editors."""
+    article = submit_and_review(with_versions(author=author, versions=versions), author=author,
+                                editor=editor, reviewers=[reviewer])
+    # A resolved thread is history, not a blocker, and costs no query of its own.
+    thread = comment_create(article=article, user=reviewer, body="Check the dose.")
+    comment_resolve(article=article, user=reviewer, comment_id=thread.pk, note="Fixed.")
+    article = Article.objects.get(pk=article.pk)
+    article_checks(article=article)  # the reviewer's page scored readability before signing
+    user = fresh_user(reviewer)
+    with django_assert_max_num_queries(WRITE_BUDGET + 4) as captured:
+        transition_apply(article=article, user=user, action="approve", password=PASSWORD, note="Checked.",
+                         params={"content_hash": article.content_hash})
+    assert len(queries(captured)) <= WRITE_BUDGET, queries(captured)
+    assert Article.objects.get(pk=article.pk).workflow.state == "approved"
+
+
+def test_publishing_stays_within_budget(author: Any, editor: Any, reviewer: Any, versions: int,
+                                        django_assert_max_num_queries: Any) -> None:
+    """Publishing renders every audience's page once, indexes the citations and audits it."""
+    article = submit_and_review(with_versions(author=author, versions=versions), author=author,
+                                editor=editor, reviewers=[reviewer])
+    transition_apply(article=article, user=reviewer, action="approve", password=PASSWORD,
+                     params={"content_hash": article.content_hash})
+    article = Article.objects.get(pk=article.pk)
+    user = fresh_user(editor)
+    with django_assert_max_num_queries(WRITE_BUDGET + 6) as captured:
+        transition_apply(article=article, user=user, action="publish")
+    assert len(queries(captured)) <= WRITE_BUDGET, queries(captured)
+    article = Article.objects.get(pk=article.pk)
+    assert article.live_version.version == versions
+    assert article.citation_links.count() == 4
