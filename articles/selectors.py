@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -269,6 +270,23 @@ def published_article(*, slug: str) -> Article:
     return article
 
 
+def page_with_count(queryset: QuerySet[Any], *, page_number: Any, per_page: int) -> Page:
+    """A page of `queryset` and its paginator, in one query: each row carries the total
+    (COUNT(*) OVER ()), so no separate COUNT is run. A number past the end gives the last page
+    and anything that is not a number the first, as Paginator.get_page does."""
+    try:
+        number = max(1, int(page_number))
+    except (TypeError, ValueError):
+        number = 1
+    offset = (number - 1) * per_page
+    rows = list(queryset.annotate(total_rows=Window(Count("pk")))[offset:offset + per_page])
+    paginator = Paginator(queryset, per_page)
+    if not rows:
+        return paginator.get_page(number)  # empty, or past the end: Paginator counts and decides
+    paginator.__dict__["count"] = rows[0].total_rows
+    return Page(rows, number, paginator)
+
+
 WEIGHT_ORDER = [ChangeWeight.MINOR, ChangeWeight.SUBSTANTIVE, ChangeWeight.CONCLUSIONS]
 
 
@@ -288,29 +306,32 @@ class PublishedVersion:
 def public_history(*, article: Article, page_number: Any, per_page: int = 20) -> tuple[Page, list[PublishedVersion]]:
     """Every publication of the article, newest first, with what changed since the one before.
 
-    Only versions that went live appear, and only their metadata: no draft text. Four queries
-    per page, whatever the number of versions.
+    Only versions that went live appear, and only their metadata: no draft text. Three queries
+    per page (publications with their count, the versions they span, the approvals), whatever
+    the number of versions.
     """
-    events = AuditEvent.objects.filter(
-        article=article, action__in=["publish", "publish_pending_review"]
-    ).order_by("-created_at", "-pk").only("version", "created_at", "action", "content_hash")
-    page = Paginator(events, per_page).get_page(page_number)
+    publications = AuditEvent.objects.filter(article=article, action__in=["publish", "publish_pending_review"])
+    page = page_with_count(
+        publications.order_by("-created_at", "-pk").only("version", "created_at", "action", "content_hash"),
+        page_number=page_number, per_page=per_page,
+    )
     published = list(page)
     if not published:
         return page, []
-    lowest = min(e.version for e in published)
-    earlier = (
-        AuditEvent.objects.filter(article=article, action__in=["publish", "publish_pending_review"],
-                                  version__lt=lowest)
-        .order_by("-version").values_list("version", flat=True).first()
-    ) or 0
+    # The versions saved since the publication before this page's oldest, which each row carries
+    # (`earlier`, one sub-select), so a page's first entry lists its changes too.
+    earlier_publication = (
+        publications.filter(version__lt=min(e.version for e in published)).order_by("-version").values("version")[:1]
+    )
     rows = list(
-        article.history.filter(version__gt=earlier, version__lte=max(e.version for e in published))
+        article.history.annotate(earlier=Coalesce(Subquery(earlier_publication), 0))
+        .filter(version__gt=F("earlier"), version__lte=max(e.version for e in published))
         .select_related("history_user")
         .only("version", "history_change_reason", "change_weight", "history_user__first_name",
               "history_user__last_name", "history_user__username", "id")
         .order_by("version")
     )
+    earlier = rows[0].earlier if rows else 0
     signoffs: dict[str, list[SignOff]] = {}
     for signoff in SignOff.objects.filter(
         article=article, meaning=Meaning.APPROVED, content_hash__in={e.content_hash for e in published}
