@@ -1,0 +1,49 @@
+"""Every public listing page costs at most 4 queries, the same with few or many items.
+
+The article page, search, feeds, sitemap, read API and history have their own budget tests beside
+their behaviour; these are the remaining public pages: home, topics, a topic, the board and an
+editor-owned page such as the editorial policy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from articles.models import SitePage, Topic
+from reviews.services import article_topics_set
+from reviews.workflow import Role
+from tests.factories import make_article, make_reference, make_user, publish_approved
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC_PAGE_BUDGET = 4
+
+
+def populate(n: int, *, author: Any, editor: Any, reviewer: Any) -> None:
+    """n published articles under n topics (one shared), n board members, the policy pages."""
+    shared = Topic.objects.create(name="Bones", slug="bones", description="Bone health.")
+    reference = make_reference()
+    for k in range(n):
+        article = publish_approved(make_article(author=author, citations=[reference]), author=author,
+                                   editor=editor, reviewers=[reviewer])
+        own = Topic.objects.create(name=f"Topic {k}", slug=f"topic-{k}")
+        article_topics_set(article=article, user=editor, topics=[shared, own])
+        make_user(Role.REVIEWER)
+    SitePage.objects.create(slug="editorial-policy", title="Editorial policy", body="How we **work**.")
+    SitePage.objects.create(slug="about-the-board", title="The board", body="Who reviews.")
+
+
+@pytest.mark.parametrize("n", [2, 25])
+def test_public_page_query_count_is_small_and_flat(client: Client, author: Any, editor: Any, reviewer: Any,
+                                                  n: int, django_assert_max_num_queries: Any) -> None:
+    populate(n, author=author, editor=editor, reviewer=reviewer)
+    paths = ["/", "/topics/", "/topics/bones/", "/board/", "/pages/editorial-policy/"]
+    if n > 20:  # 20 a page: the second pages exist
+        paths += ["/?page=2", "/topics/bones/?page=2"]
+    for path in paths:
+        with django_assert_max_num_queries(PUBLIC_PAGE_BUDGET, info=path):
+            response = client.get(path)
+        assert response.status_code == 200, path
