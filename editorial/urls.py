@@ -15,6 +15,8 @@ from reviews.api import not_found as api_not_found
 # connects its sign-in signal receivers; the settings' backend and session engine import it too.)
 use_lockout_form_in_admin(admin.site)
 
+handler500 = "editorial.errors.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("reviews.api_urls")),
