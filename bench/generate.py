@@ -675,10 +675,10 @@ class Generator:
         version = SimpleNamespace(texts=texts, citation_keys=collect_citation_keys(texts), content_hash="0" * 64)
         template: dict[str, Any] = {}
         with transaction.atomic():
-            for audience in AUDIENCES:
-                pipeline = rendition_pipeline(audience)
-                rendition = _render(version=version, audience=audience, pipeline=pipeline)
-                template[audience] = (rendition.body_html, rendition.citations, rendition.source_audience, pipeline)
+            renditions = _render(version=version, pipelines={a: rendition_pipeline(a) for a in AUDIENCES})
+            for audience, rendition in renditions.items():
+                template[audience] = (rendition.body_html, rendition.citations, rendition.source_audience,
+                                      rendition.pipeline)
             transaction.set_rollback(True)  # keep the HTML, not the row
         return template
 
