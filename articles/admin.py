@@ -36,7 +36,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
         text_fields = [text_field_name(key) for key in audience_keys()]
         extra = [] if obj else ["high_risk"]
         return [
-            (None, {"fields": ["slug", "title", "summary", "related", "topics", *extra]}),
+            (None, {"fields": ["slug", "title", "summary", "sources", "related", "topics", *extra]}),
             ("Texts", {"fields": text_fields}),
             ("This change", {"fields": ["change_reason", "change_weight", "base_version"]}),
             ("Version", {"fields": self.readonly_fields}),

@@ -12,6 +12,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+from django.core.exceptions import ValidationError
+
+from .identifiers import normalize_marker
+
 # `[@key]` or several keys in one bracket: `[@pmid:1; @doi:10.1/x]`.
 MARKER_GROUP = re.compile(r"\[(@[^\[\]\n]+?)\]")
 MARKER_SPLIT = re.compile(r"\s*;\s*")
@@ -45,6 +49,26 @@ def marker_keys(text: str) -> list[str]:
     return keys
 
 
+def normalise_source_keys(keys: Iterable[object]) -> list[str]:
+    """A listed-sources value: each key canonical as a marker key is, blanks and repeats dropped,
+    the author's order kept.
+
+    A key may be written with the marker's `@` (`@pmid:123`). A malformed key is kept as written
+    (stripped), as `collect_citation_keys` keeps a malformed marker: validation names it.
+    """
+    seen: dict[str, None] = {}
+    for raw in keys:
+        key = str(raw).strip().lstrip("@").strip()
+        if not key:
+            continue
+        try:
+            key = normalize_marker(key)
+        except ValidationError:
+            pass
+        seen.setdefault(key, None)
+    return list(seen)
+
+
 def canonical_serialization(
     *,
     title: str,
@@ -52,9 +76,14 @@ def canonical_serialization(
     texts: Mapping[str, str],
     citation_keys: Iterable[str],
     related_ids: Iterable[int],
+    sources: Iterable[str] = (),
 ) -> bytes:
-    """The bytes a version's hash is computed over: sorted-key JSON, UTF-8, no whitespace."""
-    document = {
+    """The bytes a version's hash is computed over: sorted-key JSON, UTF-8, no whitespace.
+
+    `sources` (the listed sources) is written only when there are some, so every version made
+    before the list existed keeps the hash it was signed with.
+    """
+    document: dict[str, object] = {
         "format": CANONICAL_FORMAT,
         "title": normalise_line(title),
         "summary": normalise_text(summary),
@@ -62,6 +91,9 @@ def canonical_serialization(
         "citations": list(citation_keys),
         "related": sorted({int(i) for i in related_ids}),
     }
+    listed = normalise_source_keys(sources)
+    if listed:
+        document["sources"] = listed
     return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 

@@ -185,7 +185,8 @@ def references_to_csljson(refs: Iterable[Reference]) -> list[dict[str, Any]]:
 
 
 def published_article_references(*, slug: str) -> Sequence[Reference] | None:
-    """The references cited by a published article's live version, in order of first citation.
+    """The references of a published article's live version: those it cites, in order of first
+    citation, then the sources it lists without citing them, in the list's order.
 
     None when no published article has this slug: drafts and unpublished articles do not expose
     what they cite.
@@ -193,12 +194,13 @@ def published_article_references(*, slug: str) -> Sequence[Reference] | None:
     article = (
         Article.objects.filter(slug=slug, live_version__isnull=False)
         .select_related("live_version")
-        .only("slug", "live_version__citation_keys")
+        .only("slug", "live_version__citation_keys", "live_version__sources")
         .first()
     )
     if article is None:
         return None
-    keys = list(article.live_version.citation_keys or [])
+    version = article.live_version
+    keys = [*(version.citation_keys or []), *(version.sources or [])]
     found = references_for_keys(keys)
     ordered: dict[int, Reference] = {}
     for key in keys:

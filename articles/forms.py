@@ -29,8 +29,31 @@ def audience_text_fields() -> dict[str, forms.Field]:
     }
 
 
+class SourceKeysField(forms.CharField):
+    """A list of citation keys typed one per line; the model normalises and checks them."""
+
+    widget = forms.Textarea(attrs={"rows": 6})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return "\n".join(str(key) for key in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, list | tuple):
+            return [str(key) for key in value]
+        text = super().to_python(value)
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def run_validators(self, value: Any) -> None:
+        # CharField's validators (no NUL characters) judge one string: run them on each key.
+        for key in value:
+            super().run_validators(key)
+
+
 class BaseArticleContentForm(forms.ModelForm):
-    """Edit an article's content: title, summary, a text per audience, related articles.
+    """Edit an article's content: title, summary, a text per audience, related articles, the
+    sources consulted.
 
     Carries the version the edit started from, so a stale save is refused instead of lost.
     """
@@ -41,6 +64,13 @@ class BaseArticleContentForm(forms.ModelForm):
     topics = forms.ModelMultipleChoiceField(
         queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
         help_text="Filing only: changing topics makes no new version.",
+    )
+    sources = SourceKeysField(
+        label="Sources consulted",
+        required=False,
+        help_text="One key per line, as in a citation marker: pmid:N, doi:10.… or a citekey. "
+        "Each must be in the reference library. A source no text cites is flagged for review "
+        "and shown to readers as further reading.",
     )
     base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     change_reason = forms.CharField(
@@ -53,7 +83,9 @@ class BaseArticleContentForm(forms.ModelForm):
 
     class Meta:
         model = Article
-        fields = ["slug", "title", "summary"]
+        # `sources` goes through the model so that Article.clean() checks each key against the
+        # library and names the unknown ones on the field.
+        fields = ["slug", "title", "summary", "sources"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,7 +118,7 @@ class BaseArticleContentForm(forms.ModelForm):
     def content_fields(self) -> dict[str, Any]:
         """The cleaned content in the shape the services take."""
         data = self.cleaned_data
-        return {
+        fields = {
             "title": data["title"],
             "summary": data["summary"],
             "texts": {
@@ -96,6 +128,11 @@ class BaseArticleContentForm(forms.ModelForm):
             },
             "related_ids": [article.pk for article in data["related"]],
         }
+        # A page that does not show the field (the admin's fieldsets) posts nothing for it: keep
+        # the listed sources rather than erase them. A shown, emptied textarea still posts "".
+        if self.add_prefix("sources") in self.data:
+            fields["sources"] = data["sources"]
+        return fields
 
 
 # The audiences are configuration, so the form class is built once with a field for each.

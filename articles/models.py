@@ -79,12 +79,12 @@ class ChangeWeight(models.TextChoices):
 class Article(models.Model):
     """One article: identity, the working draft's content, and which frozen version is live.
 
-    Every content change (title, summary, audience texts, citations, related articles) makes a
-    new version number, a new SHA-256 content hash and one history row: the history rows are the
-    frozen versions. A save that changes no content makes neither.
+    Every content change (title, summary, audience texts, citations, related articles, listed
+    sources) makes a new version number, a new SHA-256 content hash and one history row: the
+    history rows are the frozen versions. A save that changes no content makes neither.
     """
 
-    CONTENT_FIELDS = ("title", "summary", "texts", "citation_keys", "related_ids")
+    CONTENT_FIELDS = ("title", "summary", "texts", "citation_keys", "related_ids", "sources")
 
     slug = models.SlugField(max_length=120, unique=True)
     title = models.CharField(max_length=300, help_text="The question the article answers.")
@@ -92,6 +92,13 @@ class Article(models.Model):
     texts = models.JSONField(default=dict, blank=True, help_text="Markdown per audience key.")
     related_ids = models.JSONField(default=list, blank=True, help_text="Ids of related articles.")
     citation_keys = models.JSONField(default=list, blank=True, editable=False)
+    # The author's list of sources consulted. Citing is done in the texts; a listed source that
+    # no text cites is flagged by the checks and shown to readers as further reading.
+    sources = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Sources consulted: citation keys (pmid:N, doi:10.…, citekey), in order.",
+    )
     version = models.PositiveIntegerField(default=0, editable=False)
     content_hash = models.CharField(max_length=64, editable=False)
     change_weight = models.CharField(
@@ -136,13 +143,56 @@ class Article(models.Model):
         return reverse("reviews:article", kwargs={"slug": self.slug})
 
     def clean(self) -> None:
+        errors: dict[str, ValidationError] = {}
         unknown = set(self.texts) - set(audience_keys())
         if unknown:
-            raise ValidationError(
-                {"texts": f"Unknown audience(s): {', '.join(sorted(unknown))}."}, code="audience"
+            errors["texts"] = ValidationError(
+                f"Unknown audience(s): {', '.join(sorted(unknown))}.", code="audience"
             )
         if self.pk and self.pk in self.related_ids:
-            raise ValidationError({"related_ids": "An article cannot be related to itself."})
+            errors["related_ids"] = ValidationError("An article cannot be related to itself.")
+        sources_errors = self._sources_errors()
+        if sources_errors:
+            errors["sources"] = ValidationError(sources_errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _sources_errors(self) -> list[ValidationError]:
+        """Every listed source must be a key the reference library resolves (one query)."""
+        if not isinstance(self.sources, list) or not all(isinstance(k, str) for k in self.sources):
+            return [ValidationError(
+                "List the sources as citation keys (pmid:N, doi:10.…, citekey), one per entry.",
+                code="invalid_sources",
+            )]
+        self.sources = content.normalise_source_keys(self.sources)
+        if not self.sources:
+            return []
+        # Imported here: rendering builds on this module's Reference, so not at the top.
+        from .rendering import references_for_keys, unresolved_keys
+
+        malformed, unknown = [], []
+        for key in unresolved_keys(self.sources, references_for_keys(self.sources)):
+            try:
+                normalize_marker(key)
+            except ValidationError:
+                malformed.append(key)
+            else:
+                unknown.append(key)
+        errors = []
+        if malformed:
+            errors.append(ValidationError(
+                "Not a citation key: %(keys)s. Write pmid:N, doi:10.… or a library citekey.",
+                code="malformed_source",
+                params={"keys": ", ".join(f"“{key}”" for key in malformed)},
+            ))
+        if unknown:
+            errors.append(ValidationError(
+                "Not in the reference library: %(keys)s. Add the reference to the library first, "
+                "or correct the key.",
+                code="unknown_source",
+                params={"keys": ", ".join(unknown)},
+            ))
+        return errors
 
     def compute_content_hash(self) -> str:
         return content.content_hash(
@@ -151,6 +201,7 @@ class Article(models.Model):
             texts=self.texts,
             citation_keys=self.citation_keys,
             related_ids=self.related_ids,
+            sources=self.sources,
         )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -160,6 +211,7 @@ class Article(models.Model):
         self.texts = content.normalise_texts(self.texts)
         self.related_ids = sorted({int(i) for i in self.related_ids})
         self.citation_keys = collect_citation_keys(self.texts)
+        self.sources = content.normalise_source_keys(self.sources or [])
         new_hash = self.compute_content_hash()
         update_fields = kwargs.get("update_fields")
         if new_hash != self.content_hash:
@@ -342,6 +394,8 @@ class Rendition(models.Model):
     )
     body_html = models.TextField()
     citations = models.JSONField(default=list)
+    # The sources the version lists that no text cites, as unnumbered bibliography entries.
+    further_reading = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -134,6 +134,8 @@ def _article_document(request: HttpRequest, page: ArticlePage) -> dict[str, Any]
         "authors": [author.get_full_name() or author.get_username() for author in page.authors],
         "body_html": rendition.body_html,
         "citations": [{name: citation.get(name, "") for name in CITATION_FIELDS} for citation in rendition.citations],
+        "further_reading": [{name: entry.get(name, "") for name in CITATION_FIELDS[1:]}
+                            for entry in rendition.further_reading],
         "review": {
             "status": page.status.value,
             "pending_review": page.pending_review,
@@ -183,6 +185,16 @@ def openapi_section() -> Section:
     slug_parameter = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
     cache_header = {"Cache-Control": {"schema": {"type": "string", "const": CACHE_CONTROL}}}
     not_found = answer("No published article with this slug (drafts are not told apart).", "Error")
+    citation_properties = {
+        "number": {"type": "integer", "minimum": 1, "description": "Vancouver: by first citation."},
+        "citekey": {"type": "string"},
+        "kind": {"type": "string", "examples": ["journal-article", "guideline"]},
+        "text": {"type": "string", "description": "The reference, NLM style, plain text."},
+        "doi": {"type": "string"},
+        "pmid": {"type": "string"},
+        "pmcid": {"type": "string"},
+        "url": {"type": "string"},
+    }
     schemas = {
         "ArticleSummary": {
             "type": "object",
@@ -215,15 +227,14 @@ def openapi_section() -> Section:
         "Citation": {
             "type": "object",
             "required": list(CITATION_FIELDS),
+            "properties": citation_properties,
+        },
+        "FurtherReading": {
+            "type": "object",
+            "required": list(CITATION_FIELDS[1:]),
+            "description": "A Citation without a number: nothing in the text points at it.",
             "properties": {
-                "number": {"type": "integer", "minimum": 1, "description": "Vancouver: by first citation."},
-                "citekey": {"type": "string"},
-                "kind": {"type": "string", "examples": ["journal-article", "guideline"]},
-                "text": {"type": "string", "description": "The reference, NLM style, plain text."},
-                "doi": {"type": "string"},
-                "pmid": {"type": "string"},
-                "pmcid": {"type": "string"},
-                "url": {"type": "string"},
+                name: schema for name, schema in citation_properties.items() if name != "number"
             },
         },
         "Signature": {
@@ -241,7 +252,7 @@ def openapi_section() -> Section:
         "Article": {
             "type": "object",
             "required": ["slug", "title", "summary", "url", "audience", "source_audience",
-                         "fallback", "version", "content_hash", "body_html", "citations",
+                         "fallback", "version", "content_hash", "body_html", "citations", "further_reading",
                          "review", "disclaimer", "related"],
             "properties": {
                 "slug": {"type": "string"},
@@ -262,6 +273,11 @@ def openapi_section() -> Section:
                 "authors": {"type": "array", "items": {"type": "string"}},
                 "body_html": {"type": "string", "description": "Sanitised HTML of the text."},
                 "citations": {"type": "array", "items": ref("schemas", "Citation")},
+                "further_reading": {
+                    "type": "array",
+                    "items": ref("schemas", "FurtherReading"),
+                    "description": "Sources the authors list without citing them in the text.",
+                },
                 "review": {
                     "type": "object",
                     "required": ["status", "pending_review", "reviewed_by", "last_reviewed", "next_review_due"],

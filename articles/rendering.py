@@ -26,7 +26,7 @@ from .models import Reference
 from .vancouver import format_reference, format_reference_text
 
 # Part of every Rendition's key: bump it whenever the HTML this module produces changes.
-PIPELINE_VERSION: str = "1"
+PIPELINE_VERSION: str = "2"
 
 ALLOWED_TAGS: frozenset[str] = frozenset(
     {
@@ -148,6 +148,44 @@ def _lookup(raw: str, references: Mapping[str, Reference]) -> Reference | None:
     return references.get(key) or references.get(raw)
 
 
+# --- listed sources -------------------------------------------------------------------------
+
+
+def listed_not_cited(
+    *, sources: Iterable[str], citation_keys: Iterable[str], references: Mapping[str, Reference]
+) -> list[tuple[str, Reference]]:
+    """The listed sources that no citation marker names, as (key, reference), in list order.
+
+    A source counts as cited when a marker names its reference by any of its keys: a marker
+    `[@bowden-2018]` cites a listed `pmid:30288020` of the same paper. `references` must hold
+    both the sources' and the markers' keys (`references_for_keys` of both: one query). A
+    source the library does not resolve is left out here; `unresolved_keys` names it.
+    """
+    cited = {ref.pk for key in citation_keys if (ref := _lookup(key, references)) is not None}
+    uncited: dict[int | None, tuple[str, Reference]] = {}
+    for key in sources:
+        ref = _lookup(key, references)
+        if ref is not None and ref.pk not in cited:
+            uncited.setdefault(ref.pk, (key, ref))
+    return list(uncited.values())
+
+
+def further_reading(
+    *, sources: Iterable[str], citation_keys: Iterable[str], references: Mapping[str, Reference]
+) -> list[dict[str, Any]]:
+    """The listed sources that none of the texts cites, as bibliography entries.
+
+    Unnumbered (no "number": nothing in the text points at them), otherwise the fields of a
+    `Citation`. `references` must hold the keys of both (`references_for_keys`, one query).
+    """
+    entries = []
+    for _, ref in listed_not_cited(sources=sources, citation_keys=citation_keys, references=references):
+        entry = Citation.from_reference(ref, number=0).as_dict()
+        del entry["number"]
+        entries.append(entry)
+    return entries
+
+
 # --- sanitising -----------------------------------------------------------------------------
 
 
@@ -227,7 +265,8 @@ def _marker_keys_outside_code(safe_html: str) -> Iterator[str]:
                 yield from _group_keys(group)
 
 
-def _unknown(keys: Iterable[str], references: Mapping[str, Reference]) -> list[str]:
+def unresolved_keys(keys: Iterable[str], references: Mapping[str, Reference]) -> list[str]:
+    """The keys (as given) that are malformed or not in `references`; in order, no repeats."""
     return list(dict.fromkeys(k for k in keys if _lookup(k, references) is None))
 
 
@@ -237,7 +276,7 @@ def unresolved_markers(text: str, references: Mapping[str, Reference]) -> list[s
     In order of first appearance, no repeats. Markers in code are literal code, not citations,
     so they are not checked — exactly as `render_markdown` treats them.
     """
-    return _unknown(_marker_keys_outside_code(_safe_html(text)), references)
+    return unresolved_keys(_marker_keys_outside_code(_safe_html(text)), references)
 
 
 def _unknown_error(unknown: list[str]) -> ValidationError:
@@ -318,7 +357,7 @@ def render_markdown(text: str, *, references: Mapping[str, Reference]) -> Render
     malformed marker, e.g. 'Unknown citation marker(s): [@pmid:123], [@nosuchkey]'.
     """
     safe = _safe_html(text)
-    unknown = _unknown(_marker_keys_outside_code(safe), references)
+    unknown = unresolved_keys(_marker_keys_outside_code(safe), references)
     if unknown:
         raise _unknown_error(unknown)
     numbering = _Numbering()

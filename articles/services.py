@@ -15,7 +15,7 @@ from .audiences import resolve_text
 from . import readability
 from .glossary import annotate, current_glossary
 from .models import CitationLink, ProblemReport, ReadabilityScore, Rendition, public_pages_changed
-from .rendering import PIPELINE_VERSION, references_for_keys, render_markdown
+from .rendering import PIPELINE_VERSION, further_reading, references_for_keys, render_markdown
 
 RENDITION_CACHE_SECONDS = 60 * 60 * 24
 
@@ -70,7 +70,9 @@ def _stored_renditions(*, version: Any, pipelines: dict[str, str]) -> dict[str, 
 
 
 def _render(*, version: Any, pipelines: dict[str, str]) -> dict[str, Rendition]:
-    references = references_for_keys(version.citation_keys)
+    sources = list(getattr(version, "sources", None) or ())
+    references = references_for_keys([*version.citation_keys, *sources])
+    further = further_reading(sources=sources, citation_keys=version.citation_keys, references=references)
     renditions = {}
     for audience, pipeline in pipelines.items():
         resolved = resolve_text(version.texts, audience)
@@ -86,6 +88,7 @@ def _render(*, version: Any, pipelines: dict[str, str]) -> dict[str, Rendition]:
             source_audience=source_audience,
             body_html=body,
             citations=[citation.as_dict() for citation in rendered.citations],
+            further_reading=further,
         )
     try:
         with transaction.atomic():

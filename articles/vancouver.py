@@ -76,6 +76,29 @@ def format_reference_text(ref: Reference) -> str:
     return "".join(s.text if isinstance(s, _Link | _Flag) else s for s in _segments(ref))
 
 
+# A short reference names a source in a sentence; the title is cut at a word near this length.
+SHORT_TITLE_LENGTH = 60
+
+
+def format_short_reference(ref: Reference) -> str:
+    """`Bowden SA, et al. 2018. Alkaline phosphatase in children…`: enough to recognise a source
+    in a sentence (a check's problem), in the Vancouver name form, as plain text."""
+    names = [n for n in (_name(item) for item in ref.authors or ()) if n]
+    if not names:
+        lead = ""
+    elif len(names) > 1 or ref.more_authors:
+        lead = f"{names[0]}, et al."
+    else:
+        lead = _sentence(names[0])
+    year = f"{ref.year}." if ref.year else ""
+    title = " ".join((ref.title or "").split()).rstrip(".")
+    if len(title) > SHORT_TITLE_LENGTH:
+        # One character more: a cut right before a space keeps its last word whole.
+        cut = title[: SHORT_TITLE_LENGTH + 1].rsplit(" ", 1)[0] or title[:SHORT_TITLE_LENGTH]
+        title = cut.rstrip(" ,;:") + "…"
+    return " ".join(part for part in (lead, year, title) if part)
+
+
 # --- pieces of an entry ---------------------------------------------------------------------
 
 

@@ -60,12 +60,15 @@ MAX_BODY_BYTES = openapi.MAX_BODY_BYTES
 SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # Django's validate_slug, as a full match
 
 WRITABLE_FIELDS = (
-    "slug", "title", "summary", "texts", "related", "change_reason", "change_weight", "version",
+    "slug", "title", "summary", "texts", "related", "sources", "change_reason", "change_weight",
+    "version",
 )
 # Fields of the answer a client may echo back; refused by name rather than ignored, so that
 # sending `"state": "approved"` cannot look as if it did something.
 READ_ONLY_FIELDS = ("state", "content_hash", "open_comments", "links")
 # Required on PUT: a PUT replaces the content, so a field left out must not silently erase it.
+# `sources` came later and is optional, so clients written before it keep working: left out, the
+# listed sources stay as they are.
 PUT_REQUIRED = ("title", "summary", "texts", "related", "change_reason", "version")
 # Model field names that the API calls something else.
 API_FIELD_NAMES = {"related_ids": "related"}
@@ -333,6 +336,7 @@ class DraftInput:
     summary: str | None
     texts: dict[str, str] | None
     related_ids: list[int] | None
+    sources: list[str] | None
     change_reason: str | None
     change_weight: str | None
     version: int | None
@@ -435,6 +439,37 @@ def _related_ids(
     return [ids[slug] for slug in wanted.values() if slug in ids]
 
 
+def _sources(data: Mapping[str, Any], problems: _FieldErrors) -> list[str] | None:
+    """The listed sources' keys, checked for shape; whether each is in the library is the
+    model's check (Article.clean), which names every unknown key."""
+    if "sources" not in data:
+        return None
+    value = data["sources"]
+    if not isinstance(value, list):
+        message = f"Must be an array of citation keys (strings), not {_json_type(value)}."
+        problems.add("sources", message, "type")
+        return None
+    if len(value) > openapi.MAX_SOURCES:
+        problems.add("sources", f"At most {openapi.MAX_SOURCES} sources.", "max_items")
+        return None
+    keys: list[str] = []
+    for index, item in enumerate(value):
+        path = f"sources[{index}]"
+        if not isinstance(item, str):
+            message = f"Must be a citation key (a string), not {_json_type(item)}."
+            problems.add(path, message, "type")
+        elif problem := _text_problem(item):
+            problems.add(path, problem, "invalid_characters")
+        elif len(item) > openapi.SOURCE_KEY_MAX_LENGTH:
+            message = f"At most {openapi.SOURCE_KEY_MAX_LENGTH} characters (this has {len(item)})."
+            problems.add(path, message, "max_length")
+        elif not item.strip():
+            problems.add(path, "A source key cannot be blank.", "blank")
+        else:
+            keys.append(item)
+    return keys
+
+
 def _draft_input(data: Mapping[str, Any], *, article: Article | None) -> DraftInput:
     """Check a whole draft body (for create when `article` is None, else for PUT): 422 naming
     every problem, before anything is written."""
@@ -476,6 +511,7 @@ def _draft_input(data: Mapping[str, Any], *, article: Article | None) -> DraftIn
     else:
         version = _positive_int(data, "version", problems, "the version your edit started from.")
     related_ids = _related_ids(data, problems, article=article)
+    sources = _sources(data, problems)
     problems.raise_if_any()
     return DraftInput(
         slug=slug,
@@ -483,6 +519,7 @@ def _draft_input(data: Mapping[str, Any], *, article: Article | None) -> DraftIn
         summary=summary,
         texts=texts,
         related_ids=related_ids,
+        sources=sources,
         change_reason=change_reason,
         change_weight=change_weight,
         version=version,
@@ -546,6 +583,7 @@ def _draft_document(article: Article) -> dict[str, Any]:
         "summary": article.summary,
         "texts": article.texts,
         "related": [slugs[pk] for pk in article.related_ids if pk in slugs],
+        "sources": list(article.sources),
         "version": article.version,
         "state": article.workflow.state,
         "content_hash": article.content_hash,
@@ -596,6 +634,7 @@ def drafts(request: HttpRequest, *, user: AbstractBaseUser) -> HttpResponse:
             summary=draft.summary or "",
             texts=draft.texts or {},
             related_ids=draft.related_ids or [],
+            sources=draft.sources or [],
             **optional,
         )
     except IntegrityError:
@@ -617,16 +656,19 @@ def draft(request: HttpRequest, *, user: AbstractBaseUser, slug: str) -> HttpRes
     if request.method == "PUT":
         edit = _draft_input(_json_body(request), article=article)
         assert edit.version is not None and edit.change_reason is not None
+        fields: dict[str, Any] = {
+            "title": edit.title,
+            "summary": edit.summary,
+            "texts": edit.texts,
+            "related_ids": edit.related_ids,
+        }
+        if edit.sources is not None:
+            fields["sources"] = edit.sources
         article = draft_update(
             article=article,
             user=user,
             base_version=edit.version,
-            fields={
-                "title": edit.title,
-                "summary": edit.summary,
-                "texts": edit.texts,
-                "related_ids": edit.related_ids,
-            },
+            fields=fields,
             change_reason=edit.change_reason,
             change_weight=edit.change_weight or ChangeWeight.SUBSTANTIVE,
         )

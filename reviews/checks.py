@@ -17,8 +17,14 @@ from django.conf import settings
 
 from articles.audiences import audiences
 from articles.models import Article, Reference
-from articles.rendering import references_for_keys, unresolved_markers
+from articles.rendering import (
+    listed_not_cited,
+    references_for_keys,
+    unresolved_keys,
+    unresolved_markers,
+)
 from articles.services import readability_scores
+from articles.vancouver import format_short_reference
 
 from .models import CheckWaiver
 
@@ -55,11 +61,16 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the checks look at, loaded once: the cited references and the readability scores."""
+    """What the checks look at, loaded once: the cited references and the readability scores.
+
+    `references` maps the keys of the citation markers and of the listed sources; `cited` holds
+    the references the markers name and `listed` those the sources name, in list order.
+    """
 
     article: Article
     cited: list[Reference]
     references: Mapping[str, Reference]
+    listed: list[Reference]
     scores: Mapping[str, Any]
 
 
@@ -70,6 +81,7 @@ DEFAULT_LEVELS: dict[str, Level] = {
     "citations.retracted": Level.REQUIRED,
     "citations.superseded": Level.RECOMMENDED,
     "citations.no_identifier": Level.RECOMMENDED,
+    "citations.listed_not_cited": Level.RECOMMENDED,
     "evidence.age": Level.INFO,
     "readability": Level.RECOMMENDED,
 }
@@ -91,9 +103,11 @@ def _unresolved(ev: Evidence) -> tuple[tuple[str, ...], str]:
 
 
 def _retracted(ev: Evidence) -> tuple[tuple[str, ...], str]:
+    # Listed sources too: readers are shown them as further reading.
+    shown = {r.pk: r for r in [*ev.cited, *ev.listed]}.values()
     return tuple(
         f"{r.citekey} was retracted on {r.retracted_on:%d %B %Y}; remove it or replace it."
-        for r in ev.cited if r.retracted_on
+        for r in shown if r.retracted_on
     ), ""
 
 
@@ -110,6 +124,23 @@ def _no_identifier(ev: Evidence) -> tuple[tuple[str, ...], str]:
         f"{r.citekey} has no DOI, PMID or PMCID, so readers cannot look it up reliably."
         for r in ev.cited if not (r.doi or r.pmid or r.pmcid)
     ), ""
+
+
+def _listed_not_cited(ev: Evidence) -> tuple[tuple[str, ...], str]:
+    sources = ev.article.sources
+    problems = [
+        f"Listed but never cited: {format_short_reference(ref)} ({key}). Cite it in the text, "
+        "remove it, or record why it stays."
+        for key, ref in listed_not_cited(
+            sources=sources, citation_keys=ev.article.citation_keys, references=ev.references
+        )
+    ]
+    # Validation refuses such keys; a reference removed from the library since is named here.
+    problems += [
+        f"Listed source {key} is not in the reference library: correct it or remove it."
+        for key in unresolved_keys(sources, ev.references)
+    ]
+    return tuple(problems), f"{len(sources)} listed." if sources else "No sources listed."
 
 
 def _age(ev: Evidence) -> tuple[tuple[str, ...], str]:
@@ -148,9 +179,10 @@ MIN_WORDS_TO_SCORE = 50
 
 CHECKS: dict[str, tuple[str, Check]] = {
     "citations.unresolved": ("Every citation marker resolves", _unresolved),
-    "citations.retracted": ("No cited source is retracted", _retracted),
+    "citations.retracted": ("No cited or listed source is retracted", _retracted),
     "citations.superseded": ("No cited guideline is superseded", _superseded),
     "citations.no_identifier": ("Every cited source has an identifier", _no_identifier),
+    "citations.listed_not_cited": ("Every listed source is cited", _listed_not_cited),
     "evidence.age": ("Age of the evidence", _age),
     "readability": ("Reading level within each audience's target", _readability),
 }
@@ -158,15 +190,19 @@ CHECKS: dict[str, tuple[str, Check]] = {
 
 def article_checks(*, article: Article) -> list[CheckResult]:
     """Run every check on the article's working version (a fixed number of queries)."""
-    references = references_for_keys(article.citation_keys)
-    cited = sorted({r.pk: r for r in references.values()}.values(), key=lambda r: r.citekey)
+    # One query for the markers' and the listed sources' references together.
+    references = references_for_keys([*article.citation_keys, *article.sources])
+    cited_refs = (references.get(key) for key in article.citation_keys)
+    cited = sorted({r.pk: r for r in cited_refs if r is not None}.values(), key=lambda r: r.citekey)
     superseding = {r.superseded_by_id for r in cited if r.superseded_by_id}
     if superseding:
         newer = Reference.objects.in_bulk(superseding)
         for r in cited:
             if r.superseded_by_id:
                 r.superseded_by = newer[r.superseded_by_id]
-    evidence = Evidence(article=article, cited=cited, references=references,
+    listed_refs = (references.get(key) for key in article.sources)
+    listed = list({r.pk: r for r in listed_refs if r is not None}.values())
+    evidence = Evidence(article=article, cited=cited, references=references, listed=listed,
                         scores=readability_scores(version=article))
     waivers = {
         w.check_key: w

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import accumulate
+from typing import Any
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -166,6 +167,16 @@ def diff_versions(old_texts: Mapping[str, str], new_texts: Mapping[str, str]) ->
     audience is one insertion and a removed one is one deletion.
     """
     return _diff_mapping(old_texts, new_texts)
+
+
+def plain_fields(version: Any) -> dict[str, str]:
+    """The one-line and list fields of a version (article or history row) a reviewer must see
+    change: title, summary and the listed sources (one key a line)."""
+    return {
+        "title": version.title,
+        "summary": version.summary,
+        "sources consulted": "\n".join(getattr(version, "sources", None) or ()),
+    }
 
 
 def diff_fields(old: Mapping[str, str], new: Mapping[str, str]) -> list[TextDiff]:

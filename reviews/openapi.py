@@ -26,6 +26,8 @@ SLUG_MAX_LENGTH: int = Article._meta.get_field("slug").max_length  # type: ignor
 TITLE_MAX_LENGTH: int = Article._meta.get_field("title").max_length  # type: ignore[assignment]
 SLUG_PATTERN = "^[-a-zA-Z0-9_]+$"
 MAX_RELATED = 100
+MAX_SOURCES = 200
+SOURCE_KEY_MAX_LENGTH = 300
 
 JsonObject = dict[str, Any]
 
@@ -91,7 +93,8 @@ COMMON_SCHEMAS: JsonObject = {
             "code": {
                 "type": "string",
                 "examples": ["required", "type", "unknown_field", "read_only", "unknown_audience",
-                             "unknown_article", "invalid_slug", "max_length", "blank"],
+                             "unknown_article", "invalid_slug", "max_length", "blank",
+                             "unknown_source", "malformed_source"],
             },
         },
     },
@@ -195,6 +198,16 @@ def _draft_fields() -> JsonObject:
             "uniqueItems": True,
             "maxItems": MAX_RELATED,
         },
+        "sources": {
+            "type": "array",
+            "description": "The sources consulted, as citation keys (`pmid:30288020`, "
+            "`doi:10.…`, a library citekey), in the author's order; stored canonical, repeats "
+            "dropped. Each must be in the reference library (422 `unknown_source` names those "
+            "that are not). A listed source no text cites is flagged by a recommended check and "
+            "shown to readers as further reading.",
+            "items": {"type": "string", "minLength": 1, "maxLength": SOURCE_KEY_MAX_LENGTH},
+            "maxItems": MAX_SOURCES,
+        },
         "change_reason": {
             "type": "string",
             "minLength": 1,
@@ -232,7 +245,7 @@ def drafting_section() -> Section:
             "type": "object",
             "description": "The whole content (PUT replaces it) and the version the edit started "
             "from. `slug` may be sent but not changed. Content equal to the current content makes "
-            "no new version.",
+            "no new version. `sources` is optional: left out, the listed sources stay as they are.",
             "required": ["title", "summary", "texts", "related", "change_reason", "version"],
             "properties": {
                 **fields,
@@ -278,10 +291,11 @@ def drafting_section() -> Section:
         },
         "Draft": {
             "type": "object",
-            "required": ["slug", "title", "summary", "texts", "related", "version", "state",
-                         "content_hash", "open_comments", "links"],
+            "required": ["slug", "title", "summary", "texts", "related", "sources", "version",
+                         "state", "content_hash", "open_comments", "links"],
             "properties": {
-                **{name: fields[name] for name in ("slug", "title", "summary", "texts", "related")},
+                **{name: fields[name]
+                   for name in ("slug", "title", "summary", "texts", "related", "sources")},
                 "version": {"type": "integer", "minimum": 1},
                 "state": {"type": "string", "enum": list(State.values)},
                 "content_hash": {

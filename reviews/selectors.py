@@ -498,7 +498,7 @@ def article_dossier(*, article: Article) -> dict[str, Any]:
     and whether it still verifies; comments and their resolution; conflicts declared by the
     reviewers; the references cited; the audit trail and whether its chain verifies.
     """
-    from .diff import diff_fields, diff_versions
+    from .diff import diff_fields, diff_versions, plain_fields
 
     versions = list(article.history.select_related("history_user").order_by("version", "history_id"))
     version_rows = []
@@ -508,8 +508,7 @@ def article_dossier(*, article: Article) -> dict[str, Any]:
             changes = [
                 {"field": d.audience, "html": str(d.html),
                  "clinical": [{"old": c.old, "new": c.new, "reasons": list(c.reasons)} for c in d.clinical_changes]}
-                for d in [*diff_fields({"title": previous.title, "summary": previous.summary},
-                                       {"title": current.title, "summary": current.summary}),
+                for d in [*diff_fields(plain_fields(previous), plain_fields(current)),
                           *diff_versions(previous.texts, current.texts)]
                 if d.changed
             ]

@@ -358,7 +358,7 @@ def authorize(
 
 
 def _apply_content(article: Article, fields: Mapping[str, Any]) -> None:
-    allowed = {"title", "summary", "texts", "related_ids"}
+    allowed = {"title", "summary", "texts", "related_ids", "sources"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError(f"Unknown content field(s): {', '.join(sorted(unknown))}.")
@@ -375,6 +375,7 @@ def draft_create(
     summary: str = "",
     texts: Mapping[str, str] | None = None,
     related_ids: Iterable[int] = (),
+    sources: Iterable[str] = (),
     change_reason: str = "First version.",
     high_risk: bool = False,
 ) -> Article:
@@ -383,7 +384,7 @@ def draft_create(
     if not groups & {ROLE_GROUPS[Role.AUTHOR], ROLE_GROUPS[Role.EDITOR]}:
         raise PermissionDenied("Only authors and editors create articles.")
     article = Article(slug=slug, title=title, summary=summary, texts=dict(texts or {}),
-                      related_ids=list(related_ids))
+                      related_ids=list(related_ids), sources=list(sources))
     article.full_clean()
     article._history_user = user  # type: ignore[attr-defined]
     article._change_reason = change_reason  # type: ignore[attr-defined]
@@ -432,10 +433,20 @@ def version_revert(
     snapshot = article.history.filter(version=to_version).first()
     if snapshot is None:
         raise WorkflowError("revert", [f"There is no version {to_version}."], code="unknown_version")
-    fields = {name: getattr(snapshot, name) for name in ("title", "summary", "texts", "related_ids")}
-    return _save_content(article=article, workflow=workflow, user=user, fields=fields,
-                         change_reason=f"Restored version {to_version}.",
-                         change_weight=ChangeWeight.SUBSTANTIVE)
+    fields = {
+        name: getattr(snapshot, name) for name in ("title", "summary", "texts", "related_ids", "sources")
+    }
+    try:
+        return _save_content(article=article, workflow=workflow, user=user, fields=fields,
+                             change_reason=f"Restored version {to_version}.",
+                             change_weight=ChangeWeight.SUBSTANTIVE)
+    except ValidationError as error:
+        # An old version can be invalid today (a source it lists has left the library since):
+        # a refusal the user can act on, not a crash.
+        raise WorkflowError(
+            "revert", [f"Version {to_version} cannot be restored as it was: {' '.join(error.messages)}"],
+            code="invalid_content",
+        ) from error
 
 
 def _save_content(
@@ -671,12 +682,15 @@ def articles_citing(reference: Any) -> list[Article]:
     keys = set(reference.marker_keys)
     citing = []
     for article in Article.objects.select_related("live_version", "workflow").only(
-        "slug", "title", "citation_keys", "version", "content_hash", "live_version__citation_keys",
-        "live_version__version", "live_version__content_hash", "workflow__state",
+        "slug", "title", "citation_keys", "sources", "version", "content_hash", "live_version__citation_keys",
+        "live_version__sources", "live_version__version", "live_version__content_hash", "workflow__state",
         "workflow__next_review_due", "workflow__id",
     ).iterator(chunk_size=500):
-        live_keys = set(article.live_version.citation_keys) if article.live_version_id else set()
-        if keys & (set(article.citation_keys) | live_keys):
+        # Listed sources count: readers see them as further reading.
+        used = {*article.citation_keys, *article.sources}
+        if article.live_version_id:
+            used |= {*article.live_version.citation_keys, *(article.live_version.sources or ())}
+        if keys & used:
             citing.append(article)
     return citing
 

@@ -21,7 +21,7 @@ from articles.models import Article
 from articles.rendering import render_markdown
 
 from . import selectors, services
-from .diff import diff_fields, diff_versions
+from .diff import diff_fields, diff_versions, plain_fields
 from .forms import ActionForm, CommentForm, ReplyForm, ResolveForm
 from .workflow import TRANSITIONS
 
@@ -112,8 +112,7 @@ def _conflict(request: HttpRequest, *, article: Article, form: Any, base_version
     base = article.history.filter(version=base_version).first()
     theirs = []
     if base is not None:
-        theirs = diff_fields({"title": base.title, "summary": base.summary},
-                             {"title": article.title, "summary": article.summary})
+        theirs = diff_fields(plain_fields(base), plain_fields(article))
         theirs += diff_versions(base.texts, article.texts)
     mine = form.data
     return render(
@@ -154,7 +153,7 @@ def diff(request: HttpRequest, slug: str) -> HttpResponse:
     old, new = pair
     return render(request, "reviews/diff.html", {
         "article": article, "old": old, "new": new,
-        "fields": diff_fields({"title": old.title, "summary": old.summary}, {"title": new.title, "summary": new.summary}),
+        "fields": diff_fields(plain_fields(old), plain_fields(new)),
         "texts": diff_versions(old.texts, new.texts),
         "related_changed": old.related_ids != new.related_ids,
     })

@@ -43,6 +43,9 @@ def test_load_demo_builds_the_documented_site_and_is_idempotent(client: Client) 
     pending = client.get("/articles/xlh-or-hypophosphatasia/?audience=caregiver").content.decode()
     assert "pending review" in pending and "There is no caregiver version" in pending
     assert client.get("/articles/high-alkaline-phosphatase-kidney-disease/").status_code == 404
+    listing = client.get("/articles/antiresorptives-in-adult-hypophosphatasia/?audience=patient").content.decode()
+    further = listing[listing.index(">Further reading</h2>"):]
+    assert "Hypophosphatasia: a unique disorder of bone mineralization" in further.split("</section>")[0]
     assert client.get("/pages/editorial-policy/").status_code == 200
     assert "Dr Elspeth Varrow" in client.get("/board/").content.decode()
 

@@ -770,3 +770,71 @@ def test_put_records_the_change_weight_and_refuses_an_unknown_one(client: Any, a
     ok = client.put(f"/api/v1/drafts/{article.slug}/", body, content_type="application/json", **headers)
     assert ok.status_code == 200
     assert article.history.get(version=2).change_weight == "minor"
+
+
+class TestSources:
+    def test_a_draft_is_created_with_its_sources_stored_canonical(self, as_user: Any, author: Any) -> None:
+        """`sources` is accepted on create and answered as stored: canonical, in order, once each."""
+        one, two = make_reference(), make_reference()
+        response = as_user(author).post("/drafts/", draft_body(sources=[two.citekey, f"PMID:0{one.pmid}", two.citekey]))
+        assert response.status_code == 201
+        assert response.json()["sources"] == [two.citekey, f"pmid:{one.pmid}"]
+        assert Article.objects.get(slug="new-draft").sources == [two.citekey, f"pmid:{one.pmid}"]
+
+    def test_get_shows_the_sources(self, as_user: Any, author: Any, article: Article) -> None:
+        """Every draft answer carries `sources`, empty when nothing is listed."""
+        assert as_user(author).get("/drafts/my-draft/").json()["sources"] == []
+
+    def test_an_unknown_key_is_422_naming_it_and_nothing_is_written(
+        self, as_user: Any, author: Any, article: Article
+    ) -> None:
+        """On create and on PUT: the path is `sources`, the message names the key."""
+        api = as_user(author)
+        before = writes()
+        created = api.post("/drafts/", draft_body(sources=["pmid:99999999"]))
+        updated = api.put("/drafts/my-draft/", edit_body(article, sources=["doi:10.9999/nowhere"]))
+        for response, key in ((created, "pmid:99999999"), (updated, "doi:10.9999/nowhere")):
+            assert response.status_code == 422 and response.json()["error"] == "invalid"
+            [error] = response.json()["errors"]
+            assert (error["path"], error["code"]) == ("sources", "unknown_source")
+            assert f"Not in the reference library: {key}." in error["message"]
+        assert writes() == before and stored(article).version == 1
+
+    @pytest.mark.parametrize(
+        ("sources", "expected"),
+        [
+            ("pmid:1", {"sources"}),
+            ([1, "ok", None], {"sources[0]", "sources[2]"}),
+            (["  ", "a\x00b", "x" * 301], {"sources[0]", "sources[1]", "sources[2]"}),
+            (["x"] * 201, {"sources"}),
+        ],
+    )
+    def test_a_badly_shaped_list_is_422_with_item_paths(
+        self, as_user: Any, author: Any, sources: Any, expected: set[str]
+    ) -> None:
+        """Not an array, items that are not non-empty strings, too many: named before any lookup."""
+        before = writes()
+        response = as_user(author).post("/drafts/", draft_body(sources=sources))
+        assert response.status_code == 422 and paths(response) == expected
+        assert writes() == before
+
+    def test_a_put_without_sources_keeps_them_and_an_empty_list_clears_them(
+        self, as_user: Any, author: Any
+    ) -> None:
+        """Clients written before `sources` existed do not erase the list; `[]` does."""
+        ref = make_reference()
+        article = make_article(author=author, slug="listing", sources=[ref.citekey])
+        api = as_user(author)
+        kept = api.put("/drafts/listing/", edit_body(article, title="A new title?"))
+        assert kept.status_code == 200 and kept.json()["sources"] == [ref.citekey]
+        cleared = api.put("/drafts/listing/", edit_body(stored(article), sources=[]))
+        assert cleared.status_code == 200 and cleared.json()["sources"] == []
+        assert cleared.json()["version"] == 3
+
+    def test_the_schema_describes_sources(self, client: Client) -> None:
+        """Writable on create and update, always in the answer."""
+        schemas = client.get(f"{API}/openapi.json").json()["components"]["schemas"]
+        for name in ("DraftCreate", "DraftUpdate", "Draft"):
+            assert schemas[name]["properties"]["sources"]["type"] == "array"
+        assert "sources" in schemas["Draft"]["required"]
+        assert "sources" not in schemas["DraftUpdate"]["required"]

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from articles.models import ReadabilityScore
 from articles.readability import LIBRARY_VERSION, plain_text, score
@@ -150,3 +152,79 @@ class TestReadability:
         article = make_article(author=author, texts={"patient": "Phosphatase abnormalities.", "clinician": "x"})
         result = check(article, "readability")
         assert result.passed and "too short to judge" in result.detail
+
+
+class TestListedSources:
+    def test_a_listed_source_no_text_cites_is_a_recommended_failure_naming_it(self, author: Any) -> None:
+        """The problem names the source (short reference and key) and what to do about it."""
+        cited = make_reference()
+        extra = make_reference(authors=[{"family": "Bowden", "initials": "SA"}], year=2018,
+                               title="Alkaline phosphatase in children")
+        article = make_article(author=author, citations=[cited], sources=[cited.citekey, f"pmid:{extra.pmid}"])
+        result = check(article, "citations.listed_not_cited")
+        assert (result.label, result.level, result.blocking) == ("Every listed source is cited", Level.RECOMMENDED, True)
+        assert result.problems == (
+            f"Listed but never cited: Bowden SA. 2018. Alkaline phosphatase in children (pmid:{extra.pmid}). "
+            "Cite it in the text, remove it, or record why it stays.",
+        )
+
+    def test_a_listed_source_cited_by_any_of_its_keys_passes(self, author: Any) -> None:
+        """Listed by PMID, cited by citekey: the same reference, so it is cited."""
+        ref = make_reference()
+        article = make_article(author=author, texts={"patient": f"Claim [@{ref.citekey}].", "clinician": "Words."},
+                               sources=[f"pmid:{ref.pmid}"])
+        assert check(article, "citations.listed_not_cited").passed
+        assert check(make_article(author=author), "citations.listed_not_cited").passed
+
+    def test_it_blocks_submission_until_a_reason_is_recorded_for_this_version(self, author: Any) -> None:
+        """Waived for version 1, submission goes ahead; a later version needs its own reason."""
+        extra = make_reference()
+        article = make_article(author=author, sources=[extra.citekey])
+        assert any(r.startswith("Listed but never cited") for r in submit_refusal(article, author).reasons)
+        waiver = check_waive(article=article, user=author, check_key="citations.listed_not_cited",
+                             reason="Background reading for clinicians.")
+        assert (waiver.version, waiver.content_hash) == (1, article.content_hash)
+        assert not check(article, "citations.listed_not_cited").blocking
+        article = draft_update(article=article, user=author, base_version=1, fields={"summary": "Changed."},
+                               change_reason="Edit")
+        assert check(article, "citations.listed_not_cited").blocking
+        check_waive(article=article, user=author, check_key="citations.listed_not_cited", reason="Still background.")
+        transition_apply(article=article, user=author, action="submit")
+        assert list(CheckWaiver.objects.filter(check_key="citations.listed_not_cited")
+                    .order_by("version").values_list("version", flat=True)) == [1, 2]
+
+    @override_settings(EDITORIAL_CHECK_LEVELS={"citations.listed_not_cited": "info"})
+    def test_its_level_follows_the_settings(self, author: Any) -> None:
+        """Made informational, it reports the source and blocks nothing."""
+        article = make_article(author=author, sources=[make_reference().citekey])
+        result = check(article, "citations.listed_not_cited")
+        assert result.level == Level.INFO and result.problems and not result.blocking
+        transition_apply(article=article, user=author, action="submit")
+
+    def test_a_listed_source_that_left_the_library_is_named(self, author: Any) -> None:
+        """A reference deleted after it was listed is reported by its key, not skipped."""
+        gone = make_reference()
+        article = make_article(author=author, sources=[gone.citekey])
+        gone.delete()
+        assert check(article, "citations.listed_not_cited").problems == (
+            f"Listed source {gone.citekey} is not in the reference library: correct it or remove it.",
+        )
+
+    def test_a_retracted_listed_source_is_a_required_failure(self, author: Any) -> None:
+        """Readers are shown listed sources, so a retracted one blocks like a cited one."""
+        retracted = make_reference(retracted_on=date(2024, 5, 1))
+        article = make_article(author=author, sources=[retracted.citekey])
+        assert "was retracted on 01 May 2024" in check(article, "citations.retracted").problems[0]
+
+    def test_listed_sources_add_no_query_to_the_checks(self, author: Any) -> None:
+        """Markers' and sources' references load in one query: twenty listed sources cost nothing more."""
+        refs = [make_reference() for _ in range(21)]
+        plain = make_article(author=author, citations=refs[:1])
+        listing = make_article(author=author, citations=refs[:1], sources=[r.citekey for r in refs])
+        counts = []
+        for article in (plain, listing):
+            article_checks(article=article)  # scores the texts once; they are reused after
+            with CaptureQueriesContext(connection) as queries:
+                article_checks(article=article)
+            counts.append(len(queries))
+        assert counts[0] == counts[1]

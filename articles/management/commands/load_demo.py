@@ -165,7 +165,8 @@ class Command(BaseCommand):
             }
             article = new[slug] = draft_create(
                 user=users["author"], slug=slug, title=meta["title"], summary=meta["summary"],
-                texts=texts, change_reason=meta.get("change_reason", "First version."),
+                texts=texts, sources=meta.get("sources", []),
+                change_reason=meta.get("change_reason", "First version."),
                 high_risk=meta.get("high_risk", False),
             )
             topics = [
