@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import InvalidPage, Paginator
+from django.core.paginator import InvalidPage
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
@@ -22,7 +22,7 @@ from reviews.openapi import Section, answer, ref
 from .audiences import Audience, audiences, default_audience
 from .models import Article
 from .selectors import live_reviews
-from .selectors import ArticlePage, article_page, published_articles
+from .selectors import ArticlePage, article_page, published_articles, published_paginator
 
 PER_PAGE = 20
 CACHE_CONTROL = "public, max-age=300"
@@ -52,7 +52,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
             "live_version__updated_at", "workflow__state", "workflow__last_reviewed_on",
         )
     )
-    paginator = Paginator(articles, PER_PAGE)
+    paginator = published_paginator(articles, per_page=PER_PAGE)
     try:
         page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage:

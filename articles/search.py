@@ -6,11 +6,12 @@ its summary (B) and the text the reader's audience is shown, following the audie
 order exactly as the article page does (C).
 
 On PostgreSQL it is full-text search: `websearch_to_tsquery` (quotes, `or`, `-word`), ranked by
-`ts_rank`, with `ts_headline` snippets. Migration 0003 adds one GIN expression index per audience
-on the history table that matches `search_document()` exactly, so the match is an index scan
-over the versions followed by a join to the live ones, not a `to_tsvector` of every live version
-per query (tests/articles/test_search.py checks that the planner can use it). Rank and snippet are
-computed for matching rows only.
+`ts_rank` of the title and summary (a match in the text alone ranks below), with `ts_headline`
+snippets. Migration 0003 adds one GIN expression index per audience on the history table that
+matches `search_document()` exactly, so the match is an index scan over the versions followed by
+a join to the live ones, not a `to_tsvector` of every live version per query
+(tests/articles/test_search.py checks that the planner can use it). The rank reads the short title
+and summary of the matching rows only, and snippets are made for the page shown.
 
 Elsewhere (SQLite, the embedded default) a fallback: every word must occur, case-insensitively,
 in the title, the summary or the text; a title match outranks a summary match, which outranks a
@@ -182,7 +183,15 @@ def _full_text(base: QuerySet[Article], *, query: str, audience: Audience) -> tu
         .annotate(document=document)
         .filter(document=search_query)
         .annotate(
-            rank=SearchRank(document, search_query),
+            # Ranked on the title (A) and summary (B) only: a body match ranks below both, as in
+            # the fallback. Ranking on the whole document would build the tsvector of every
+            # matching article's text for each search (a cost that grows with the matches); the
+            # match itself is served by the GIN index, the snippets are made for one page only.
+            rank=SearchRank(
+                SearchVector("live_version__title", weight="A", config=SEARCH_CONFIG)
+                + SearchVector("live_version__summary", weight="B", config=SEARCH_CONFIG),
+                search_query,
+            ),
             snippet=SearchHeadline(
                 plain_text_sql(audience_text(audience)),
                 search_query,

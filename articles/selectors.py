@@ -54,7 +54,26 @@ def published_articles() -> QuerySet[Article]:
 
 
 def published_article_page(*, page_number: str | int | None, per_page: int = 20) -> Page:
-    return Paginator(published_articles(), per_page).get_page(page_number)
+    return published_paginator(published_articles(), per_page=per_page).get_page(page_number)
+
+
+# At most this stale where the epoch cannot reach every worker (a per-process cache, no Redis).
+PUBLISHED_COUNT_SECONDS = 60
+
+
+def published_paginator(queryset: QuerySet[Article], *, per_page: int, scope: str = "all") -> Paginator:
+    """A paginator over published articles whose count comes from the cache until the set of
+    published articles changes (the publication epoch moves): counting every published article
+    on each request is the one cost of a list page that grows with the data. `scope` names the
+    subset (a topic) the queryset holds."""
+    key = f"published-count:{public_pages_epoch()}:{scope}"
+    paginator = Paginator(queryset, per_page)
+    count = cache.get(key)
+    if count is None:
+        count = paginator.count
+        cache.set(key, count, PUBLISHED_COUNT_SECONDS)
+    paginator.__dict__["count"] = count
+    return paginator
 
 
 @dataclass(frozen=True)
@@ -393,7 +412,8 @@ def topic_page(*, slug: str, page_number: Any, per_page: int = 20) -> tuple[Topi
     topic = Topic.objects.filter(slug=slug).first()
     if topic is None:
         raise Http404("No such topic.")
-    return topic, Paginator(published_articles().filter(topics=topic), per_page).get_page(page_number)
+    articles = published_articles().filter(topics=topic)
+    return topic, published_paginator(articles, per_page=per_page, scope=f"topic:{topic.pk}").get_page(page_number)
 
 
 def topics_with_articles() -> QuerySet[Topic]:

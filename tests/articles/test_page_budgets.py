@@ -47,3 +47,25 @@ def test_public_page_query_count_is_small_and_flat(client: Client, author: Any, 
         with django_assert_max_num_queries(PUBLIC_PAGE_BUDGET, info=path):
             response = client.get(path)
         assert response.status_code == 200, path
+
+
+def test_the_published_count_is_kept_until_a_publication_changes_it(
+    author: Any, editor: Any, reviewer: Any, django_assert_num_queries: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Counting every published article is the one cost of a list that grows with the data:
+    a repeat asks only for its page, and a new publication is counted at once."""
+    from articles.selectors import published_article_page
+
+    def publish() -> None:
+        with django_capture_on_commit_callbacks(execute=True):  # the epoch moves on commit
+            publish_approved(make_article(author=author, citations=[make_reference()]), author=author,
+                             editor=editor, reviewers=[reviewer])
+
+    for _ in range(4):
+        publish()
+    assert published_article_page(page_number=1, per_page=2).paginator.num_pages == 2
+    with django_assert_num_queries(1):  # the page; no COUNT
+        assert len(published_article_page(page_number=2, per_page=2).object_list) == 2
+    publish()
+    assert published_article_page(page_number=3, per_page=2).paginator.num_pages == 3
