@@ -9,7 +9,7 @@ from django.test import Client
 
 from articles.models import Article
 from reviews.models import AuditEvent, CommentResolution, ReviewComment, State
-from reviews.services import comment_create, draft_update, transition_apply
+from reviews.services import comment_create, draft_update
 from tests.factories import approve, make_article, make_reference, publish_approved, submit_and_review
 
 pytestmark = pytest.mark.django_db

@@ -43,7 +43,6 @@ from articles.vancouver import format_reference
 from reviews.checks import article_checks
 from reviews.models import ReviewerProfile
 from reviews.services import (
-    WorkflowError,
     check_waive,
     comment_create,
     comment_reply,
