@@ -57,6 +57,22 @@ def published_article_page(*, page_number: str | int | None, per_page: int = 20)
     return published_paginator(published_articles(), per_page=per_page).get_page(page_number)
 
 
+class FromEitherEndPaginator(Paginator):
+    """Reads a page in the back half of the list from the other end (the order reversed, then
+    the rows put back): an OFFSET costs the rows it skips, so the last page of a long list costs
+    what the first does and no page skips more than half the list."""
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if bottom <= self.count // 2 or not isinstance(self.object_list, QuerySet):
+            return super().page(number)
+        rows = list(self.object_list.reverse()[self.count - top:self.count - bottom])
+        rows.reverse()
+        return self._get_page(rows, number, self)
+
+
 # At most this stale where the epoch cannot reach every worker (a per-process cache, no Redis).
 PUBLISHED_COUNT_SECONDS = 60
 
@@ -67,7 +83,7 @@ def published_paginator(queryset: QuerySet[Article], *, per_page: int, scope: st
     on each request is the one cost of a list page that grows with the data. `scope` names the
     subset (a topic) the queryset holds."""
     key = f"published-count:{public_pages_epoch()}:{scope}"
-    paginator = Paginator(queryset, per_page)
+    paginator = FromEitherEndPaginator(queryset, per_page)
     count = cache.get(key)
     if count is None:
         count = paginator.count

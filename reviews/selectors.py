@@ -8,6 +8,7 @@ from datetime import timedelta
 from statistics import median
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
@@ -425,12 +426,26 @@ class TurnaroundMonth:
     median_days: float
 
 
+TURNAROUND_CACHE_SECONDS = 10 * 60
+
+
 def review_turnaround(*, months: int = 12) -> list[TurnaroundMonth]:
     """Median days from submission to approval, by month of approval, for the last `months`.
 
-    Two queries whatever the volume of history: the approvals in the window, and the
-    submissions of those articles; each approval is paired with the last submission before it.
+    Monthly medians move slowly and reading a year of approvals grows with the publisher, so the
+    chart is computed at most every ten minutes (and each day) and kept in the cache.
     """
+    key = f"review-turnaround:{months}:{timezone.localdate():%Y-%m-%d}"
+    chart = cache.get(key)
+    if chart is None:
+        chart = _review_turnaround(months=months)
+        cache.set(key, chart, TURNAROUND_CACHE_SECONDS)
+    return chart
+
+
+def _review_turnaround(*, months: int) -> list[TurnaroundMonth]:
+    """Two queries whatever the volume of history: the approvals in the window, and the
+    submissions of those articles; each approval is paired with the last submission before it."""
     since = timezone.now() - timedelta(days=31 * months)
     approvals = list(
         AuditEvent.objects.filter(action="approve", to_state=State.APPROVED, created_at__gte=since)

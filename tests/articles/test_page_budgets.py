@@ -69,3 +69,21 @@ def test_the_published_count_is_kept_until_a_publication_changes_it(
         assert len(published_article_page(page_number=2, per_page=2).object_list) == 2
     publish()
     assert published_article_page(page_number=3, per_page=2).paginator.num_pages == 3
+
+
+def test_pages_in_the_back_half_are_read_from_the_other_end_with_the_same_rows(
+    author: Any, editor: Any, reviewer: Any, django_assert_num_queries: Any,
+) -> None:
+    """Every page holds exactly what forward slicing gives, in the same order."""
+    from articles.selectors import published_article_page, published_articles
+
+    for _ in range(7):
+        publish_approved(make_article(author=author, citations=[make_reference()]), author=author,
+                         editor=editor, reviewers=[reviewer])
+    forward = [a.pk for a in published_articles()]
+    published_article_page(page_number=1, per_page=2)  # counts once
+    for number in (1, 2, 3, 4):
+        with django_assert_num_queries(1):
+            page = published_article_page(page_number=number, per_page=2)
+            assert [a.pk for a in page] == forward[(number - 1) * 2:number * 2]
+        assert page.number == number and page.paginator.num_pages == 4

@@ -228,3 +228,17 @@ class TestDashboards:
         client = logged_in(editor)
         with django_assert_max_num_queries(18):
             assert client.get(f"/workspace/articles/{article.slug}/").status_code == 200
+
+
+def test_the_turnaround_chart_is_computed_once_then_kept(author: Any, editor: Any, reviewer: Any,
+                                                         django_assert_num_queries: Any) -> None:
+    """Reading a year of approvals grows with the publisher: the chart is kept for ten minutes."""
+    from reviews.selectors import review_turnaround
+
+    publish_approved(make_article(author=author, citations=[make_reference()]), author=author,
+                     editor=editor, reviewers=[reviewer])
+    with django_assert_num_queries(2):
+        chart = review_turnaround(months=12)
+    assert [m.reviews for m in chart] == [1]
+    with django_assert_num_queries(0):
+        assert review_turnaround(months=12) == chart
