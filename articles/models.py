@@ -5,6 +5,8 @@ Workflow state, assignments and sign-offs are not content and live in the review
 
 from __future__ import annotations
 
+import time
+
 from typing import Any
 
 from django.conf import settings
@@ -551,11 +553,18 @@ def public_pages_changed() -> None:
     try:
         cache.incr(PUBLIC_PAGES_EPOCH_KEY)
     except ValueError:
-        cache.set(PUBLIC_PAGES_EPOCH_KEY, 1, None)
+        cache.set(PUBLIC_PAGES_EPOCH_KEY, time.time_ns(), None)
 
 
 def public_pages_epoch() -> int:
-    return cache.get(PUBLIC_PAGES_EPOCH_KEY, 0)
+    """The current epoch. Where the shared cache lost it (flushed, evicted), a new one starts from
+    the clock, never from zero again: keys made under an earlier epoch stay unused, even in a
+    process that still holds its own copy of them."""
+    epoch = cache.get(PUBLIC_PAGES_EPOCH_KEY)
+    if epoch is None:
+        cache.add(PUBLIC_PAGES_EPOCH_KEY, time.time_ns(), None)
+        epoch = cache.get(PUBLIC_PAGES_EPOCH_KEY, 0)
+    return epoch
 
 
 class CitationLink(models.Model):

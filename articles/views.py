@@ -15,6 +15,7 @@ from . import selectors, services
 from .audiences import Audience, audiences, default_audience
 from .forms import ProblemReportForm
 from .models import public_pages_epoch
+from .page_cache import shared_page_get, shared_page_set
 from .rendering import render_markdown
 from .structured_data import medical_web_page
 
@@ -55,7 +56,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     if "audience" in request.GET and not from_url:
         return bad_audience(request, request.GET["audience"])
     shared_key = _shared_page_key(request, slug=slug, audience=audience) if from_url else None
-    if shared_key and (body := cache.get(shared_key)) is not None:
+    if shared_key and (body := shared_page_get(shared_key)) is not None:
         return HttpResponse(body, content_type="text/html; charset=utf-8")
     page = selectors.article_page(slug=slug, audience=audience)
     canonical = request.build_absolute_uri(f"{page.article.get_absolute_url()}?audience={audience.key}")
@@ -73,13 +74,8 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         # The cookie chose the audience: only this URL depends on it; ?audience=<key> does not.
         patch_vary_headers(response, ["Cookie"])
     if shared_key:
-        cache.set(shared_key, response.content, SHARED_PAGE_SECONDS)
+        shared_page_set(shared_key, response.content)
     return response
-
-
-# The rendered page every anonymous reader of one ?audience= URL gets, kept in the cache (Redis in
-# production) until anything public pages show changes (the epoch moves) or this long at most.
-SHARED_PAGE_SECONDS = 600
 
 
 def _shared_page_key(request: HttpRequest, *, slug: str, audience: Audience) -> str | None:

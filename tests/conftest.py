@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
+from articles.page_cache import local_pages
 from reviews.workflow import Role
 
 from .factories import make_user
@@ -15,8 +16,10 @@ from .factories import make_user
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Any:
     cache.clear()
+    local_pages.clear()
     yield
     cache.clear()
+    local_pages.clear()
 
 
 @pytest.fixture
