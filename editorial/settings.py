@@ -8,6 +8,7 @@ See .env.example for every variable.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -35,12 +36,20 @@ def env_int(name: str, default: int) -> int:
 
 DEBUG = env_bool("DJANGO_DEBUG")
 
+# Commands that only read the code and the migration files: they never serve, sign or store
+# anything, so they run without a key (`manage.py makemigrations --check` on a fresh checkout).
+# Django checks the key lazily, so one of them touching it would still fail loudly.
+KEYLESS_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate"}
+RUNNING_KEYLESS_COMMAND = (
+    len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" and sys.argv[1] in KEYLESS_COMMANDS
+)
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+if not SECRET_KEY and DEBUG:
     # Only ever used with DEBUG on, on a developer's machine.
     SECRET_KEY = "insecure-development-key-never-used-in-production"  # noqa: S105
+elif not SECRET_KEY and not RUNNING_KEYLESS_COMMAND:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
