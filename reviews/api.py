@@ -399,19 +399,30 @@ def _texts(data: Mapping[str, Any], problems: _FieldErrors) -> dict[str, str] | 
     return texts
 
 
+def _bounded_array(
+    data: Mapping[str, Any], name: str, problems: _FieldErrors, *, items: str, limit: int, too_many: str
+) -> list[Any] | None:
+    """The array under `name`, or None when it is absent or is not an array of at most `limit`
+    items (the problem recorded)."""
+    if name not in data:
+        return None
+    value = data[name]
+    if not isinstance(value, list):
+        problems.add(name, f"Must be an array of {items}, not {_json_type(value)}.", "type")
+        return None
+    if len(value) > limit:
+        problems.add(name, too_many, "max_items")
+        return None
+    return value
+
+
 def _related_ids(
     data: Mapping[str, Any], problems: _FieldErrors, *, article: Article | None
 ) -> list[int] | None:
     """The ids of the related articles named by slug; one query however many there are."""
-    if "related" not in data:
-        return None
-    value = data["related"]
-    if not isinstance(value, list):
-        message = f"Must be an array of article slugs, not {_json_type(value)}."
-        problems.add("related", message, "type")
-        return None
-    if len(value) > openapi.MAX_RELATED:
-        problems.add("related", f"At most {openapi.MAX_RELATED} related articles.", "max_items")
+    value = _bounded_array(data, "related", problems, items="article slugs", limit=openapi.MAX_RELATED,
+                           too_many=f"At most {openapi.MAX_RELATED} related articles.")
+    if value is None:
         return None
     wanted: dict[int, str] = {}
     wanted_slugs: set[str] = set()
@@ -442,15 +453,9 @@ def _related_ids(
 def _sources(data: Mapping[str, Any], problems: _FieldErrors) -> list[str] | None:
     """The listed sources' keys, checked for shape; whether each is in the library is the
     model's check (Article.clean), which names every unknown key."""
-    if "sources" not in data:
-        return None
-    value = data["sources"]
-    if not isinstance(value, list):
-        message = f"Must be an array of citation keys (strings), not {_json_type(value)}."
-        problems.add("sources", message, "type")
-        return None
-    if len(value) > openapi.MAX_SOURCES:
-        problems.add("sources", f"At most {openapi.MAX_SOURCES} sources.", "max_items")
+    value = _bounded_array(data, "sources", problems, items="citation keys (strings)", limit=openapi.MAX_SOURCES,
+                           too_many=f"At most {openapi.MAX_SOURCES} sources.")
+    if value is None:
         return None
     keys: list[str] = []
     for index, item in enumerate(value):

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.utils import timezone
 
 from articles.models import Article, Reference
@@ -94,3 +95,18 @@ def publish_approved(article: Article, *, author: Any, editor: Any, reviewers: l
         approve(article, reviewer)
     transition_apply(article=article, user=editor, action="publish")
     return Article.objects.get(pk=article.pk)
+
+
+def logged_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def edit_data(article: Article, **changes: Any) -> dict[str, Any]:
+    """The workspace edit form's fields for `article` as it stands, with `changes` applied."""
+    data = {"title": article.title, "summary": article.summary, "base_version": article.version,
+            "change_reason": "Clarify.", "change_weight": "substantive",
+            **{f"text_{k}": v for k, v in article.texts.items()}}
+    data.update(changes)
+    return data

@@ -20,22 +20,8 @@ from articles.rendering import further_reading, references_for_keys
 from articles.vancouver import format_short_reference
 from reviews.services import WorkflowError, check_waive, draft_update, version_revert
 from tests.articles.test_versioning import KNOWN_CONTENT, KNOWN_HASH
-from tests.factories import make_article, make_reference, publish_approved
+from tests.factories import edit_data, logged_in, make_article, make_reference, publish_approved
 from tests.test_valid_html import assert_valid
-
-
-def logged_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def edit_data(article: Article, **changes: Any) -> dict[str, Any]:
-    data = {"title": article.title, "summary": article.summary, "base_version": article.version,
-            "change_reason": "Sources.", "change_weight": "substantive",
-            **{f"text_{k}": v for k, v in article.texts.items()}}
-    data.update(changes)
-    return data
 
 
 class TestContent:

@@ -5,28 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from articles.models import Article
 from reviews.models import AuditEvent, CommentResolution, ReviewComment, State
 from reviews.services import comment_create, draft_update
-from tests.factories import approve, make_article, make_reference, publish_approved, submit_and_review
+from tests.factories import (
+    approve,
+    edit_data,
+    logged_in,
+    make_article,
+    make_reference,
+    publish_approved,
+    submit_and_review,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def edit_data(article: Article, **changes: Any) -> dict[str, Any]:
-    data = {"title": article.title, "summary": article.summary, "base_version": article.version,
-            "change_reason": "Clarify.", "change_weight": "substantive",
-            **{f"text_{k}": v for k, v in article.texts.items()}}
-    data.update(changes)
-    return data
 
 
 class TestCreateAndEdit:
