@@ -36,7 +36,10 @@ class ArticleAdmin(SimpleHistoryAdmin):
         text_fields = [text_field_name(key) for key in audience_keys()]
         extra = [] if obj else ["high_risk"]
         return [
-            (None, {"fields": ["slug", "title", "summary", "sources", "related", "topics", *extra]}),
+            (
+                None,
+                {"fields": ["slug", "title", "summary", "sources", "related", "topics", *extra]},
+            ),
             ("Texts", {"fields": text_fields}),
             ("This change", {"fields": ["change_reason", "change_weight", "base_version"]}),
             ("Version", {"fields": self.readonly_fields}),
@@ -57,7 +60,9 @@ class ArticleAdmin(SimpleHistoryAdmin):
                 draft_update(
                     article=obj,
                     user=request.user,
-                    base_version=data["base_version"] if data["base_version"] is not None else obj.version,
+                    base_version=data["base_version"]
+                    if data["base_version"] is not None
+                    else obj.version,
                     fields=form.content_fields(),
                     change_reason=data["change_reason"],
                     change_weight=data["change_weight"],
@@ -104,12 +109,21 @@ class ReferenceAdmin(SimpleHistoryAdmin):
             return
         flagged = []
         if retracted:
-            flagged += reference_flag(reference=obj, user=request.user, retracted_on=obj.retracted_on,
-                                      retraction_notice_url=obj.retraction_notice_url)
+            flagged += reference_flag(
+                reference=obj,
+                user=request.user,
+                retracted_on=obj.retracted_on,
+                retraction_notice_url=obj.retraction_notice_url,
+            )
         if superseded:
-            flagged += reference_flag(reference=obj, user=request.user, superseded_by=obj.superseded_by)
+            flagged += reference_flag(
+                reference=obj, user=request.user, superseded_by=obj.superseded_by
+            )
         if flagged:
-            messages.warning(request, f"{len({a.pk for a in flagged})} article(s) citing it are flagged for re-review.")
+            messages.warning(
+                request,
+                f"{len({a.pk for a in flagged})} article(s) citing it are flagged for re-review.",
+            )
 
 
 @admin.register(Disclaimer)
@@ -155,7 +169,15 @@ class ProblemReportAdmin(admin.ModelAdmin):
 class ReadabilityScoreAdmin(admin.ModelAdmin):
     """Scores are computed, never typed in."""
 
-    list_display = ["content_hash", "audience", "fk_grade", "smog", "words", "library", "library_version"]
+    list_display = [
+        "content_hash",
+        "audience",
+        "fk_grade",
+        "smog",
+        "words",
+        "library",
+        "library_version",
+    ]
     list_filter = ["audience", "library_version"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -99,8 +99,13 @@ def reference_as_ris(ref: Reference) -> dict[str, Any]:
         if end:
             record["EP"] = end
     for tag, value in (
-        ("ET", ref.edition), ("PB", ref.publisher), ("CY", ref.place), ("DO", ref.doi),
-        ("UR", ref.url), ("AN", ref.pmid), ("C2", ref.pmcid),
+        ("ET", ref.edition),
+        ("PB", ref.publisher),
+        ("CY", ref.place),
+        ("DO", ref.doi),
+        ("UR", ref.url),
+        ("AN", ref.pmid),
+        ("C2", ref.pmcid),
     ):
         if value:
             record[tag] = value
@@ -166,9 +171,16 @@ def reference_as_csl(ref: Reference) -> dict[str, Any]:
     if ref.year:
         item["issued"] = {"date-parts": [[ref.year]]}
     for key, value in (
-        ("volume", ref.volume), ("issue", ref.issue), ("page", ref.pages), ("edition", ref.edition),
-        ("publisher", ref.publisher), ("publisher-place", ref.place), ("URL", ref.url),
-        ("DOI", ref.doi), ("PMID", ref.pmid), ("PMCID", ref.pmcid),
+        ("volume", ref.volume),
+        ("issue", ref.issue),
+        ("page", ref.pages),
+        ("edition", ref.edition),
+        ("publisher", ref.publisher),
+        ("publisher-place", ref.place),
+        ("URL", ref.url),
+        ("DOI", ref.doi),
+        ("PMID", ref.pmid),
+        ("PMCID", ref.pmcid),
     ):
         if value:
             item[key] = value

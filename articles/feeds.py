@@ -16,8 +16,7 @@ from django.utils.safestring import SafeString
 
 from .audiences import default_audience
 from .models import Article
-from .selectors import LiveReview, live_reviews
-from .selectors import published_articles
+from .selectors import LiveReview, live_reviews, published_articles
 
 FEED_LENGTH = 30
 
@@ -63,9 +62,15 @@ class PublishedUpdatesFeed(Feed):
             published_articles()
             .select_related("workflow")
             .only(
-                "slug", "live_pending_review", "published_at", "live_version__title",
-                "live_version__summary", "live_version__version", "live_version__content_hash",
-                "workflow__state", "workflow__last_reviewed_on",
+                "slug",
+                "live_pending_review",
+                "published_at",
+                "live_version__title",
+                "live_version__summary",
+                "live_version__version",
+                "live_version__content_hash",
+                "workflow__state",
+                "workflow__last_reviewed_on",
             )[:FEED_LENGTH]
         )
         reviews = live_reviews(articles)
@@ -80,7 +85,9 @@ class PublishedUpdatesFeed(Feed):
     def item_guid(self, item: tuple[Article, LiveReview]) -> str:
         # The configured site address, not the request's: an id must not change with the host name.
         article = item[0]
-        return f"{settings.SITE_URL}{canonical_path(article)}#version-{article.live_version.version}"
+        return (
+            f"{settings.SITE_URL}{canonical_path(article)}#version-{article.live_version.version}"
+        )
 
     def item_updateddate(self, item: tuple[Article, LiveReview]) -> datetime | None:
         # When this version became what readers see; the feed is ordered by it.
@@ -98,5 +105,7 @@ class PublishedUpdatesFeed(Feed):
         reviewers = format_html_join(" and ", "{}", ((s.signature_name,) for s in review.approvals))
         return format_html(
             "{}<p>Medically reviewed by {} on {}.</p>",
-            summary, reviewers, format_date(review.last_reviewed, "j F Y"),
+            summary,
+            reviewers,
+            format_date(review.last_reviewed, "j F Y"),
         )

@@ -62,7 +62,9 @@ class BaseArticleContentForm(forms.ModelForm):
         queryset=Article.objects.only("slug", "title"), required=False
     )
     topics = forms.ModelMultipleChoiceField(
-        queryset=Topic.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=Topic.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="Filing only: changing topics makes no new version.",
     )
     sources = SourceKeysField(
@@ -76,7 +78,9 @@ class BaseArticleContentForm(forms.ModelForm):
     change_reason = forms.CharField(
         max_length=500, help_text="Why you made this change (kept in the history)."
     )
-    change_weight = forms.ChoiceField(choices=ChangeWeight.choices, initial=ChangeWeight.SUBSTANTIVE)
+    change_weight = forms.ChoiceField(
+        choices=ChangeWeight.choices, initial=ChangeWeight.SUBSTANTIVE
+    )
     high_risk = forms.BooleanField(
         required=False, help_text="Contains doses or other high-risk advice: needs two approvals."
     )
@@ -94,7 +98,9 @@ class BaseArticleContentForm(forms.ModelForm):
             self.fields[text_field_name(key)].initial = texts.get(key, "")
         if self.instance.pk:
             self.fields["slug"].disabled = True
-            self.fields["related"].queryset = self.fields["related"].queryset.exclude(pk=self.instance.pk)
+            self.fields["related"].queryset = self.fields["related"].queryset.exclude(
+                pk=self.instance.pk
+            )
             self.fields["related"].initial = list(self.instance.related_ids)
             self.fields["topics"].initial = list(self.instance.topics.all())
             self.fields["base_version"].initial = self.instance.version
@@ -146,16 +152,22 @@ class ProblemReportForm(forms.ModelForm):
     MIN_SECONDS = 3
     MAX_AGE_SECONDS = 60 * 60 * 24
 
-    website = forms.CharField(required=False, label="Leave this empty", widget=forms.TextInput(
-        attrs={"autocomplete": "off", "tabindex": "-1"}))
+    website = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
     started = forms.CharField(widget=forms.HiddenInput)
 
     class Meta:
         model = ProblemReport
         fields = ["kind", "message", "email"]
         widgets = {"kind": forms.RadioSelect, "message": forms.Textarea(attrs={"rows": 6})}
-        labels = {"kind": "What is the problem?", "message": "Tell us what you noticed",
-                  "email": "Your e-mail (optional)"}
+        labels = {
+            "kind": "What is the problem?",
+            "message": "Tell us what you noticed",
+            "email": "Your e-mail (optional)",
+        }
 
     @classmethod
     def signed_start(cls) -> str:
@@ -168,12 +180,15 @@ class ProblemReportForm(forms.ModelForm):
 
     def clean_started(self) -> float:
         try:
-            started = signing.loads(self.cleaned_data["started"], salt="problem-report",
-                                    max_age=self.MAX_AGE_SECONDS)
+            started = signing.loads(
+                self.cleaned_data["started"], salt="problem-report", max_age=self.MAX_AGE_SECONDS
+            )
         except signing.BadSignature:
             raise forms.ValidationError(
-                "This form has expired; reload the page and try again.", code="expired") from None
+                "This form has expired; reload the page and try again.", code="expired"
+            ) from None
         if time.time() - float(started) < self.MIN_SECONDS:
-            raise forms.ValidationError("That was very quick; please check your report and send it again.",
-                                        code="too_fast")
+            raise forms.ValidationError(
+                "That was very quick; please check your report and send it again.", code="too_fast"
+            )
         return float(started)

@@ -46,7 +46,9 @@ def current_glossary() -> Glossary:
             Term(term=t.term, slug=t.slug, definition=t.definition, forms=tuple(t.forms))
             for t in GlossaryTerm.objects.order_by("term")
         )
-        digest = hashlib.sha256(repr([(t.term, t.slug, t.definition, t.forms) for t in terms]).encode())
+        digest = hashlib.sha256(
+            repr([(t.term, t.slug, t.definition, t.forms) for t in terms]).encode()
+        )
         glossary = Glossary(terms=terms, fingerprint=digest.hexdigest()[:12])
         cache.set(GLOSSARY_CACHE_KEY, glossary, 60 * 60)
     return glossary
@@ -54,7 +56,9 @@ def current_glossary() -> Glossary:
 
 def _pattern(term: Term) -> re.Pattern[str]:
     forms = sorted((html.escape(f, quote=False) for f in term.forms), key=len, reverse=True)
-    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(f) for f in forms) + r")(?![\w-])", re.IGNORECASE)
+    return re.compile(
+        r"(?<![\w-])(" + "|".join(re.escape(f) for f in forms) + r")(?![\w-])", re.IGNORECASE
+    )
 
 
 def annotate(safe_html: str, glossary: Glossary) -> str:
@@ -77,7 +81,11 @@ def annotate(safe_html: str, glossary: Glossary) -> str:
                 match = pattern.search(piece)
                 if match is None:
                     continue
-                pieces[index:index + 1] = [piece[:match.start()], (term, match.group(0)), piece[match.end():]]
+                pieces[index : index + 1] = [
+                    piece[: match.start()],
+                    (term, match.group(0)),
+                    piece[match.end() :],
+                ]
                 used.append(term)
                 del pending[slug]
                 break
@@ -85,12 +93,14 @@ def annotate(safe_html: str, glossary: Glossary) -> str:
     if not used:
         return safe_html
     entries = format_html_join(
-        "", '<dt id="glossary-{}">{}</dt><dd>{}</dd>',
+        "",
+        '<dt id="glossary-{}">{}</dt><dd>{}</dd>',
         ((t.slug, t.term, t.definition) for t in sorted(used, key=lambda t: t.term.lower())),
     )
     words = format_html(
         '<section class="glossary-list" aria-labelledby="glossary-title">'
-        '<h2 id="glossary-title">Words explained</h2><dl>{}</dl></section>', entries
+        '<h2 id="glossary-title">Words explained</h2><dl>{}</dl></section>',
+        entries,
     )
     return "".join(out) + words
 
@@ -101,5 +111,7 @@ def _inline(term: Term, shown: str) -> str:
         '<span class="glossary"><a class="glossary-term" href="#glossary-{slug}" '
         'aria-describedby="gloss-{slug}">{shown}</a><span class="glossary-tip" role="tooltip" '
         'id="gloss-{slug}">{definition}</span></span>',
-        slug=term.slug, shown=mark_safe(shown), definition=term.definition,  # noqa: S308
+        slug=term.slug,
+        shown=mark_safe(shown),
+        definition=term.definition,  # noqa: S308
     )

@@ -23,11 +23,11 @@ from typing import Any
 
 import bibtexparser
 import rispy
-from pylatexenc.latex2text import LatexNodes2Text
-from pylatexenc.latexwalker import LatexWalkerError
 from bibtexparser import middlewares as bib
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
 from django.db import models
+from pylatexenc.latex2text import LatexNodes2Text
+from pylatexenc.latexwalker import LatexWalkerError
 
 from .models import Reference
 
@@ -195,7 +195,14 @@ def date_from(text: str) -> datetime.date | str | None:
     text = clean_text(text).strip("/")
     if not text:
         return None
-    for pattern in ("%Y/%m/%d", "%Y-%m-%d", "%Y %b %d", "%d %b %Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"):
+    for pattern in (
+        "%Y/%m/%d",
+        "%Y-%m-%d",
+        "%Y %b %d",
+        "%d %b %Y",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%SZ",
+    ):
         try:
             return datetime.datetime.strptime(text, pattern).date()
         except ValueError:
@@ -247,15 +254,33 @@ def note_values(notes: Iterable[str]) -> dict[str, str]:
 
 
 # Letters that Unicode does not decompose into an ASCII letter and a mark.
-_TRANSLITERATE = str.maketrans({
-    "Ø": "O", "ø": "o", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "ß": "ss", "Ł": "L", "ł": "l",
-    "Đ": "D", "đ": "d", "Þ": "Th", "þ": "th", "ı": "i",
-})
+_TRANSLITERATE = str.maketrans(
+    {
+        "Ø": "O",
+        "ø": "o",
+        "Æ": "AE",
+        "æ": "ae",
+        "Œ": "OE",
+        "œ": "oe",
+        "ß": "ss",
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Þ": "Th",
+        "þ": "th",
+        "ı": "i",
+    }
+)
 
 
 def ascii_slug(text: str) -> str:
     """Lower-case ASCII words joined by dashes: "Villa-Suárez" -> villa-suarez, "Ø" -> o."""
-    text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE)).encode("ascii", "ignore").decode("ascii")
+    text = (
+        unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
+        .encode("ascii", "ignore")
+        .decode("ascii")
+    )
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
@@ -316,7 +341,11 @@ class _Builder:
 
     def record(self, *, number: int, line: int, end_line: int, **extra: Any) -> ParsedRecord:
         return ParsedRecord(
-            number=number, line=line, end_line=end_line, fields=self.fields, sources=self.sources,
+            number=number,
+            line=line,
+            end_line=end_line,
+            fields=self.fields,
+            sources=self.sources,
             **extra,
         )
 
@@ -339,11 +368,20 @@ _RIS_PARSER = rispy.RisParser(
 )
 
 RIS_TYPES: dict[str, str] = {
-    "JOUR": Kind.JOURNAL_ARTICLE, "EJOUR": Kind.JOURNAL_ARTICLE, "JFULL": Kind.JOURNAL_ARTICLE,
-    "INPR": Kind.JOURNAL_ARTICLE, "MGZN": Kind.JOURNAL_ARTICLE,
-    "BOOK": Kind.BOOK, "EBOOK": Kind.BOOK, "EDBOOK": Kind.BOOK,
-    "CHAP": Kind.CHAPTER, "ECHAP": Kind.CHAPTER,
-    "ELEC": Kind.WEB_PAGE, "WEB": Kind.WEB_PAGE, "BLOG": Kind.WEB_PAGE, "ICOMM": Kind.WEB_PAGE,
+    "JOUR": Kind.JOURNAL_ARTICLE,
+    "EJOUR": Kind.JOURNAL_ARTICLE,
+    "JFULL": Kind.JOURNAL_ARTICLE,
+    "INPR": Kind.JOURNAL_ARTICLE,
+    "MGZN": Kind.JOURNAL_ARTICLE,
+    "BOOK": Kind.BOOK,
+    "EBOOK": Kind.BOOK,
+    "EDBOOK": Kind.BOOK,
+    "CHAP": Kind.CHAPTER,
+    "ECHAP": Kind.CHAPTER,
+    "ELEC": Kind.WEB_PAGE,
+    "WEB": Kind.WEB_PAGE,
+    "BLOG": Kind.WEB_PAGE,
+    "ICOMM": Kind.WEB_PAGE,
 }
 # Types whose kind depends on what the record holds (a journal, a URL) and on M3/KW hints.
 _RIS_OPEN_TYPES = frozenset({"GEN", "RPRT", "GOVDOC", "STAND", "CONF", "CPAPER", "UNPB", "SER"})
@@ -368,18 +406,28 @@ def parse_ris(text: str) -> list[ParsedRecord]:
             if not line.strip() or _RIS_HEADER.match(line.strip()):
                 continue
             if tag != "TY":
-                raise ReferenceFileError([ImportProblem(
-                    f"a RIS record starts with “TY  - ”, found “{_shown(line)}”."
-                    + _looks_like(text, Format.RIS),
-                    record=len(chunks) + 1, line=number,
-                )])
+                raise ReferenceFileError(
+                    [
+                        ImportProblem(
+                            f"a RIS record starts with “TY  - ”, found “{_shown(line)}”."
+                            + _looks_like(text, Format.RIS),
+                            record=len(chunks) + 1,
+                            line=number,
+                        )
+                    ]
+                )
             start, body, first_lines = number, [line.lstrip("\ufeff")], {"TY": number}
             continue
         if tag == "TY":
-            raise ReferenceFileError([ImportProblem(
-                f"the record has no end (“ER  - ”) before the next record starts at line {number}.",
-                record=len(chunks) + 1, line=start,
-            )])
+            raise ReferenceFileError(
+                [
+                    ImportProblem(
+                        f"the record has no end (“ER  - ”) before the next record starts at line {number}.",
+                        record=len(chunks) + 1,
+                        line=start,
+                    )
+                ]
+            )
         body.append(line)
         if tag == "ER":
             chunks.append((start, number, body, first_lines))
@@ -387,16 +435,23 @@ def parse_ris(text: str) -> list[ParsedRecord]:
         elif tag:
             first_lines.setdefault(tag, number)
     if start:
-        raise ReferenceFileError([ImportProblem(
-            "the file ends inside this record (no “ER  - ” line): it looks truncated.",
-            record=len(chunks) + 1, line=start,
-        )])
+        raise ReferenceFileError(
+            [
+                ImportProblem(
+                    "the file ends inside this record (no “ER  - ” line): it looks truncated.",
+                    record=len(chunks) + 1,
+                    line=start,
+                )
+            ]
+        )
     if not chunks:
         raise ReferenceFileError([ImportProblem("the file holds no RIS record.", line=1)])
     return [_ris_record(i, *chunk) for i, chunk in enumerate(chunks, 1)]
 
 
-def _ris_record(number: int, start: int, end: int, body: list[str], lines: dict[str, int]) -> ParsedRecord:
+def _ris_record(
+    number: int, start: int, end: int, body: list[str], lines: dict[str, int]
+) -> ParsedRecord:
     parsed = _RIS_PARSER.parse_lines(iter(body))
     tags: dict[str, Any] = parsed[0] if parsed else {}
     b = _Builder(start)
@@ -428,7 +483,12 @@ def _ris_record(number: int, start: int, end: int, body: list[str], lines: dict[
     start_page, sp_tag = first("SP")
     end_page, _ = first("EP")
     if start_page or end_page:
-        b.set("pages", normalise_pages(start_page, end_page), sp_tag or "EP", lines.get(sp_tag or "EP"))
+        b.set(
+            "pages",
+            normalise_pages(start_page, end_page),
+            sp_tag or "EP",
+            lines.get(sp_tag or "EP"),
+        )
     put("doi", "DO", "DI")
     work_types = [clean_text(v) for v in tags.get("M3", [])]
     if "doi" not in b.fields:
@@ -462,11 +522,16 @@ def _ris_record(number: int, start: int, end: int, body: list[str], lines: dict[
         if kind in {Kind.JOURNAL_ARTICLE, Kind.BOOK}:
             kind = kind_from_hints(hints, kind)
     elif ris_type in _RIS_OPEN_TYPES or ris_type in rispy.TYPE_OF_REFERENCE_MAPPING:
-        kind = kind_from_hints(hints, (
-            Kind.JOURNAL_ARTICLE if journal or (secondary and ris_type == "GEN" and "VL" in tags)
-            else Kind.WEB_PAGE if "url" in b.fields and ris_type not in {"RPRT", "GOVDOC", "STAND"}
-            else Kind.BOOK
-        ))
+        kind = kind_from_hints(
+            hints,
+            (
+                Kind.JOURNAL_ARTICLE
+                if journal or (secondary and ris_type == "GEN" and "VL" in tags)
+                else Kind.WEB_PAGE
+                if "url" in b.fields and ris_type not in {"RPRT", "GOVDOC", "STAND"}
+                else Kind.BOOK
+            ),
+        )
     else:
         kind = Kind.JOURNAL_ARTICLE
         problems.append(f"“TY  - {ris_type}” is not a RIS reference type.")
@@ -489,8 +554,12 @@ def _ris_record(number: int, start: int, end: int, body: list[str], lines: dict[
         b.set("journal", journal, journal_tag, lines.get(journal_tag))
     label, _ = first("ID")
     return b.record(
-        number=number, line=start, end_line=end, label=label,
-        superseded_by=notes.get("superseded-by", ""), problems=problems,
+        number=number,
+        line=start,
+        end_line=end,
+        label=label,
+        superseded_by=notes.get("superseded-by", ""),
+        problems=problems,
     )
 
 
@@ -498,16 +567,30 @@ def _ris_record(number: int, start: int, end: int, body: list[str], lines: dict[
 
 BIBTEX_TYPES: dict[str, str] = {
     "article": Kind.JOURNAL_ARTICLE,
-    "book": Kind.BOOK, "booklet": Kind.BOOK, "mvbook": Kind.BOOK, "manual": Kind.BOOK,
-    "report": Kind.BOOK, "techreport": Kind.BOOK, "thesis": Kind.BOOK, "phdthesis": Kind.BOOK,
-    "mastersthesis": Kind.BOOK, "proceedings": Kind.BOOK,
-    "incollection": Kind.CHAPTER, "inbook": Kind.CHAPTER, "inproceedings": Kind.CHAPTER,
+    "book": Kind.BOOK,
+    "booklet": Kind.BOOK,
+    "mvbook": Kind.BOOK,
+    "manual": Kind.BOOK,
+    "report": Kind.BOOK,
+    "techreport": Kind.BOOK,
+    "thesis": Kind.BOOK,
+    "phdthesis": Kind.BOOK,
+    "mastersthesis": Kind.BOOK,
+    "proceedings": Kind.BOOK,
+    "incollection": Kind.CHAPTER,
+    "inbook": Kind.CHAPTER,
+    "inproceedings": Kind.CHAPTER,
     "conference": Kind.CHAPTER,
-    "online": Kind.WEB_PAGE, "www": Kind.WEB_PAGE, "webpage": Kind.WEB_PAGE, "electronic": Kind.WEB_PAGE,
+    "online": Kind.WEB_PAGE,
+    "www": Kind.WEB_PAGE,
+    "webpage": Kind.WEB_PAGE,
+    "electronic": Kind.WEB_PAGE,
 }
 _BIBTEX_OPEN_TYPES = frozenset({"misc", "unpublished"})
 # Identifiers and links keep their characters: LaTeX decoding would eat a "%" or "_" in them.
-_BIBTEX_RAW_FIELDS = frozenset({"doi", "url", "pmid", "pmcid", "eprint", "eprinttype", "urldate", "date", "year"})
+_BIBTEX_RAW_FIELDS = frozenset(
+    {"doi", "url", "pmid", "pmcid", "eprint", "eprinttype", "urldate", "date", "year"}
+)
 _LATEX = LatexNodes2Text(math_mode="verbatim")
 
 
@@ -521,12 +604,15 @@ def latex_to_text(value: str) -> str:
 
 def parse_bibtex(text: str) -> list[ParsedRecord]:
     """BibTeX / BibLaTeX entries; @string macros resolved, LaTeX decoded, names split."""
-    library = bibtexparser.parse_string(text, parse_stack=[
-        bib.ResolveStringReferencesMiddleware(True),
-        bib.RemoveEnclosingMiddleware(True),
-        bib.SeparateCoAuthors(True),
-        bib.SplitNameParts(True),
-    ])
+    library = bibtexparser.parse_string(
+        text,
+        parse_stack=[
+            bib.ResolveStringReferencesMiddleware(True),
+            bib.RemoveEnclosingMiddleware(True),
+            bib.SeparateCoAuthors(True),
+            bib.SplitNameParts(True),
+        ],
+    )
     problems: list[ImportProblem] = []
     numbered: list[tuple[int, Entry]] = []
     for block in library.blocks:
@@ -536,28 +622,41 @@ def parse_bibtex(text: str) -> list[ParsedRecord]:
         line = (block.start_line or 0) + 1
         if isinstance(block, DuplicateBlockKeyBlock):
             first = (block.previous_block.start_line or 0) + 1 if block.previous_block else "?"
-            problems.append(ImportProblem(
-                f"the key “{block.key}” is used twice in the file: by this entry and by the entry at "
-                f"line {first}. Each reference must appear once.", record=number, line=line,
-            ))
+            problems.append(
+                ImportProblem(
+                    f"the key “{block.key}” is used twice in the file: by this entry and by the entry at "
+                    f"line {first}. Each reference must appear once.",
+                    record=number,
+                    line=line,
+                )
+            )
         elif isinstance(block, ParsingFailedBlock):
             reason = getattr(block.error, "abort_reason", "") or str(block.error)
             if not isinstance(block.error, Exception) or not reason:
                 reason = "the entry cannot be read"
-            problems.append(ImportProblem(
-                f"the entry is malformed: {clean_text(reason)} (is it cut off or missing a brace?)",
-                record=number, line=line,
-            ))
+            problems.append(
+                ImportProblem(
+                    f"the entry is malformed: {clean_text(reason)} (is it cut off or missing a brace?)",
+                    record=number,
+                    line=line,
+                )
+            )
         else:
             numbered.append((number, block))
     if problems:
         raise ReferenceFileError(problems)
     if not numbered:
-        first_line = next((i for i, l in enumerate(_split_lines(text), 1) if l.strip()), 1)
-        raise ReferenceFileError([ImportProblem(
-            "the file holds no BibTeX entry (“@article{key, …}”)." + _looks_like(text, Format.BIBTEX),
-            record=1, line=first_line,
-        )])
+        first_line = next((i for i, line in enumerate(_split_lines(text), 1) if line.strip()), 1)
+        raise ReferenceFileError(
+            [
+                ImportProblem(
+                    "the file holds no BibTeX entry (“@article{key, …}”)."
+                    + _looks_like(text, Format.BIBTEX),
+                    record=1,
+                    line=first_line,
+                )
+            ]
+        )
     return [_bibtex_record(number, entry) for number, entry in numbered]
 
 
@@ -593,7 +692,9 @@ def _bibtex_record(number: int, entry: Entry) -> ParsedRecord:
             if f is None:
                 continue
             text = f.value if isinstance(f.value, str) else ""
-            text = clean_text(text.strip("{}") if name in _BIBTEX_RAW_FIELDS else latex_to_text(text))
+            text = clean_text(
+                text.strip("{}") if name in _BIBTEX_RAW_FIELDS else latex_to_text(text)
+            )
             if text:
                 return text, name, (f.start_line or 0) + 1
         return "", "", line
@@ -635,7 +736,9 @@ def _bibtex_record(number: int, entry: Entry) -> ParsedRecord:
         if key in notes and key not in b.fields:
             b.set(key, notes[key], "note", value("note")[2])
 
-    journal, journal_key, journal_line = value("shortjournal", "journalabbrev", "journal", "journaltitle")
+    journal, journal_key, journal_line = value(
+        "shortjournal", "journalabbrev", "journal", "journaltitle"
+    )
     hints = [value("keywords")[0], value("type")[0], value("note")[0]]
     if entry_type in BIBTEX_TYPES:
         kind = BIBTEX_TYPES[entry_type]
@@ -643,7 +746,8 @@ def _bibtex_record(number: int, entry: Entry) -> ParsedRecord:
             kind = kind_from_hints(hints, kind)
     elif entry_type in _BIBTEX_OPEN_TYPES:
         kind = kind_from_hints(
-            hints, Kind.JOURNAL_ARTICLE if journal else Kind.WEB_PAGE if "url" in b.fields else Kind.BOOK
+            hints,
+            Kind.JOURNAL_ARTICLE if journal else Kind.WEB_PAGE if "url" in b.fields else Kind.BOOK,
         )
     else:
         kind = Kind.JOURNAL_ARTICLE
@@ -666,8 +770,12 @@ def _bibtex_record(number: int, entry: Entry) -> ParsedRecord:
         b.set("journal", journal, journal_key, journal_line)
         put("issue", "number", "issue")
     return b.record(
-        number=number, line=line, end_line=line + (entry.raw or "").count("\n"), label=entry.key,
-        superseded_by=notes.get("superseded-by", ""), problems=problems,
+        number=number,
+        line=line,
+        end_line=line + (entry.raw or "").count("\n"),
+        label=entry.key,
+        superseded_by=notes.get("superseded-by", ""),
+        problems=problems,
     )
 
 
@@ -698,11 +806,17 @@ def parse_medline(text: str) -> list[ParsedRecord]:
             continue
         match = _MEDLINE_TAG.match(line)
         if not match:
-            raise ReferenceFileError([ImportProblem(
-                f"“{_shown(line)}” is neither a MEDLINE field (“TAG - value”) nor the "
-                "continuation of one (six spaces)." + (_looks_like(text, Format.MEDLINE) if not records else ""),
-                record=len(records) + 1, line=number,
-            )])
+            raise ReferenceFileError(
+                [
+                    ImportProblem(
+                        f"“{_shown(line)}” is neither a MEDLINE field (“TAG - value”) nor the "
+                        "continuation of one (six spaces)."
+                        + (_looks_like(text, Format.MEDLINE) if not records else ""),
+                        record=len(records) + 1,
+                        line=number,
+                    )
+                ]
+            )
         current.append((match.group(1), match.group(2).strip(), number))
     if current:
         records.append(current)
@@ -735,7 +849,12 @@ def _medline_record(number: int, tags: list[tuple[str, str, int]]) -> ParsedReco
             authors.append({"literal": clean_text(value)})
     if not values.get("AU") and values.get("FAU"):
         authors = [n for n in (name_from_text(v) for v, _ in values["FAU"]) if n]
-    b.set("authors", authors, "AU", (values.get("AU") or values.get("FAU") or values.get("CN") or [("", start)])[0][1])
+    b.set(
+        "authors",
+        authors,
+        "AU",
+        (values.get("AU") or values.get("FAU") or values.get("CN") or [("", start)])[0][1],
+    )
     put("pmid", "PMID")
     put("year", "DP", convert=year_from)
     put("volume", "VI")
@@ -774,12 +893,20 @@ def _medline_record(number: int, tags: list[tuple[str, str, int]]) -> ParsedReco
 # --- CSL-JSON ------------------------------------------------------------------------------
 
 CSL_TYPES: dict[str, str] = {
-    "article-journal": Kind.JOURNAL_ARTICLE, "article": Kind.JOURNAL_ARTICLE,
-    "article-magazine": Kind.JOURNAL_ARTICLE, "review": Kind.JOURNAL_ARTICLE,
-    "book": Kind.BOOK, "thesis": Kind.BOOK, "manuscript": Kind.BOOK,
-    "chapter": Kind.CHAPTER, "paper-conference": Kind.CHAPTER, "entry-encyclopedia": Kind.CHAPTER,
+    "article-journal": Kind.JOURNAL_ARTICLE,
+    "article": Kind.JOURNAL_ARTICLE,
+    "article-magazine": Kind.JOURNAL_ARTICLE,
+    "review": Kind.JOURNAL_ARTICLE,
+    "book": Kind.BOOK,
+    "thesis": Kind.BOOK,
+    "manuscript": Kind.BOOK,
+    "chapter": Kind.CHAPTER,
+    "paper-conference": Kind.CHAPTER,
+    "entry-encyclopedia": Kind.CHAPTER,
     "entry-dictionary": Kind.CHAPTER,
-    "webpage": Kind.WEB_PAGE, "post-weblog": Kind.WEB_PAGE, "post": Kind.WEB_PAGE,
+    "webpage": Kind.WEB_PAGE,
+    "post-weblog": Kind.WEB_PAGE,
+    "post": Kind.WEB_PAGE,
 }
 _CSL_OPEN_TYPES = frozenset({"report", "document", "standard", "legislation", "regulation"})
 _JSON_WS = re.compile(r"[ \t\n\r]*")
@@ -798,10 +925,16 @@ def parse_csljson(text: str) -> list[ParsedRecord]:
     def refuse(error: json.JSONDecodeError | None, message: str, index: int) -> ReferenceFileError:
         line = error.lineno if error else line_at(index)
         detail = f" ({error.msg.removesuffix(' at')}, column {error.colno})" if error else ""
-        return ReferenceFileError([ImportProblem(
-            f"{message}{detail}." + (_looks_like(text, Format.CSLJSON) if not items else ""),
-            record=len(items) + 1, line=line,
-        )])
+        return ReferenceFileError(
+            [
+                ImportProblem(
+                    f"{message}{detail}."
+                    + (_looks_like(text, Format.CSLJSON) if not items else ""),
+                    record=len(items) + 1,
+                    line=line,
+                )
+            ]
+        )
 
     if position >= len(text) or text[position] not in "[{":
         raise refuse(None, "a CSL-JSON file is a JSON array of items “[{…}, …]”", position)
@@ -821,7 +954,9 @@ def parse_csljson(text: str) -> list[ParsedRecord]:
                 try:
                     item, end = decoder.raw_decode(text, position)
                 except json.JSONDecodeError as error:
-                    raise refuse(error, "the item is not valid JSON: it may be cut off", position) from None
+                    raise refuse(
+                        error, "the item is not valid JSON: it may be cut off", position
+                    ) from None
                 items.append((line_at(position), line_at(end), item))
                 position = _JSON_WS.match(text, end).end()  # type: ignore[union-attr]
                 if text.startswith(",", position):
@@ -831,13 +966,22 @@ def parse_csljson(text: str) -> list[ParsedRecord]:
                     position += 1
                     break
                 if position >= len(text):
-                    raise refuse(None, "the file ends before the array is closed with “]”: it looks truncated", position)
+                    raise refuse(
+                        None,
+                        "the file ends before the array is closed with “]”: it looks truncated",
+                        position,
+                    )
                 raise refuse(None, "expected “,” or “]” after the item", position)
     rest = _JSON_WS.match(text, position).end()  # type: ignore[union-attr]
     if rest < len(text):
-        raise ReferenceFileError([ImportProblem(
-            "there is text after the end of the JSON array.", line=line_at(rest),
-        )])
+        raise ReferenceFileError(
+            [
+                ImportProblem(
+                    "there is text after the end of the JSON array.",
+                    line=line_at(rest),
+                )
+            ]
+        )
     if not items:
         raise ReferenceFileError([ImportProblem("the file holds no CSL-JSON item.", line=1)])
     return [_csl_record(i, start, end, item) for i, (start, end, item) in enumerate(items, 1)]
@@ -849,9 +993,9 @@ def _csl_names(value: Any) -> tuple[list[dict[str, str]], bool]:
         if not isinstance(name, dict):
             continue
         literal = clean_text(name.get("literal"))
-        family = clean_text(" ".join(
-            str(name.get(k) or "") for k in ("non-dropping-particle", "family")
-        ))
+        family = clean_text(
+            " ".join(str(name.get(k) or "") for k in ("non-dropping-particle", "family"))
+        )
         if (literal or family).lower() in ET_AL:
             more = True
         elif family:
@@ -891,8 +1035,12 @@ def _csl_date(value: Any, *, whole: bool) -> Any:
 def _csl_record(number: int, start: int, end: int, item: Any) -> ParsedRecord:
     b = _Builder(start)
     if not isinstance(item, dict):
-        return b.record(number=number, line=start, end_line=end,
-                        problems=["a CSL-JSON item is a JSON object “{…}”."])
+        return b.record(
+            number=number,
+            line=start,
+            end_line=end,
+            problems=["a CSL-JSON item is a JSON object “{…}”."],
+        )
     problems: list[str] = []
 
     def text_of(key: str) -> str:
@@ -935,14 +1083,21 @@ def _csl_record(number: int, start: int, end: int, item: Any) -> ParsedRecord:
         if kind in {Kind.JOURNAL_ARTICLE, Kind.BOOK}:
             kind = kind_from_hints(hints, kind)
     elif csl_type in _CSL_OPEN_TYPES:
-        kind = kind_from_hints(hints, (
-            Kind.JOURNAL_ARTICLE if journal
-            else Kind.WEB_PAGE if "url" in b.fields and csl_type == "document"
-            else Kind.BOOK
-        ))
+        kind = kind_from_hints(
+            hints,
+            (
+                Kind.JOURNAL_ARTICLE
+                if journal
+                else Kind.WEB_PAGE
+                if "url" in b.fields and csl_type == "document"
+                else Kind.BOOK
+            ),
+        )
     else:
         kind = Kind.JOURNAL_ARTICLE
-        problems.append(f"“{csl_type}” is not a CSL item type." if csl_type else "the item has no “type”.")
+        problems.append(
+            f"“{csl_type}” is not a CSL item type." if csl_type else "the item has no “type”."
+        )
     b.fields["kind"] = kind
     b.sources["kind"] = ("type", start)
     put("title", "title", convert=clean_title)
@@ -953,12 +1108,19 @@ def _csl_record(number: int, start: int, end: int, item: Any) -> ParsedRecord:
     elif kind == Kind.WEB_PAGE:
         b.set("container_title", container, "container-title")
     elif kind != Kind.BOOK:
-        b.set("journal", journal, "container-title-short" if text_of("container-title-short") else "container-title")
+        b.set(
+            "journal",
+            journal,
+            "container-title-short" if text_of("container-title-short") else "container-title",
+        )
     label = item.get("id")
     return b.record(
-        number=number, line=start, end_line=end,
+        number=number,
+        line=start,
+        end_line=end,
         label=str(label) if isinstance(label, str | int) else "",
-        superseded_by=notes.get("superseded-by", ""), problems=problems,
+        superseded_by=notes.get("superseded-by", ""),
+        problems=problems,
     )
 
 
@@ -978,10 +1140,14 @@ def format_for_filename(filename: str) -> Format:
     if suffix in EXTENSIONS:
         return EXTENSIONS[suffix]
     known = ", ".join(sorted(EXTENSIONS))
-    raise ReferenceFileError([ImportProblem(
-        f"cannot tell the format from the name “{PurePath(filename or '').name}”: use one of "
-        f"{known}, or choose the format ({', '.join(f.value for f in Format)})."
-    )])
+    raise ReferenceFileError(
+        [
+            ImportProblem(
+                f"cannot tell the format from the name “{PurePath(filename or '').name}”: use one of "
+                f"{known}, or choose the format ({', '.join(f.value for f in Format)})."
+            )
+        ]
+    )
 
 
 def decode(data: bytes) -> str:
@@ -990,13 +1156,21 @@ def decode(data: bytes) -> str:
         raise ReferenceFileError([ImportProblem("the file is empty.")])
     head = data[:4096]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (
-        head.count(b"\x00") * 3 > len(head) and max(head[0::2].count(0), head[1::2].count(0)) * 4 > len(head)
+        head.count(b"\x00") * 3 > len(head)
+        and max(head[0::2].count(0), head[1::2].count(0)) * 4 > len(head)
     ):
-        raise ReferenceFileError([ImportProblem(
-            "the file is UTF-16, not UTF-8: save or export it as UTF-8 and try again.", line=1,
-        )])
+        raise ReferenceFileError(
+            [
+                ImportProblem(
+                    "the file is UTF-16, not UTF-8: save or export it as UTF-8 and try again.",
+                    line=1,
+                )
+            ]
+        )
     if b"\x00" in data:
-        raise ReferenceFileError([ImportProblem("this is not a text file (it holds binary data).", line=1)])
+        raise ReferenceFileError(
+            [ImportProblem("this is not a text file (it holds binary data).", line=1)]
+        )
     return data.decode("utf-8-sig")
 
 
@@ -1007,11 +1181,16 @@ def parse_references(data: bytes, *, fmt: Format) -> list[ParsedRecord]:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         record = _record_at(data.decode("utf-8-sig", "replace"), fmt=fmt, line=line)
-        raise ReferenceFileError([ImportProblem(
-            f"byte 0x{data[error.start]:02x} is not UTF-8: the file is in another encoding "
-            "(Latin-1 or Windows-1252, perhaps). Save or export it as UTF-8 and try again.",
-            record=record, line=line,
-        )]) from None
+        raise ReferenceFileError(
+            [
+                ImportProblem(
+                    f"byte 0x{data[error.start]:02x} is not UTF-8: the file is in another encoding "
+                    "(Latin-1 or Windows-1252, perhaps). Save or export it as UTF-8 and try again.",
+                    record=record,
+                    line=line,
+                )
+            ]
+        ) from None
     return _parse(text, fmt)
 
 
@@ -1020,9 +1199,13 @@ def _parse(text: str, fmt: Format) -> list[ParsedRecord]:
         return PARSERS[fmt](text)
     except RecursionError:
         # json, bibtexparser and pylatexenc recurse into nested brackets and braces.
-        raise ReferenceFileError([ImportProblem(
-            "brackets or braces are nested too deeply to read: this is not a reference file."
-        )]) from None
+        raise ReferenceFileError(
+            [
+                ImportProblem(
+                    "brackets or braces are nested too deeply to read: this is not a reference file."
+                )
+            ]
+        ) from None
 
 
 def _record_at(text: str, *, fmt: Format, line: int) -> int | None:

@@ -46,10 +46,30 @@ from .models import Reference
 
 # Fields an import may fill on an existing reference when the library has no value for them.
 FILLABLE = (
-    "authors", "title", "journal", "container_title", "editors", "year", "volume", "issue",
-    "pages", "publisher", "place", "edition", "url", "accessed_on", "doi", "pmid", "pmcid",
+    "authors",
+    "title",
+    "journal",
+    "container_title",
+    "editors",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "publisher",
+    "place",
+    "edition",
+    "url",
+    "accessed_on",
+    "doi",
+    "pmid",
+    "pmcid",
 )
-TITLE_TAGS = {Format.RIS: "TI", Format.BIBTEX: "title", Format.MEDLINE: "TI", Format.CSLJSON: "title"}
+TITLE_TAGS = {
+    Format.RIS: "TI",
+    Format.BIBTEX: "title",
+    Format.MEDLINE: "TI",
+    Format.CSLJSON: "title",
+}
 _MODEL_FIELDS = frozenset(f.name for f in Reference._meta.fields)
 BATCH_SIZE = 500
 _QUERY_CHUNK = 900  # stays under SQLite's limit on query parameters
@@ -140,7 +160,9 @@ def references_import_plan(
         plan.problems = error.problems
         return plan
     except ValueError:
-        plan.problems = [ImportProblem(f"“{fmt}” is not a format: use one of {', '.join(Format.values)}.")]
+        plan.problems = [
+            ImportProblem(f"“{fmt}” is not a format: use one of {', '.join(Format.values)}.")
+        ]
         return plan
     _Planner(plan, records, progress).run()
     return plan
@@ -174,10 +196,12 @@ def references_import(
                 _write(plan, user=user, progress=progress)
     except IntegrityError as error:
         # Someone added the same DOI, PMID or citekey between the checks and the writing.
-        plan.problems = [ImportProblem(
-            "the library changed while importing (a reference with the same DOI, PMID or "
-            f"citekey was added meanwhile): nothing was written. Try again. ({error})"
-        )]
+        plan.problems = [
+            ImportProblem(
+                "the library changed while importing (a reference with the same DOI, PMID or "
+                f"citekey was added meanwhile): nothing was written. Try again. ({error})"
+            )
+        ]
         raise ImportRefused(plan) from error
     return plan
 
@@ -196,7 +220,9 @@ def _empty(value: Any) -> bool:
 
 
 def _first_author(authors: Any) -> str:
-    first = authors[0] if isinstance(authors, list) and authors and isinstance(authors[0], dict) else {}
+    first = (
+        authors[0] if isinstance(authors, list) and authors and isinstance(authors[0], dict) else {}
+    )
     return ascii_slug(str(first.get("family") or first.get("literal") or ""))
 
 
@@ -220,7 +246,9 @@ def _same_work(a: dict[str, Any], b: dict[str, Any]) -> bool:
 class _Planner:
     """Decides what each record does; all problems go to `plan.problems`."""
 
-    def __init__(self, plan: ImportPlan, records: list[ParsedRecord], progress: Progress | None) -> None:
+    def __init__(
+        self, plan: ImportPlan, records: list[ParsedRecord], progress: Progress | None
+    ) -> None:
         self.plan = plan
         self.records = records
         self.step = progress("Checking", len(records)) if progress else (lambda n: None)
@@ -228,7 +256,9 @@ class _Planner:
         self.repeats: set[int] = set()  # numbers of records refused as repeats of earlier ones
 
     def problem(self, record: ParsedRecord, message: str, *, line: int | None = None) -> None:
-        self.plan.problems.append(ImportProblem(message, record=record.number, line=line or record.line))
+        self.plan.problems.append(
+            ImportProblem(message, record=record.number, line=line or record.line)
+        )
 
     def run(self) -> None:
         for record in self.records:
@@ -257,7 +287,11 @@ class _Planner:
                 record.fields[name] = normalise(str(value))
             except ValidationError as error:
                 record.fields.pop(name)
-                self.problem(record, f"{self.label(record, name)}: {error.messages[0]}", line=record.line_of(name))
+                self.problem(
+                    record,
+                    f"{self.label(record, name)}: {error.messages[0]}",
+                    line=record.line_of(name),
+                )
 
     @staticmethod
     def label(record: ParsedRecord, name: str) -> str:
@@ -289,10 +323,13 @@ class _Planner:
                 earlier.append(record)
             if first is not None and first is not record:
                 self.repeats.add(record.number)
-                self.problem(record, (
-                    f"this is the same reference as record {first.number} (line {first.line}): "
-                    f"{same}. Remove one of them."
-                ))
+                self.problem(
+                    record,
+                    (
+                        f"this is the same reference as record {first.number} (line {first.line}): "
+                        f"{same}. Remove one of them."
+                    ),
+                )
 
     def title_key(self, record: ParsedRecord) -> tuple[str, int] | None:
         """(normalised title, year), or None when either is missing: then titles are not compared."""
@@ -314,8 +351,10 @@ class _Planner:
         rest = [r for r in self.records if r.fields.get("doi") not in by["doi"]]
         # Also the PMIDs of DOI matches that hold another PMID: it may be another reference's.
         pmids = {r.fields["pmid"] for r in rest if r.fields.get("pmid")} | {
-            r.fields["pmid"] for r in self.records
-            if r.fields.get("pmid") and r.fields.get("doi") in by["doi"]
+            r.fields["pmid"]
+            for r in self.records
+            if r.fields.get("pmid")
+            and r.fields.get("doi") in by["doi"]
             and by["doi"][r.fields["doi"]].pmid != r.fields["pmid"]
         }
         for chunk in _chunks(pmids):
@@ -330,18 +369,25 @@ class _Planner:
                     by["title"].setdefault(key, []).append(ref)
         return by
 
-    def plan_row(self, record: ParsedRecord, library: dict[str, dict[Any, Any]]) -> PlannedReference | None:
+    def plan_row(
+        self, record: ParsedRecord, library: dict[str, dict[Any, Any]]
+    ) -> PlannedReference | None:
         fields = record.fields
         doi, pmid = fields.get("doi", ""), fields.get("pmid", "")
         by_doi = library["doi"].get(doi) if doi else None
         by_pmid = library["pmid"].get(pmid) if pmid else None
         if by_doi and by_pmid and by_doi.pk != by_pmid.pk:
-            self.problem(record, (
-                f"its DOI is that of library reference “{by_doi.citekey}” and its PMID that of "
-                f"“{by_pmid.citekey}”: one of them, or the file, is wrong."
-            ))
+            self.problem(
+                record,
+                (
+                    f"its DOI is that of library reference “{by_doi.citekey}” and its PMID that of "
+                    f"“{by_pmid.citekey}”: one of them, or the file, is wrong."
+                ),
+            )
             return None
-        match, matched_by = (by_doi, "DOI") if by_doi else (by_pmid, "PMID") if by_pmid else (None, "")
+        match, matched_by = (
+            (by_doi, "DOI") if by_doi else (by_pmid, "PMID") if by_pmid else (None, "")
+        )
         if match is None:
             candidates = library["title"].get(self.title_key(record), [])
             match = next((ref for ref in candidates if _same_work(_fields_of(ref), fields)), None)
@@ -349,11 +395,16 @@ class _Planner:
         if match is None:
             values = {k: v for k, v in fields.items() if k in _MODEL_FIELDS}
             return PlannedReference(
-                record=record, action=Action.CREATE, reference=Reference(**values),
+                record=record,
+                action=Action.CREATE,
+                reference=Reference(**values),
                 superseded_by=record.superseded_by,
             )
         row = PlannedReference(
-            record=record, action=Action.DUPLICATE, reference=match, matched_by=matched_by,
+            record=record,
+            action=Action.DUPLICATE,
+            reference=match,
+            matched_by=matched_by,
             superseded_by=record.superseded_by,
         )
         for name in FILLABLE:
@@ -377,10 +428,13 @@ class _Planner:
                 continue
             first = first_by_pk.setdefault(row.reference.pk, row)
             if first is not row:
-                self.problem(row.record, (
-                    f"this is the same reference as record {first.record.number} (line "
-                    f"{first.record.line}): both are library reference “{row.citekey}”. Remove one of them."
-                ))
+                self.problem(
+                    row.record,
+                    (
+                        f"this is the same reference as record {first.record.number} (line "
+                        f"{first.record.line}): both are library reference “{row.citekey}”. Remove one of them."
+                    ),
+                )
 
     def assign_citekeys(self, rows: list[PlannedReference]) -> None:
         """The file's own key when it is a valid citekey and free; else author-year (+ a, b…)."""
@@ -408,16 +462,23 @@ class _Planner:
             if row.record.label:
                 in_file.setdefault(row.record.label.strip().lower(), row)
         wanted = {row.superseded_by.lower() for row in rows if row.superseded_by}
-        library = {r.citekey: r for r in Reference.objects.filter(citekey__in=wanted - set(in_file))}
+        library = {
+            r.citekey: r for r in Reference.objects.filter(citekey__in=wanted - set(in_file))
+        }
         for row in rows:
             key = row.superseded_by.lower()
             if not key:
                 continue
             target = in_file.get(key)
-            if target is row or (target and target.reference.pk and target.reference.pk == row.reference.pk):
+            if target is row or (
+                target and target.reference.pk and target.reference.pk == row.reference.pk
+            ):
                 self.problem(row.record, "a reference cannot be superseded by itself.")
             elif target is None and key not in library:
-                self.problem(row.record, f"it is superseded by “{key}”, which is neither in the file nor in the library.")
+                self.problem(
+                    row.record,
+                    f"it is superseded by “{key}”, which is neither in the file nor in the library.",
+                )
             elif row.reference.superseded_by_id is None:
                 row.superseded_by = target.citekey if target else key
                 if row.action == Action.DUPLICATE:
@@ -436,7 +497,10 @@ class _Planner:
                 seen.add(key)
                 key = chains[key]
             if key in seen:
-                self.problem(row.record, f"“{row.citekey}” is superseded, through “{row.superseded_by}”, by itself.")
+                self.problem(
+                    row.record,
+                    f"“{row.citekey}” is superseded, through “{row.superseded_by}”, by itself.",
+                )
 
     def validate(self, row: PlannedReference) -> None:
         """`full_clean()` of what would be saved; uniqueness is checked for the whole file above."""
@@ -450,12 +514,15 @@ class _Planner:
             self.problem(row.record, f"it has no title ({tag}): is the record cut off?")
             exclude = ["title"]
         try:
-            row.reference.full_clean(exclude=exclude or None, validate_unique=False, validate_constraints=False)
+            row.reference.full_clean(
+                exclude=exclude or None, validate_unique=False, validate_constraints=False
+            )
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 for message in messages:
                     self.problem(
-                        row.record, f"{self.label(row.record, name)}: {message}",
+                        row.record,
+                        f"{self.label(row.record, name)}: {message}",
                         line=row.record.line_of(name),
                     )
 
@@ -464,7 +531,11 @@ def _citekey_base(fields: dict[str, Any]) -> str:
     """first-author-family-year, as lower-case ASCII: "Villa-Suárez", 2021 -> villa-suarez-2021."""
     authors = fields.get("authors") or []
     first = authors[0] if authors and isinstance(authors[0], dict) else {}
-    name = first.get("family") or first.get("literal") or " ".join(str(fields.get("title") or "").split()[:3])
+    name = (
+        first.get("family")
+        or first.get("literal")
+        or " ".join(str(fields.get("title") or "").split()[:3])
+    )
     slug = ascii_slug(str(name))[:40].strip("-") or "ref"
     year = fields.get("year")
     return f"{slug}-{year if isinstance(year, int) else 'nd'}"
@@ -497,7 +568,8 @@ def _write(plan: ImportPlan, *, user: Any, progress: Progress | None) -> None:
     # its first (and only) history row.
     while pending:
         ready = [
-            row for row in pending
+            row
+            for row in pending
             if not row.superseded_by
             or by_key.get(row.superseded_by) is None
             or by_key[row.superseded_by].reference.pk is not None
@@ -510,7 +582,10 @@ def _write(plan: ImportPlan, *, user: Any, progress: Progress | None) -> None:
         for start in range(0, len(ready), BATCH_SIZE):
             batch = [row.reference for row in ready[start : start + BATCH_SIZE]]
             bulk_create_with_history(
-                batch, Reference, batch_size=BATCH_SIZE, default_user=user,
+                batch,
+                Reference,
+                batch_size=BATCH_SIZE,
+                default_user=user,
                 default_change_reason=reason,
             )
             step(len(batch))
@@ -529,8 +604,12 @@ def _write(plan: ImportPlan, *, user: Any, progress: Progress | None) -> None:
         groups.setdefault(tuple(sorted(row.filled)), []).append(row.reference)
     for filled, refs in groups.items():
         bulk_update_with_history(
-            refs, Reference, fields=[*filled, "updated_at"], batch_size=BATCH_SIZE,
-            default_user=user, default_change_reason=reason,
+            refs,
+            Reference,
+            fields=[*filled, "updated_at"],
+            batch_size=BATCH_SIZE,
+            default_user=user,
+            default_change_reason=reason,
         )
         step(len(refs))
 

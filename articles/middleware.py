@@ -52,7 +52,9 @@ class PublicCacheMiddleware:
             # that carry the session cookie (see README).
             _drop_vary_cookie(response)
             patch_cache_control(
-                response, public=True, max_age=PUBLIC_MAX_AGE if response.status_code != 404 else 60,
+                response,
+                public=True,
+                max_age=PUBLIC_MAX_AGE if response.status_code != 404 else 60,
                 stale_while_revalidate=STALE_WHILE_REVALIDATE,
             )
         return response

@@ -6,12 +6,11 @@ Workflow state, assignments and sign-offs are not content and live in the review
 from __future__ import annotations
 
 import time
-
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -137,8 +136,12 @@ class Article(models.Model):
             models.Index(fields=["published_at"], name="article_published_at"),
             # The published list's order (home, topics, the read API), published rows only: a
             # backward scan of a plain index would first step over every unpublished article.
-            models.Index(models.F("published_at").desc(), "id", name="article_published_order",
-                         condition=models.Q(live_version__isnull=False)),
+            models.Index(
+                models.F("published_at").desc(),
+                "id",
+                name="article_published_order",
+                condition=models.Q(live_version__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,10 +171,12 @@ class Article(models.Model):
     def _sources_errors(self) -> list[ValidationError]:
         """Every listed source must be a key the reference library resolves (one query)."""
         if not isinstance(self.sources, list) or not all(isinstance(k, str) for k in self.sources):
-            return [ValidationError(
-                "List the sources as citation keys (pmid:N, doi:10.…, citekey), one per entry.",
-                code="invalid_sources",
-            )]
+            return [
+                ValidationError(
+                    "List the sources as citation keys (pmid:N, doi:10.…, citekey), one per entry.",
+                    code="invalid_sources",
+                )
+            ]
         self.sources = content.normalise_source_keys(self.sources)
         if not self.sources:
             return []
@@ -188,18 +193,22 @@ class Article(models.Model):
                 unknown.append(key)
         errors = []
         if malformed:
-            errors.append(ValidationError(
-                "Not a citation key: %(keys)s. Write pmid:N, doi:10.… or a library citekey.",
-                code="malformed_source",
-                params={"keys": ", ".join(f"“{key}”" for key in malformed)},
-            ))
+            errors.append(
+                ValidationError(
+                    "Not a citation key: %(keys)s. Write pmid:N, doi:10.… or a library citekey.",
+                    code="malformed_source",
+                    params={"keys": ", ".join(f"“{key}”" for key in malformed)},
+                )
+            )
         if unknown:
-            errors.append(ValidationError(
-                "Not in the reference library: %(keys)s. Add the reference to the library first, "
-                "or correct the key.",
-                code="unknown_source",
-                params={"keys": ", ".join(unknown)},
-            ))
+            errors.append(
+                ValidationError(
+                    "Not in the reference library: %(keys)s. Add the reference to the library first, "
+                    "or correct the key.",
+                    code="unknown_source",
+                    params={"keys": ", ".join(unknown)},
+                )
+            )
         return errors
 
     def compute_content_hash(self) -> str:
@@ -228,7 +237,11 @@ class Article(models.Model):
             self.updated_at = timezone.now()
             if update_fields is not None:
                 kwargs["update_fields"] = {
-                    *update_fields, *self.CONTENT_FIELDS, "version", "content_hash", "updated_at"
+                    *update_fields,
+                    *self.CONTENT_FIELDS,
+                    "version",
+                    "content_hash",
+                    "updated_at",
                 }
             super().save(*args, **kwargs)
             return
@@ -572,7 +585,9 @@ class CitationLink(models.Model):
     articles sharing sources (for related questions) without reading every version's JSON."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="citation_links")
-    reference = models.ForeignKey(Reference, on_delete=models.CASCADE, related_name="citation_links")
+    reference = models.ForeignKey(
+        Reference, on_delete=models.CASCADE, related_name="citation_links"
+    )
 
     class Meta:
         constraints = [

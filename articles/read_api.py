@@ -21,8 +21,13 @@ from reviews.openapi import Section, answer, ref
 
 from .audiences import Audience, audiences, default_audience
 from .models import Article
-from .selectors import live_reviews
-from .selectors import ArticlePage, article_page, published_articles, published_paginator
+from .selectors import (
+    ArticlePage,
+    article_page,
+    live_reviews,
+    published_articles,
+    published_paginator,
+)
 
 PER_PAGE = 20
 CACHE_CONTROL = "public, max-age=300"
@@ -47,9 +52,16 @@ def article_list(request: HttpRequest) -> HttpResponse:
         published_articles()
         .select_related("workflow")
         .only(
-            "slug", "live_pending_review", "published_at", "live_version__title",
-            "live_version__summary", "live_version__version", "live_version__content_hash",
-            "live_version__updated_at", "workflow__state", "workflow__last_reviewed_on",
+            "slug",
+            "live_pending_review",
+            "published_at",
+            "live_version__title",
+            "live_version__summary",
+            "live_version__version",
+            "live_version__content_hash",
+            "live_version__updated_at",
+            "workflow__state",
+            "workflow__last_reviewed_on",
         )
     )
     paginator = published_paginator(articles, per_page=PER_PAGE)
@@ -57,33 +69,39 @@ def article_list(request: HttpRequest) -> HttpResponse:
         page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage:
         raise ApiError(
-            404, "invalid_page", f"There is no such page; pages run from 1 to {paginator.num_pages}."
+            404,
+            "invalid_page",
+            f"There is no such page; pages run from 1 to {paginator.num_pages}.",
         ) from None
     rows = list(page.object_list)
     reviews = live_reviews(rows)
-    return _public({
-        "count": paginator.count,
-        "next": _page_url(request, page.next_page_number()) if page.has_next() else None,
-        "previous": _page_url(request, page.previous_page_number()) if page.has_previous() else None,
-        "results": [
-            {
-                "slug": article.slug,
-                "title": article.live_version.title,
-                "summary": article.live_version.summary,
-                "url": request.build_absolute_uri(article.get_absolute_url()),
-                "api_url": request.build_absolute_uri(
-                    reverse("articles:api_article", kwargs={"slug": article.slug})
-                ),
-                "version": article.live_version.version,
-                "content_hash": article.live_version.content_hash,
-                "published_at": article.published_at,
-                "updated_at": article.live_version.updated_at,
-                "review_status": reviews[article.pk].status.value,
-                "pending_review": not reviews[article.pk].approved,
-            }
-            for article in rows
-        ],
-    })
+    return _public(
+        {
+            "count": paginator.count,
+            "next": _page_url(request, page.next_page_number()) if page.has_next() else None,
+            "previous": _page_url(request, page.previous_page_number())
+            if page.has_previous()
+            else None,
+            "results": [
+                {
+                    "slug": article.slug,
+                    "title": article.live_version.title,
+                    "summary": article.live_version.summary,
+                    "url": request.build_absolute_uri(article.get_absolute_url()),
+                    "api_url": request.build_absolute_uri(
+                        reverse("articles:api_article", kwargs={"slug": article.slug})
+                    ),
+                    "version": article.live_version.version,
+                    "content_hash": article.live_version.content_hash,
+                    "published_at": article.published_at,
+                    "updated_at": article.live_version.updated_at,
+                    "review_status": reviews[article.pk].status.value,
+                    "pending_review": not reviews[article.pk].approved,
+                }
+                for article in rows
+            ],
+        }
+    )
 
 
 def _audience(request: HttpRequest) -> Audience:
@@ -133,9 +151,14 @@ def _article_document(request: HttpRequest, page: ArticlePage) -> dict[str, Any]
         "updated_at": version.updated_at,
         "authors": [author.get_full_name() or author.get_username() for author in page.authors],
         "body_html": rendition.body_html,
-        "citations": [{name: citation.get(name, "") for name in CITATION_FIELDS} for citation in rendition.citations],
-        "further_reading": [{name: entry.get(name, "") for name in CITATION_FIELDS[1:]}
-                            for entry in rendition.further_reading],
+        "citations": [
+            {name: citation.get(name, "") for name in CITATION_FIELDS}
+            for citation in rendition.citations
+        ],
+        "further_reading": [
+            {name: entry.get(name, "") for name in CITATION_FIELDS[1:]}
+            for entry in rendition.further_reading
+        ],
         "review": {
             "status": page.status.value,
             "pending_review": page.pending_review,
@@ -176,7 +199,11 @@ def openapi_section() -> Section:
     """The read API's paths and schemas for the OpenAPI document."""
     date_time = {"type": "string", "format": "date-time"}
     nullable_date_time = {"type": ["string", "null"], "format": "date-time"}
-    content_hash = {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 of the version's content."}
+    content_hash = {
+        "type": "string",
+        "pattern": "^[0-9a-f]{64}$",
+        "description": "SHA-256 of the version's content.",
+    }
     status = {
         "type": "string",
         "enum": [state.value for state in REVIEW_STATES],
@@ -198,8 +225,19 @@ def openapi_section() -> Section:
     schemas = {
         "ArticleSummary": {
             "type": "object",
-            "required": ["slug", "title", "summary", "url", "api_url", "version", "content_hash",
-                         "published_at", "updated_at", "review_status", "pending_review"],
+            "required": [
+                "slug",
+                "title",
+                "summary",
+                "url",
+                "api_url",
+                "version",
+                "content_hash",
+                "published_at",
+                "updated_at",
+                "review_status",
+                "pending_review",
+            ],
             "properties": {
                 "slug": {"type": "string"},
                 "title": {"type": "string"},
@@ -209,7 +247,10 @@ def openapi_section() -> Section:
                 "version": {"type": "integer", "minimum": 1},
                 "content_hash": content_hash,
                 "published_at": nullable_date_time,
-                "updated_at": {**date_time, "description": "When this version's content was last changed."},
+                "updated_at": {
+                    **date_time,
+                    "description": "When this version's content was last changed.",
+                },
                 "review_status": status,
                 "pending_review": {"type": "boolean"},
             },
@@ -221,7 +262,11 @@ def openapi_section() -> Section:
                 "count": {"type": "integer", "minimum": 0},
                 "next": {"type": ["string", "null"], "format": "uri"},
                 "previous": {"type": ["string", "null"], "format": "uri"},
-                "results": {"type": "array", "items": ref("schemas", "ArticleSummary"), "maxItems": PER_PAGE},
+                "results": {
+                    "type": "array",
+                    "items": ref("schemas", "ArticleSummary"),
+                    "maxItems": PER_PAGE,
+                },
             },
         },
         "Citation": {
@@ -251,14 +296,32 @@ def openapi_section() -> Section:
         },
         "Article": {
             "type": "object",
-            "required": ["slug", "title", "summary", "url", "audience", "source_audience",
-                         "fallback", "version", "content_hash", "body_html", "citations", "further_reading",
-                         "review", "disclaimer", "related"],
+            "required": [
+                "slug",
+                "title",
+                "summary",
+                "url",
+                "audience",
+                "source_audience",
+                "fallback",
+                "version",
+                "content_hash",
+                "body_html",
+                "citations",
+                "further_reading",
+                "review",
+                "disclaimer",
+                "related",
+            ],
             "properties": {
                 "slug": {"type": "string"},
                 "title": {"type": "string"},
                 "summary": {"type": "string"},
-                "url": {"type": "string", "format": "uri", "description": "Canonical page for this audience."},
+                "url": {
+                    "type": "string",
+                    "format": "uri",
+                    "description": "Canonical page for this audience.",
+                },
                 "audience": {"type": "string", "enum": list(audiences())},
                 "source_audience": {
                     "type": "string",
@@ -280,7 +343,13 @@ def openapi_section() -> Section:
                 },
                 "review": {
                     "type": "object",
-                    "required": ["status", "pending_review", "reviewed_by", "last_reviewed", "next_review_due"],
+                    "required": [
+                        "status",
+                        "pending_review",
+                        "reviewed_by",
+                        "last_reviewed",
+                        "next_review_due",
+                    ],
                     "properties": {
                         "status": status,
                         "pending_review": {"type": "boolean"},
@@ -330,10 +399,17 @@ def openapi_section() -> Section:
                 "tags": ["articles"],
                 "security": [],
                 "parameters": [
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                    {
+                        "name": "page",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "default": 1},
+                    },
                 ],
                 "responses": {
-                    "200": {**answer(f"One page of {PER_PAGE}.", "ArticlePage"), "headers": cache_header},
+                    "200": {
+                        **answer(f"One page of {PER_PAGE}.", "ArticlePage"),
+                        "headers": cache_header,
+                    },
                     "404": answer("No such page (`invalid_page`).", "Error"),
                     "405": ref("responses", "MethodNotAllowed"),
                 },
@@ -352,12 +428,21 @@ def openapi_section() -> Section:
                         "in": "query",
                         "description": "Default: the site's default audience. A missing text "
                         "falls back along the audience's order (`fallback`, `source_audience`).",
-                        "schema": {"type": "string", "enum": list(audiences()), "default": default_audience().key},
+                        "schema": {
+                            "type": "string",
+                            "enum": list(audiences()),
+                            "default": default_audience().key,
+                        },
                     },
                 ],
                 "responses": {
-                    "200": {**answer("The article as readers see it.", "Article"), "headers": cache_header},
-                    "400": answer("Unknown audience; the valid ones are listed.", "UnknownAudience"),
+                    "200": {
+                        **answer("The article as readers see it.", "Article"),
+                        "headers": cache_header,
+                    },
+                    "400": answer(
+                        "Unknown audience; the valid ones are listed.", "UnknownAudience"
+                    ),
                     "404": not_found,
                     "405": ref("responses", "MethodNotAllowed"),
                 },
@@ -369,4 +454,3 @@ def openapi_section() -> Section:
         paths=paths,
         schemas=schemas,
     )
-

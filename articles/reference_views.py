@@ -36,8 +36,14 @@ from .exporting import (
     references_to_ris,
 )
 from .importers import Format
+from .importing import (
+    ImportPlan,
+    ImportRefused,
+    PlanChanged,
+    references_import,
+    references_import_plan,
+)
 from .vancouver import format_reference
-from .importing import ImportPlan, ImportRefused, PlanChanged, references_import, references_import_plan
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 SESSION_KEY = "reference_import"
@@ -45,9 +51,12 @@ PREVIEW_ROWS = 500  # a preview lists this many records; the counts cover all of
 
 
 class ReferenceUploadForm(forms.Form):
-    file = forms.FileField(help_text="RIS (.ris), BibTeX (.bib), MEDLINE/PubMed (.nbib, .txt) or CSL-JSON (.json), UTF-8, at most 5 MB.")
+    file = forms.FileField(
+        help_text="RIS (.ris), BibTeX (.bib), MEDLINE/PubMed (.nbib, .txt) or CSL-JSON (.json), UTF-8, at most 5 MB."
+    )
     format = forms.ChoiceField(
-        choices=[("", "From the file name"), *Format.choices], required=False,
+        choices=[("", "From the file name"), *Format.choices],
+        required=False,
     )
 
     def clean_file(self) -> Any:
@@ -67,7 +76,14 @@ def _require_editor(user: Any) -> None:
         raise PermissionDenied("Only editors import references.")
 
 
-def _preview(request: HttpRequest, plan: ImportPlan, *, sha256: str = "", status: int = 200, changed: bool = False) -> HttpResponse:
+def _preview(
+    request: HttpRequest,
+    plan: ImportPlan,
+    *,
+    sha256: str = "",
+    status: int = 200,
+    changed: bool = False,
+) -> HttpResponse:
     return render(
         request,
         "articles/references/preview.html",
@@ -92,10 +108,17 @@ def reference_import(request: HttpRequest) -> HttpResponse:
     form = ReferenceUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         too_large = any(e.code == "too_large" for e in form.errors.as_data().get("file", []))
-        return render(request, "articles/references/import.html", {"form": form}, status=413 if too_large else 400)
+        return render(
+            request,
+            "articles/references/import.html",
+            {"form": form},
+            status=413 if too_large else 400,
+        )
     upload = form.cleaned_data["file"]
     data = upload.read()
-    plan = references_import_plan(data=data, filename=upload.name, fmt=form.cleaned_data["format"] or None)
+    plan = references_import_plan(
+        data=data, filename=upload.name, fmt=form.cleaned_data["format"] or None
+    )
     request.session.pop(SESSION_KEY, None)
     if not plan.ok:
         return _preview(request, plan, status=422)
@@ -118,13 +141,21 @@ def reference_import_confirm(request: HttpRequest) -> HttpResponse:
     data = _stored_bytes(stored)
     if data is None or stored.get("sha256") != request.POST.get("sha256"):
         form = ReferenceUploadForm()
-        return render(request, "articles/references/import.html", {
-            "form": form,
-            "stale": True,
-        }, status=409)
+        return render(
+            request,
+            "articles/references/import.html",
+            {
+                "form": form,
+                "stale": True,
+            },
+            status=409,
+        )
     try:
         plan = references_import(
-            data=data, filename=stored["name"], fmt=stored["format"] or None, user=request.user,
+            data=data,
+            filename=stored["name"],
+            fmt=stored["format"] or None,
+            user=request.user,
             expected_digest=request.POST.get("plan", ""),
         )
     except PlanChanged as changed:
@@ -134,10 +165,13 @@ def reference_import_confirm(request: HttpRequest) -> HttpResponse:
         return _preview(request, refused.plan, status=422)
     request.session.pop(SESSION_KEY, None)
     counts = plan.counts
-    messages.success(request, (
-        f"Imported {plan.filename}: {counts['create']} created, {counts['update']} updated, "
-        f"{counts['duplicate']} duplicate."
-    ))
+    messages.success(
+        request,
+        (
+            f"Imported {plan.filename}: {counts['create']} created, {counts['update']} updated, "
+            f"{counts['duplicate']} duplicate."
+        ),
+    )
     return redirect("articles:reference_import")
 
 
@@ -152,7 +186,9 @@ def _stored_bytes(stored: dict[str, Any]) -> bytes | None:
 
 def _download(content: str, *, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=filename
+    )
     return response
 
 
@@ -167,7 +203,9 @@ def _published_references(slug: str) -> Any:
 def article_references_ris(request: HttpRequest, slug: str) -> HttpResponse:
     """The references of the published version, as RIS."""
     refs = _published_references(slug)
-    return _download(references_to_ris(refs), content_type=RIS_CONTENT_TYPE, filename=f"{slug}-references.ris")
+    return _download(
+        references_to_ris(refs), content_type=RIS_CONTENT_TYPE, filename=f"{slug}-references.ris"
+    )
 
 
 @require_GET

@@ -179,7 +179,9 @@ def further_reading(
     `Citation`. `references` must hold the keys of both (`references_for_keys`, one query).
     """
     entries = []
-    for _, ref in listed_not_cited(sources=sources, citation_keys=citation_keys, references=references):
+    for _, ref in listed_not_cited(
+        sources=sources, citation_keys=citation_keys, references=references
+    ):
         entry = Citation.from_reference(ref, number=0).as_dict()
         del entry["number"]
         entries.append(entry)
@@ -236,7 +238,11 @@ def text_nodes(safe_html: str) -> Iterator[tuple[str, bool, frozenset[str]]]:
     position = 0
     for tag in _TAG.finditer(safe_html):
         if tag.start() > position:
-            yield safe_html[position : tag.start()], True, frozenset(n for n, d in depth.items() if d)
+            yield (
+                safe_html[position : tag.start()],
+                True,
+                frozenset(n for n, d in depth.items() if d),
+            )
         yield tag.group(0), False, frozenset()
         closing, name = tag.group(1) == "/", tag.group(2).lower()
         if name not in _VOID_TAGS:

@@ -91,8 +91,12 @@ def plain_text_sql(expression: Any) -> Func:
     """`plain_text` as a database expression (PostgreSQL's regexp_replace)."""
     for pattern, repl in PLAIN_TEXT_RULES:
         expression = Func(
-            expression, Value(pattern), Value(repl), Value("g"),
-            function="regexp_replace", output_field=TextField(),
+            expression,
+            Value(pattern),
+            Value(repl),
+            Value("g"),
+            function="regexp_replace",
+            output_field=TextField(),
         )
     return expression
 
@@ -111,7 +115,9 @@ def audience_text(audience: Audience, *, prefix: str = "live_version__") -> Coal
     """
     keys = (audience.key, *audience.fallback)
     texts = f"{prefix}texts"
-    return Coalesce(*(KeyTextTransform(key, texts) for key in keys), Value(""), output_field=TextField())
+    return Coalesce(
+        *(KeyTextTransform(key, texts) for key in keys), Value(""), output_field=TextField()
+    )
 
 
 def search_document(audience: Audience, *, prefix: str = "live_version__") -> SearchVector:
@@ -119,7 +125,9 @@ def search_document(audience: Audience, *, prefix: str = "live_version__") -> Se
     return (
         SearchVector(f"{prefix}title", weight="A", config=SEARCH_CONFIG)
         + SearchVector(f"{prefix}summary", weight="B", config=SEARCH_CONFIG)
-        + SearchVector(plain_text_sql(audience_text(audience, prefix=prefix)), weight="C", config=SEARCH_CONFIG)
+        + SearchVector(
+            plain_text_sql(audience_text(audience, prefix=prefix)), weight="C", config=SEARCH_CONFIG
+        )
     )
 
 
@@ -142,13 +150,18 @@ class SearchResults:
     full_text: bool  # PostgreSQL full-text search, rather than the fallback
 
 
-def article_search(*, query: str, audience: Audience, page_number: str | int | None) -> SearchResults:
+def article_search(
+    *, query: str, audience: Audience, page_number: str | int | None
+) -> SearchResults:
     """One page of published articles matching `query`, best first; two queries, whatever the data."""
     query = normalise_query(query)
     if len(query) > MAX_QUERY_LENGTH:
         raise ValueError(f"A search is at most {MAX_QUERY_LENGTH} characters.")
     base = published_articles().only(
-        "slug", "live_pending_review", "live_version__title", "live_version__summary",
+        "slug",
+        "live_pending_review",
+        "live_version__title",
+        "live_version__summary",
         "live_version__updated_at",
     )
     full_text = connection.vendor == "postgresql"
@@ -172,7 +185,9 @@ def article_search(*, query: str, audience: Audience, page_number: str | int | N
     return SearchResults(query=query, page=page, results=results, full_text=full_text)
 
 
-def _full_text(base: QuerySet[Article], *, query: str, audience: Audience) -> tuple[QuerySet[Article], Any]:
+def _full_text(
+    base: QuerySet[Article], *, query: str, audience: Audience
+) -> tuple[QuerySet[Article], Any]:
     search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
     document = search_document(audience)
     matches = (
@@ -209,8 +224,12 @@ def _full_text(base: QuerySet[Article], *, query: str, audience: Audience) -> tu
     return matches, lambda article: snippet_html(article.snippet)
 
 
-def _fallback(base: QuerySet[Article], *, query: str, audience: Audience) -> tuple[QuerySet[Article], Any]:
-    terms = list(dict.fromkeys(word.casefold() for word in _WORD.findall(query)))[:MAX_FALLBACK_TERMS]
+def _fallback(
+    base: QuerySet[Article], *, query: str, audience: Audience
+) -> tuple[QuerySet[Article], Any]:
+    terms = list(dict.fromkeys(word.casefold() for word in _WORD.findall(query)))[
+        :MAX_FALLBACK_TERMS
+    ]
     if not terms:
         return base.none(), lambda article: snippet_html("")
     matches = base.annotate(body=audience_text(audience))
@@ -227,7 +246,9 @@ def _fallback(base: QuerySet[Article], *, query: str, audience: Audience) -> tup
             + Case(When(in_body, then=Value(1)), default=Value(0))
         )
     matches = matches.annotate(rank=rank).order_by("-rank", "live_version__title", "pk")
-    pattern = re.compile("|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)), re.I)
+    pattern = re.compile(
+        "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)), re.I
+    )
     return matches, lambda article: snippet_html(_window(plain_text(article.body), pattern))
 
 

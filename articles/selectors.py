@@ -38,7 +38,10 @@ def disclaimer_text(*, audience: str) -> str:
     key = disclaimer_cache_key(audience)
     text = cache.get(key)
     if text is None:
-        text = Disclaimer.objects.filter(audience=audience).values_list("text", flat=True).first() or ""
+        text = (
+            Disclaimer.objects.filter(audience=audience).values_list("text", flat=True).first()
+            or ""
+        )
         cache.set(key, text, DISCLAIMER_CACHE_SECONDS)
     return text
 
@@ -47,8 +50,15 @@ def published_articles() -> QuerySet[Article]:
     return (
         Article.objects.filter(live_version__isnull=False)
         .select_related("live_version")
-        .only("slug", "live_pending_review", "published_at", "live_version__title",
-              "live_version__summary", "live_version__updated_at", "live_version__version")
+        .only(
+            "slug",
+            "live_pending_review",
+            "published_at",
+            "live_version__title",
+            "live_version__summary",
+            "live_version__updated_at",
+            "live_version__version",
+        )
         .order_by("-published_at", "pk")
     )
 
@@ -68,7 +78,7 @@ class FromEitherEndPaginator(Paginator):
         top = min(bottom + self.per_page, self.count)
         if bottom <= self.count // 2 or not isinstance(self.object_list, QuerySet):
             return super().page(number)
-        rows = list(self.object_list.reverse()[self.count - top:self.count - bottom])
+        rows = list(self.object_list.reverse()[self.count - top : self.count - bottom])
         rows.reverse()
         return self._get_page(rows, number, self)
 
@@ -77,7 +87,9 @@ class FromEitherEndPaginator(Paginator):
 PUBLISHED_COUNT_SECONDS = 60
 
 
-def published_paginator(queryset: QuerySet[Article], *, per_page: int, scope: str = "all") -> Paginator:
+def published_paginator(
+    queryset: QuerySet[Article], *, per_page: int, scope: str = "all"
+) -> Paginator:
     """A paginator over published articles whose count comes from the cache until the set of
     published articles changes (the publication epoch moves): counting every published article
     on each request is the one cost of a list page that grows with the data. `scope` names the
@@ -180,7 +192,12 @@ def live_status(*, article: Article, workflow: ArticleWorkflow | None, approved:
 def tracker_steps(status: State) -> list[TrackerStep]:
     index = TRACKER_STEPS.index(status)
     return [
-        TrackerStep(state=step, label=step.label, current=i == index, done=i < index or status == State.APPROVED)
+        TrackerStep(
+            state=step,
+            label=step.label,
+            current=i == index,
+            done=i < index or status == State.APPROVED,
+        )
         for i, step in enumerate(TRACKER_STEPS)
     ]
 
@@ -219,11 +236,15 @@ def live_reviews(articles: list[Article]) -> dict[int, LiveReview]:
     by_article: dict[int, list[SignOff]] = {pk: [] for pk in live_hashes}
     if live_hashes:
         live_numbers = {a.pk: a.live_version.version for a in articles}
-        signoffs = SignOff.objects.filter(
-            article_id__in=live_hashes,
-            content_hash__in=set(live_hashes.values()),
-            meaning=Meaning.APPROVED,
-        ).select_related("reviewer__reviewer_profile").order_by("signed_at", "pk")
+        signoffs = (
+            SignOff.objects.filter(
+                article_id__in=live_hashes,
+                content_hash__in=set(live_hashes.values()),
+                meaning=Meaning.APPROVED,
+            )
+            .select_related("reviewer__reviewer_profile")
+            .order_by("signed_at", "pk")
+        )
         for signoff in signoffs:
             # Shown only if it still verifies and names the version readers see.
             if (
@@ -258,12 +279,16 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
     chosen = list(version.related_ids or [])
     related_ids = chosen + [pk for pk in automatic_related_ids(article=article) if pk not in chosen]
     related_ids = related_ids[: len(chosen) + AUTOMATIC_RELATED]
-    related = sorted(
-        Article.objects.filter(pk__in=related_ids, live_version__isnull=False)
-        .select_related("live_version")
-        .only("slug", "live_version__title", "live_pending_review"),
-        key=lambda a: related_ids.index(a.pk),
-    ) if related_ids else []
+    related = (
+        sorted(
+            Article.objects.filter(pk__in=related_ids, live_version__isnull=False)
+            .select_related("live_version")
+            .only("slug", "live_version__title", "live_pending_review"),
+            key=lambda a: related_ids.index(a.pk),
+        )
+        if related_ids
+        else []
+    )
     return ArticlePage(
         article=article,
         version=version,
@@ -272,7 +297,9 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
         status=review.status,
         tracker=tracker_steps(review.status),
         approvals=review.approvals,
-        reviewers={s.reviewer_id: getattr(s.reviewer, "reviewer_profile", None) for s in review.approvals},
+        reviewers={
+            s.reviewer_id: getattr(s.reviewer, "reviewer_profile", None) for s in review.approvals
+        },
         authors=list(article.authors.all()),
         related=related,
         disclaimer=disclaimer_text(audience=audience.key),
@@ -299,7 +326,11 @@ def site_page_or_none(*, slug: str) -> SitePage | None:
 
 def published_article(*, slug: str) -> Article:
     """The article with its live version; Http404 when it is not published."""
-    article = Article.objects.select_related("live_version").filter(slug=slug, live_version__isnull=False).first()
+    article = (
+        Article.objects.select_related("live_version")
+        .filter(slug=slug, live_version__isnull=False)
+        .first()
+    )
     if article is None:
         raise Http404("No published article with this address.")
     return article
@@ -314,7 +345,7 @@ def page_with_count(queryset: QuerySet[Any], *, page_number: Any, per_page: int)
     except (TypeError, ValueError):
         number = 1
     offset = (number - 1) * per_page
-    rows = list(queryset.annotate(total_rows=Window(Count("pk")))[offset:offset + per_page])
+    rows = list(queryset.annotate(total_rows=Window(Count("pk")))[offset : offset + per_page])
     paginator = Paginator(queryset, per_page)
     if not rows:
         return paginator.get_page(number)  # empty, or past the end: Paginator counts and decides
@@ -338,17 +369,24 @@ class PublishedVersion:
     reviewers: list[SignOff]
 
 
-def public_history(*, article: Article, page_number: Any, per_page: int = 20) -> tuple[Page, list[PublishedVersion]]:
+def public_history(
+    *, article: Article, page_number: Any, per_page: int = 20
+) -> tuple[Page, list[PublishedVersion]]:
     """Every publication of the article, newest first, with what changed since the one before.
 
     Only versions that went live appear, and only their metadata: no draft text. Three queries
     per page (publications with their count, the versions they span, the approvals), whatever
     the number of versions.
     """
-    publications = AuditEvent.objects.filter(article=article, action__in=["publish", "publish_pending_review"])
+    publications = AuditEvent.objects.filter(
+        article=article, action__in=["publish", "publish_pending_review"]
+    )
     page = page_with_count(
-        publications.order_by("-created_at", "-pk").only("version", "created_at", "action", "content_hash"),
-        page_number=page_number, per_page=per_page,
+        publications.order_by("-created_at", "-pk").only(
+            "version", "created_at", "action", "content_hash"
+        ),
+        page_number=page_number,
+        per_page=per_page,
     )
     published = list(page)
     if not published:
@@ -356,20 +394,31 @@ def public_history(*, article: Article, page_number: Any, per_page: int = 20) ->
     # The versions saved since the publication before this page's oldest, which each row carries
     # (`earlier`, one sub-select), so a page's first entry lists its changes too.
     earlier_publication = (
-        publications.filter(version__lt=min(e.version for e in published)).order_by("-version").values("version")[:1]
+        publications.filter(version__lt=min(e.version for e in published))
+        .order_by("-version")
+        .values("version")[:1]
     )
     rows = list(
         article.history.annotate(earlier=Coalesce(Subquery(earlier_publication), 0))
         .filter(version__gt=F("earlier"), version__lte=max(e.version for e in published))
         .select_related("history_user")
-        .only("version", "history_change_reason", "change_weight", "history_user__first_name",
-              "history_user__last_name", "history_user__username", "id")
+        .only(
+            "version",
+            "history_change_reason",
+            "change_weight",
+            "history_user__first_name",
+            "history_user__last_name",
+            "history_user__username",
+            "id",
+        )
         .order_by("version")
     )
     earlier = rows[0].earlier if rows else 0
     signoffs: dict[str, list[SignOff]] = {}
     for signoff in SignOff.objects.filter(
-        article=article, meaning=Meaning.APPROVED, content_hash__in={e.content_hash for e in published}
+        article=article,
+        meaning=Meaning.APPROVED,
+        content_hash__in={e.content_hash for e in published},
     ).order_by("signed_at", "pk"):
         signoffs.setdefault(signoff.content_hash, []).append(signoff)
     entries = []
@@ -378,16 +427,25 @@ def public_history(*, article: Article, page_number: Any, per_page: int = 20) ->
         previous = max((v for v in published_versions if v < event.version), default=0)
         span = [r for r in rows if previous < r.version <= event.version]
         weights = [ChangeWeight(r.change_weight) for r in span] or [ChangeWeight.SUBSTANTIVE]
-        entries.append(PublishedVersion(
-            version=event.version,
-            published_at=event.created_at,
-            pending_review=event.action == "publish_pending_review",
-            weight=max(weights, key=WEIGHT_ORDER.index),
-            changes=[r.history_change_reason for r in span if r.history_change_reason],
-            edited_by=sorted({(r.history_user.get_full_name() or r.history_user.get_username())
-                              for r in span if r.history_user}),
-            reviewers=[] if event.action == "publish_pending_review" else signoffs.get(event.content_hash, []),
-        ))
+        entries.append(
+            PublishedVersion(
+                version=event.version,
+                published_at=event.created_at,
+                pending_review=event.action == "publish_pending_review",
+                weight=max(weights, key=WEIGHT_ORDER.index),
+                changes=[r.history_change_reason for r in span if r.history_change_reason],
+                edited_by=sorted(
+                    {
+                        (r.history_user.get_full_name() or r.history_user.get_username())
+                        for r in span
+                        if r.history_user
+                    }
+                ),
+                reviewers=[]
+                if event.action == "publish_pending_review"
+                else signoffs.get(event.content_hash, []),
+            )
+        )
     return page, entries
 
 
@@ -409,14 +467,18 @@ def automatic_related_ids(*, article: Article, limit: int = AUTOMATIC_RELATED * 
     scores: dict[int, int] = {}
     for pk, shared in (
         Article.objects.filter(live_version__isnull=False, topics__articles=article)
-        .exclude(pk=article.pk).values_list("pk").annotate(n=Count("topics", distinct=True))
+        .exclude(pk=article.pk)
+        .values_list("pk")
+        .annotate(n=Count("topics", distinct=True))
     ):
         scores[pk] = scores.get(pk, 0) + 2 * shared
     for pk, shared in (
         CitationLink.objects.filter(
             reference_id__in=CitationLink.objects.filter(article=article).values("reference_id")
         )
-        .exclude(article=article).values_list("article_id").annotate(n=Count("id"))
+        .exclude(article=article)
+        .values_list("article_id")
+        .annotate(n=Count("id"))
     ):
         scores[pk] = scores.get(pk, 0) + shared
     ranked = [pk for pk, _ in sorted(scores.items(), key=lambda item: (-item[1], item[0]))][:limit]
@@ -429,13 +491,16 @@ def topic_page(*, slug: str, page_number: Any, per_page: int = 20) -> tuple[Topi
     if topic is None:
         raise Http404("No such topic.")
     articles = published_articles().filter(topics=topic)
-    return topic, published_paginator(articles, per_page=per_page, scope=f"topic:{topic.pk}").get_page(page_number)
+    return topic, published_paginator(
+        articles, per_page=per_page, scope=f"topic:{topic.pk}"
+    ).get_page(page_number)
 
 
 def topics_with_articles() -> QuerySet[Topic]:
     return (
         Topic.objects.filter(articles__live_version__isnull=False)
-        .annotate(published=Count("articles", distinct=True)).order_by("name")
+        .annotate(published=Count("articles", distinct=True))
+        .order_by("name")
     )
 
 

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
-from .audiences import resolve_text
 from . import readability
+from .audiences import resolve_text
 from .glossary import annotate, current_glossary
 from .models import CitationLink, ProblemReport, ReadabilityScore, Rendition, public_pages_changed
 from .rendering import PIPELINE_VERSION, further_reading, references_for_keys, render_markdown
@@ -46,7 +46,9 @@ def renditions_get_or_create(*, version: Any, audiences: Iterable[str]) -> dict[
     query for those kept, one for the cited references and one insert for those never rendered."""
     pipelines = {audience: rendition_pipeline(audience) for audience in audiences}
     keys = {
-        audience: rendition_cache_key(content_hash=version.content_hash, audience=audience, pipeline=pipeline)
+        audience: rendition_cache_key(
+            content_hash=version.content_hash, audience=audience, pipeline=pipeline
+        )
         for audience, pipeline in pipelines.items()
     }
     cached = cache.get_many(list(keys.values()))
@@ -58,13 +60,17 @@ def renditions_get_or_create(*, version: Any, audiences: Iterable[str]) -> dict[
     unrendered = [audience for audience in missing if audience not in found]
     if unrendered:
         found |= _render(version=version, pipelines={a: pipelines[a] for a in unrendered})
-    cache.set_many({keys[audience]: found[audience] for audience in missing}, RENDITION_CACHE_SECONDS)
+    cache.set_many(
+        {keys[audience]: found[audience] for audience in missing}, RENDITION_CACHE_SECONDS
+    )
     return found
 
 
 def _stored_renditions(*, version: Any, pipelines: dict[str, str]) -> dict[str, Rendition]:
     stored = Rendition.objects.filter(
-        content_hash=version.content_hash, audience__in=list(pipelines), pipeline__in=set(pipelines.values())
+        content_hash=version.content_hash,
+        audience__in=list(pipelines),
+        pipeline__in=set(pipelines.values()),
     )
     return {r.audience: r for r in stored if pipelines[r.audience] == r.pipeline}
 
@@ -72,7 +78,9 @@ def _stored_renditions(*, version: Any, pipelines: dict[str, str]) -> dict[str, 
 def _render(*, version: Any, pipelines: dict[str, str]) -> dict[str, Rendition]:
     sources = list(getattr(version, "sources", None) or ())
     references = references_for_keys([*version.citation_keys, *sources])
-    further = further_reading(sources=sources, citation_keys=version.citation_keys, references=references)
+    further = further_reading(
+        sources=sources, citation_keys=version.citation_keys, references=references
+    )
     renditions = {}
     for audience, pipeline in pipelines.items():
         resolved = resolve_text(version.texts, audience)
@@ -121,8 +129,15 @@ def problem_report_create(
     cache.add(key, 0, 60 * 60)
     if cache.incr(key) > REPORTS_PER_HOUR:
         raise RateLimited("You have sent several reports in the last hour; please try again later.")
-    report = ProblemReport(article=article, version=version, audience=audience, kind=kind,
-                           message=message.strip(), email=email, reporter_fingerprint=fingerprint)
+    report = ProblemReport(
+        article=article,
+        version=version,
+        audience=audience,
+        kind=kind,
+        message=message.strip(),
+        email=email,
+        reporter_fingerprint=fingerprint,
+    )
     report.full_clean()
     report.save()
     return report
@@ -133,7 +148,8 @@ def readability_scores(*, version: Any) -> dict[str, ReadabilityScore]:
     stored = {
         s.audience: s
         for s in ReadabilityScore.objects.filter(
-            content_hash=version.content_hash, library=readability.LIBRARY,
+            content_hash=version.content_hash,
+            library=readability.LIBRARY,
             library_version=readability.LIBRARY_VERSION,
         )
     }
@@ -144,13 +160,19 @@ def readability_scores(*, version: Any) -> dict[str, ReadabilityScore]:
         try:
             with transaction.atomic():
                 stored[audience] = ReadabilityScore.objects.create(
-                    content_hash=version.content_hash, audience=audience, fk_grade=result.fk_grade,
-                    smog=result.smog, words=result.words, library=result.library,
+                    content_hash=version.content_hash,
+                    audience=audience,
+                    fk_grade=result.fk_grade,
+                    smog=result.smog,
+                    words=result.words,
+                    library=result.library,
                     library_version=result.library_version,
                 )
         except IntegrityError:
             stored[audience] = ReadabilityScore.objects.get(
-                content_hash=version.content_hash, audience=audience, library=result.library,
+                content_hash=version.content_hash,
+                audience=audience,
+                library=result.library,
                 library_version=result.library_version,
             )
     return stored

@@ -27,9 +27,13 @@ def citation_item(citation: dict[str, Any]) -> dict[str, Any]:
     identifiers = []
     if citation.get("doi"):
         item["url"] = f"https://doi.org/{citation['doi']}"
-        identifiers.append({"@type": "PropertyValue", "propertyID": "DOI", "value": citation["doi"]})
+        identifiers.append(
+            {"@type": "PropertyValue", "propertyID": "DOI", "value": citation["doi"]}
+        )
     if citation.get("pmid"):
-        identifiers.append({"@type": "PropertyValue", "propertyID": "PMID", "value": citation["pmid"]})
+        identifiers.append(
+            {"@type": "PropertyValue", "propertyID": "PMID", "value": citation["pmid"]}
+        )
     if not item.get("url") and citation.get("url"):
         item["url"] = citation["url"]
     if identifiers:
@@ -52,7 +56,9 @@ _HEADING = re.compile(r"<h[23][^>]*>(.*?)</h[23]>", re.S)
 
 def page_aspects(body_html: str) -> list[str]:
     """The aspects the article covers, from its section headings, in schema.org's words."""
-    words = {w for heading in _HEADING.findall(body_html) for w in re.findall(r"[a-z]+", heading.lower())}
+    words = {
+        w for heading in _HEADING.findall(body_html) for w in re.findall(r"[a-z]+", heading.lower())
+    }
     return [aspect for aspect, cues in ASPECTS if words & set(cues)]
 
 
@@ -70,7 +76,9 @@ def medical_web_page(page: ArticlePage, *, url: str) -> dict[str, Any]:
         "inLanguage": settings.LANGUAGE_CODE,
         "version": str(page.version.version),
         "dateModified": page.version.updated_at.isoformat(),
-        "datePublished": page.article.published_at.isoformat() if page.article.published_at else None,
+        "datePublished": page.article.published_at.isoformat()
+        if page.article.published_at
+        else None,
         "medicalAudience": medical_audience(audience.schema_audience, audience.label),
         "author": [
             {"@type": "Person", "name": author.get_full_name() or author.get_username()}
@@ -89,7 +97,10 @@ def medical_web_page(page: ArticlePage, *, url: str) -> dict[str, Any]:
                 "name": signoff.printed_name,
                 "honorificSuffix": signoff.credentials,
                 **(
-                    {"jobTitle": profile.specialty, "url": settings.SITE_URL + profile.get_absolute_url()}
+                    {
+                        "jobTitle": profile.specialty,
+                        "url": settings.SITE_URL + profile.get_absolute_url(),
+                    }
                     if (profile := page.reviewers.get(signoff.reviewer_id))
                     else {}
                 ),

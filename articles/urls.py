@@ -1,8 +1,6 @@
 from django.urls import path
 
-from . import views
-from . import feeds, public_views, read_api
-from . import reference_views
+from . import feeds, public_views, read_api, reference_views, views
 
 app_name = "articles"
 
@@ -17,9 +15,21 @@ urlpatterns = [
     path("topics/", views.topics, name="topics"),
     path("topics/<slug:slug>/", views.topic, name="topic"),
     path("references/import/", reference_views.reference_import, name="reference_import"),
-    path("references/import/confirm/", reference_views.reference_import_confirm, name="reference_import_confirm"),
-    path("articles/<slug:slug>/references.ris", reference_views.article_references_ris, name="references_ris"),
-    path("articles/<slug:slug>/references.json", reference_views.article_references_csljson, name="references_csljson"),
+    path(
+        "references/import/confirm/",
+        reference_views.reference_import_confirm,
+        name="reference_import_confirm",
+    ),
+    path(
+        "articles/<slug:slug>/references.ris",
+        reference_views.article_references_ris,
+        name="references_ris",
+    ),
+    path(
+        "articles/<slug:slug>/references.json",
+        reference_views.article_references_csljson,
+        name="references_csljson",
+    ),
     path("search/", public_views.search, name="search"),
     path("feed/", feeds.PublishedUpdatesFeed(), name="feed"),
     path("api/v1/articles/", read_api.article_list, name="api_articles"),

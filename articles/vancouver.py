@@ -209,9 +209,7 @@ def _publication(*, place: str, publisher: str, date: str) -> str:
     """
     place, publisher = place.strip(), publisher.strip()
     if place or publisher:
-        return (
-            f"{place or '[place unknown]'}: {publisher or '[publisher unknown]'}; {date}."
-        )
+        return f"{place or '[place unknown]'}: {publisher or '[publisher unknown]'}; {date}."
     return f"{date}."
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -59,7 +58,9 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     if shared_key and (body := shared_page_get(shared_key)) is not None:
         return HttpResponse(body, content_type="text/html; charset=utf-8")
     page = selectors.article_page(slug=slug, audience=audience)
-    canonical = request.build_absolute_uri(f"{page.article.get_absolute_url()}?audience={audience.key}")
+    canonical = request.build_absolute_uri(
+        f"{page.article.get_absolute_url()}?audience={audience.key}"
+    )
     response = render(
         request,
         "articles/detail.html",
@@ -83,7 +84,10 @@ def _shared_page_key(request: HttpRequest, *, slug: str, audience: Audience) -> 
     personal (signed in, a session, pending messages) or carries other parameters."""
     if not settings.EDITORIAL_SHARED_PAGE_CACHE:
         return None
-    if set(request.GET) != {"audience"} or request.COOKIES.keys() & {settings.SESSION_COOKIE_NAME, "messages"}:
+    if set(request.GET) != {"audience"} or request.COOKIES.keys() & {
+        settings.SESSION_COOKIE_NAME,
+        "messages",
+    }:
         return None
     if request.user.is_authenticated:
         return None
@@ -96,7 +100,9 @@ def choose_audience(request: HttpRequest, key: str) -> HttpResponse:
     if key not in audiences():
         return bad_audience(request, key)
     target = request.GET.get("next") or reverse("articles:home")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = reverse("articles:home")
     path, _, fragment = target.partition("#")
     path = path.split("?", 1)[0]
@@ -139,27 +145,50 @@ def report_problem(request: HttpRequest, slug: str) -> HttpResponse:
     page carries no CSRF cookie and stays cacheable)."""
     article = selectors.published_article(slug=slug)
     audience, _ = audience_from_request(request)
-    version = _int(request.POST.get("version") or request.GET.get("version"), article.live_version.version)
+    version = _int(
+        request.POST.get("version") or request.GET.get("version"), article.live_version.version
+    )
     if not 1 <= version <= article.live_version.version:
         version = article.live_version.version
-    form = ProblemReportForm(request.POST or None, initial={"started": ProblemReportForm.signed_start()})
+    form = ProblemReportForm(
+        request.POST or None, initial={"started": ProblemReportForm.signed_start()}
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 services.problem_report_create(
-                    article=article, version=version, audience=audience.key,
-                    kind=form.cleaned_data["kind"], message=form.cleaned_data["message"],
-                    email=form.cleaned_data["email"], address=request.META.get("REMOTE_ADDR", ""),
+                    article=article,
+                    version=version,
+                    audience=audience.key,
+                    kind=form.cleaned_data["kind"],
+                    message=form.cleaned_data["message"],
+                    email=form.cleaned_data["email"],
+                    address=request.META.get("REMOTE_ADDR", ""),
                 )
             except services.RateLimited as error:
-                return render(request, "articles/report.html", {
-                    "article": article, "form": form, "version": version, "audience": audience,
-                    "error": str(error)}, status=429)
-            return render(request, "articles/report_thanks.html", {"article": article, "audience": audience})
+                return render(
+                    request,
+                    "articles/report.html",
+                    {
+                        "article": article,
+                        "form": form,
+                        "version": version,
+                        "audience": audience,
+                        "error": str(error),
+                    },
+                    status=429,
+                )
+            return render(
+                request, "articles/report_thanks.html", {"article": article, "audience": audience}
+            )
         status = 400
-    return render(request, "articles/report.html", {
-        "article": article, "form": form, "version": version, "audience": audience}, status=status)
+    return render(
+        request,
+        "articles/report.html",
+        {"article": article, "form": form, "version": version, "audience": audience},
+        status=status,
+    )
 
 
 def _int(value: object, default: int) -> int:
@@ -174,7 +203,9 @@ def public_history(request: HttpRequest, slug: str) -> HttpResponse:
     """Every published version of the article: when, how much changed, who reviewed it."""
     article = selectors.published_article(slug=slug)
     page, entries = selectors.public_history(article=article, page_number=request.GET.get("page"))
-    return render(request, "articles/history.html", {"article": article, "page_obj": page, "entries": entries})
+    return render(
+        request, "articles/history.html", {"article": article, "page_obj": page, "entries": entries}
+    )
 
 
 @require_GET

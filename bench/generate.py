@@ -51,16 +51,56 @@ RELATED_PER_ARTICLE = 10
 WORDS_PER_AUDIENCE = 1500
 
 CONDITIONS = [
-    "hypophosphatasia", "osteoporosis", "osteomalacia", "rickets", "hyperparathyroidism",
-    "hypoparathyroidism", "Paget disease", "osteogenesis imperfecta", "scoliosis", "gout",
-    "anaemia", "thalassaemia", "haemochromatosis", "coeliac disease", "Crohn disease",
-    "hypothyroidism", "hyperthyroidism", "diabetes", "kidney stones", "chronic kidney disease",
-    "nephrotic syndrome", "asthma", "bronchiectasis", "sarcoidosis", "lupus",
-    "rheumatoid arthritis", "psoriasis", "eczema", "migraine", "epilepsy", "multiple sclerosis",
-    "myasthenia", "glaucoma", "cataract", "macular degeneration", "tinnitus", "vertigo",
-    "hepatitis", "cirrhosis", "pancreatitis", "gallstones", "endometriosis", "menopause",
-    "preeclampsia", "hypertension", "heart failure", "atrial fibrillation", "angina",
-    "stroke", "phenylketonuria",
+    "hypophosphatasia",
+    "osteoporosis",
+    "osteomalacia",
+    "rickets",
+    "hyperparathyroidism",
+    "hypoparathyroidism",
+    "Paget disease",
+    "osteogenesis imperfecta",
+    "scoliosis",
+    "gout",
+    "anaemia",
+    "thalassaemia",
+    "haemochromatosis",
+    "coeliac disease",
+    "Crohn disease",
+    "hypothyroidism",
+    "hyperthyroidism",
+    "diabetes",
+    "kidney stones",
+    "chronic kidney disease",
+    "nephrotic syndrome",
+    "asthma",
+    "bronchiectasis",
+    "sarcoidosis",
+    "lupus",
+    "rheumatoid arthritis",
+    "psoriasis",
+    "eczema",
+    "migraine",
+    "epilepsy",
+    "multiple sclerosis",
+    "myasthenia",
+    "glaucoma",
+    "cataract",
+    "macular degeneration",
+    "tinnitus",
+    "vertigo",
+    "hepatitis",
+    "cirrhosis",
+    "pancreatitis",
+    "gallstones",
+    "endometriosis",
+    "menopause",
+    "preeclampsia",
+    "hypertension",
+    "heart failure",
+    "atrial fibrillation",
+    "angina",
+    "stroke",
+    "phenylketonuria",
 ]
 # Short words and short sentences for lay readers (the readability check targets grade 8).
 LAY_SENTENCES = [
@@ -101,11 +141,39 @@ TECH_SENTENCES = [
     "The reference interval varies with age, sex and the assay used by the laboratory.",
     "Observational studies report heterogeneous outcomes across treatment centres.",
 ]
-THINGS = ["pain", "tiredness", "bone pain", "swelling", "stiffness", "weakness", "cramps",
-          "headaches", "sleep", "weight", "appetite", "mood", "skin", "teeth", "joints"]
-HEADINGS = ["What it is", "Why it happens", "Signs to look for", "Tests", "What the results mean",
-            "Treatment", "Living with it", "Medicines", "Diet and exercise", "When to get help",
-            "Outlook", "Questions to ask", "Research", "Key points"]
+THINGS = [
+    "pain",
+    "tiredness",
+    "bone pain",
+    "swelling",
+    "stiffness",
+    "weakness",
+    "cramps",
+    "headaches",
+    "sleep",
+    "weight",
+    "appetite",
+    "mood",
+    "skin",
+    "teeth",
+    "joints",
+]
+HEADINGS = [
+    "What it is",
+    "Why it happens",
+    "Signs to look for",
+    "Tests",
+    "What the results mean",
+    "Treatment",
+    "Living with it",
+    "Medicines",
+    "Diet and exercise",
+    "When to get help",
+    "Outlook",
+    "Questions to ask",
+    "Research",
+    "Key points",
+]
 SECTIONS = 10  # x ~150 words = ~1,500 words per audience
 
 
@@ -175,12 +243,16 @@ class TextBank:
 
 
 def _fill(template: str, *, cond: str, thing: str) -> str:
-    return template.replace("{cond}", cond).replace("{Cond}", cond[:1].upper() + cond[1:]).replace(
-        "{thing}", thing)
+    return (
+        template.replace("{cond}", cond)
+        .replace("{Cond}", cond[:1].upper() + cond[1:])
+        .replace("{thing}", thing)
+    )
 
 
-def article_texts(bank: TextBank, rng: random.Random, *, condition: str, markers: list[str]
-                  ) -> dict[str, list[str]]:
+def article_texts(
+    bank: TextBank, rng: random.Random, *, condition: str, markers: list[str]
+) -> dict[str, list[str]]:
     """Section blocks per audience; every marker is cited once in every audience's text."""
     texts: dict[str, list[str]] = {}
     for audience in AUDIENCES:
@@ -188,21 +260,29 @@ def article_texts(bank: TextBank, rng: random.Random, *, condition: str, markers
         blocks = []
         per_section = max(1, len(markers) // SECTIONS)
         for s in range(SECTIONS):
-            cited = markers[s * per_section:(s + 1) * per_section] if s < SECTIONS - 1 else markers[s * per_section:]
+            cited = (
+                markers[s * per_section : (s + 1) * per_section]
+                if s < SECTIONS - 1
+                else markers[s * per_section :]
+            )
             blocks.append(_section(pool, rng, s=s, condition=condition, cited=cited))
         texts[audience] = blocks
     return texts
 
 
-def _section(pool: list[str], rng: random.Random, *, s: int, condition: str, cited: list[str]) -> str:
+def _section(
+    pool: list[str], rng: random.Random, *, s: int, condition: str, cited: list[str]
+) -> str:
     thing = rng.choice(THINGS)
     first = _fill(rng.choice(pool), cond=condition, thing=thing)
     second = _fill(rng.choice(pool), cond=condition, thing=thing)
     marks = " ".join(f"[@{m}]" for m in cited)
     body = f"## {HEADINGS[s % len(HEADINGS)]}\n\n{first} {marks}".rstrip()
     if s % 3 == 1:
-        items = "\n".join(f"- {_fill(rng.choice(THINGS), cond=condition, thing=thing).capitalize()}"
-                          for _ in range(4))
+        items = "\n".join(
+            f"- {_fill(rng.choice(THINGS), cond=condition, thing=thing).capitalize()}"
+            for _ in range(4)
+        )
         body += f"\n\n{items}"
     return f"{body}\n\n{second}"
 
@@ -214,8 +294,17 @@ def join_texts(blocks: dict[str, list[str]]) -> dict[str, str]:
 class Generator:
     """Writes one scale of data through the default database connection."""
 
-    def __init__(self, *, articles: int, versions: float, seed: int, progress: bool,
-                 out: Any = sys.stdout, batch: int = 250, jobs: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        articles: int,
+        versions: float,
+        seed: int,
+        progress: bool,
+        out: Any = sys.stdout,
+        batch: int = 250,
+        jobs: int = 0,
+    ) -> None:
         from django.db import connection
 
         self.seed = seed
@@ -243,8 +332,15 @@ class Generator:
     def bar(self, total: int, desc: str) -> Any:
         from tqdm import tqdm
 
-        return tqdm(total=total, desc=desc, unit="art", disable=not self.progress, file=sys.stderr,
-                    dynamic_ncols=True, mininterval=0.5)
+        return tqdm(
+            total=total,
+            desc=desc,
+            unit="art",
+            disable=not self.progress,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            mininterval=0.5,
+        )
 
     # -- the fixed part: accounts, library, disclaimers ----------------------------------------
 
@@ -267,9 +363,18 @@ class Generator:
         roles: list[Role] = []
 
         def add(username: str, role: Role, first: str, last: str) -> None:
-            users.append(User(pk=start + len(users), username=username, password=password,
-                              first_name=first, last_name=last, email=f"{username}@example.org",
-                              is_staff=role == Role.EDITOR, date_joined=self.now))
+            users.append(
+                User(
+                    pk=start + len(users),
+                    username=username,
+                    password=password,
+                    first_name=first,
+                    last_name=last,
+                    email=f"{username}@example.org",
+                    is_staff=role == Role.EDITOR,
+                    date_joined=self.now,
+                )
+            )
             roles.append(role)
 
         add("editor", Role.EDITOR, "Eddie", "Editor")
@@ -284,21 +389,31 @@ class Generator:
             add(f"reviewer{i}", Role.REVIEWER, "Rosa", f"Reviewer{i}")
         User.objects.bulk_create(users)
         Through = User.groups.through
-        Through.objects.bulk_create([Through(user_id=u.pk, group_id=groups[r].pk) for u, r in zip(users, roles)])
+        Through.objects.bulk_create(
+            [Through(user_id=u.pk, group_id=groups[r].pk) for u, r in zip(users, roles, strict=False)]
+        )
         verified = (self.now - timedelta(days=60)).date()
         profile_start = self.next_pk(ReviewerProfile)
         profiles = []
-        for u, r in zip(users, roles):
+        for u, r in zip(users, roles, strict=False):
             if r == Role.REVIEWER:
-                profiles.append(ReviewerProfile(
-                    pk=profile_start + len(profiles), user_id=u.pk, slug=f"dr-{u.username}",
-                    display_name=f"Dr {u.first_name} {u.last_name}", credentials="MBBS, MD",
-                    specialty="Endocrinology", bio="A member of the board for the benchmark.",
-                    conflicts_of_interest="None declared.", credentials_verified_on=verified))
+                profiles.append(
+                    ReviewerProfile(
+                        pk=profile_start + len(profiles),
+                        user_id=u.pk,
+                        slug=f"dr-{u.username}",
+                        display_name=f"Dr {u.first_name} {u.last_name}",
+                        credentials="MBBS, MD",
+                        specialty="Endocrinology",
+                        bio="A member of the board for the benchmark.",
+                        conflicts_of_interest="None declared.",
+                        credentials_verified_on=verified,
+                    )
+                )
         ReviewerProfile.objects.bulk_create(profiles)
-        self.editors = [u for u, r in zip(users, roles) if r == Role.EDITOR]
-        self.authors = [u for u, r in zip(users, roles) if r == Role.AUTHOR]
-        self.reviewers = [u for u, r in zip(users, roles) if r == Role.REVIEWER]
+        self.editors = [u for u, r in zip(users, roles, strict=False) if r == Role.EDITOR]
+        self.authors = [u for u, r in zip(users, roles, strict=False) if r == Role.AUTHOR]
+        self.reviewers = [u for u, r in zip(users, roles, strict=False) if r == Role.REVIEWER]
         self.profiles = {p.user_id: p for p in profiles}
         self.stats["users"] = len(users)
 
@@ -310,22 +425,44 @@ class Generator:
         refs = []
         for i in range(size):
             n = start + i
-            refs.append(Reference(
-                pk=n, citekey=f"bench-{n}", kind=Reference.Kind.GUIDELINE if i % 10 == 0 else Reference.Kind.JOURNAL_ARTICLE,
-                authors=[{"family": f"Author{n % 97}", "initials": "AB"}, {"family": "Smith", "initials": "J"}],
-                more_authors=i % 3 == 0, title=f"Outcomes of treatment in a cohort study {n}",
-                journal="J Bone Miner Res", year=1995 + i % 30, volume=str(1 + i % 40),
-                issue=str(1 + i % 12), pages=f"{100 + i % 800}-{110 + i % 800}",
-                doi=f"10.5555/bench.gen.{n}", pmid=str(40_000_000 + n)))
+            refs.append(
+                Reference(
+                    pk=n,
+                    citekey=f"bench-{n}",
+                    kind=Reference.Kind.GUIDELINE
+                    if i % 10 == 0
+                    else Reference.Kind.JOURNAL_ARTICLE,
+                    authors=[
+                        {"family": f"Author{n % 97}", "initials": "AB"},
+                        {"family": "Smith", "initials": "J"},
+                    ],
+                    more_authors=i % 3 == 0,
+                    title=f"Outcomes of treatment in a cohort study {n}",
+                    journal="J Bone Miner Res",
+                    year=1995 + i % 30,
+                    volume=str(1 + i % 40),
+                    issue=str(1 + i % 12),
+                    pages=f"{100 + i % 800}-{110 + i % 800}",
+                    doi=f"10.5555/bench.gen.{n}",
+                    pmid=str(40_000_000 + n),
+                )
+            )
         for chunk in range(0, len(refs), 2000):
-            Reference.objects.bulk_create(refs[chunk:chunk + 2000])
+            Reference.objects.bulk_create(refs[chunk : chunk + 2000])
         self.reference_ids = [r.pk for r in refs]
         self.reference_pmids = {r.pk: r.pmid for r in refs}
         topic_start = self.next_pk(Topic)
-        topics = [Topic(pk=topic_start + i, name=c[:1].upper() + c[1:], slug=c.replace(" ", "-").lower(),
-                        description=f"Articles about {c}.") for i, c in enumerate(CONDITIONS)]
+        topics = [
+            Topic(
+                pk=topic_start + i,
+                name=c[:1].upper() + c[1:],
+                slug=c.replace(" ", "-").lower(),
+                description=f"Articles about {c}.",
+            )
+            for i, c in enumerate(CONDITIONS)
+        ]
         Topic.objects.bulk_create(topics)
-        self.topics = {c: t.pk for c, t in zip(CONDITIONS, topics)}
+        self.topics = {c: t.pk for c, t in zip(CONDITIONS, topics, strict=False)}
         self.extra_topics = [t.pk for t in topics]
         self.stats["references"] = size
 
@@ -348,18 +485,37 @@ class Generator:
         for i in range(self.n):
             rng = self.rng
             condition = CONDITIONS[i % len(CONDITIONS)]
-            versions = max(1, min(int(self.mean_versions * 2) - 1, round(rng.expovariate(1 / self.mean_versions)) + 1))
+            versions = max(
+                1,
+                min(
+                    int(self.mean_versions * 2) - 1,
+                    round(rng.expovariate(1 / self.mean_versions)) + 1,
+                ),
+            )
             category = _category(rng)
             slug = f"{condition.replace(' ', '-').lower()}-{i + 1:06d}"
             if i == 0:
-                slug, category, versions = FEATURED_SLUG, "published", max(6, round(self.mean_versions))
+                slug, category, versions = (
+                    FEATURED_SLUG,
+                    "published",
+                    max(6, round(self.mean_versions)),
+                )
             elif i in (1, 2) and self.n >= 3:
                 count = 5 if i == 1 else 50
                 slug, category, versions = WRITE_PATH_SLUGS[count], "published", count
-            plan = Plan(index=i, pk=start + i, slug=slug, condition=condition, versions=versions,
-                        category=category, high_risk=i > 2 and rng.random() < 0.1)
+            plan = Plan(
+                index=i,
+                pk=start + i,
+                slug=slug,
+                condition=condition,
+                versions=versions,
+                category=category,
+                high_risk=i > 2 and rng.random() < 0.1,
+            )
             if category in ("published", "published_new_draft", "pending"):
-                last = versions if category != "published_new_draft" or versions == 1 else versions - 1
+                last = (
+                    versions if category != "published_new_draft" or versions == 1 else versions - 1
+                )
                 if category == "published_new_draft" and versions == 1:
                     plan.versions = versions = 2
                     last = 1
@@ -386,7 +542,10 @@ class Generator:
         self.template = self.render_template()
         self.bases = self.id_bases()
         search_indexes = self.drop_search_indexes()
-        chunks = [(k, plans[start:start + self.batch]) for k, start in enumerate(range(0, len(plans), self.batch))]
+        chunks = [
+            (k, plans[start : start + self.batch])
+            for k, start in enumerate(range(0, len(plans), self.batch))
+        ]
         bar = self.bar(len(plans), f"articles ({self.n:,})")
         articles_started = time.perf_counter()
         counts: dict[str, int] = {}
@@ -398,7 +557,9 @@ class Generator:
             global _WORKER
             _WORKER = self
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                for n_articles, part_counts in pool.imap_unordered(_write_chunk, [k for k, _ in chunks]):
+                for n_articles, part_counts in pool.imap_unordered(
+                    _write_chunk, [k for k, _ in chunks]
+                ):
                     for name, n in part_counts.items():
                         counts[name] = counts.get(name, 0) + n
                     bar.update(n_articles)
@@ -420,48 +581,95 @@ class Generator:
     def id_bases(self) -> dict[str, int]:
         """Primary keys are explicit (rows refer to each other before they are written) and laid
         out per chunk of articles, so chunks can be written by several processes at once."""
+        from django.db.models import Max
+
         from articles.models import HistoricalArticle
         from reviews.models import AuditEvent, ReviewComment, SignOff
-        from django.db.models import Max
 
         longest = max(50, int(self.mean_versions * 2))
         self.stride = self.batch * (4 * longest + 20)
-        return {name: (model.objects.aggregate(m=Max(field))["m"] or 0) + 1 for name, model, field in (
-            ("history", HistoricalArticle, "history_id"), ("audit", AuditEvent, "pk"),
-            ("signoff", SignOff, "pk"), ("comment", ReviewComment, "pk"))}
+        return {
+            name: (model.objects.aggregate(m=Max(field))["m"] or 0) + 1
+            for name, model, field in (
+                ("history", HistoricalArticle, "history_id"),
+                ("audit", AuditEvent, "pk"),
+                ("signoff", SignOff, "pk"),
+                ("comment", ReviewComment, "pk"),
+            )
+        }
 
     def write_chunk(self, k: int, plans: list[Plan]) -> dict[str, int]:
         from django.db import transaction
 
         self.rng = random.Random(self.seed * 1_000_003 + k)
-        counters = {name: iter(range(base + k * self.stride, base + (k + 1) * self.stride))
-                    for name, base in self.bases.items()}
+        counters = {
+            name: iter(range(base + k * self.stride, base + (k + 1) * self.stride))
+            for name, base in self.bases.items()
+        }
         with transaction.atomic():
             return self.write_batch(plans, counters)
 
     def write_batch(self, plans: list[Plan], counters: dict[str, Any]) -> dict[str, int]:
         from articles import content
-        from articles.models import Article, CitationLink, HistoricalArticle, Rendition
-        from articles.models import collect_citation_keys
+        from articles.models import (
+            Article,
+            CitationLink,
+            HistoricalArticle,
+            Rendition,
+            collect_citation_keys,
+        )
         from reviews.models import (
-            ArticleWorkflow, Assignment, AuditEvent, CommentResolution, Meaning, ReviewComment, SignOff, State,
+            ArticleWorkflow,
+            Assignment,
+            AuditEvent,
+            CommentResolution,
+            Meaning,
+            ReviewComment,
+            SignOff,
+            State,
         )
 
         rng = self.rng
-        rows: dict[str, list[Any]] = {k: [] for k in (
-            "article", "history", "workflow", "assignment", "signoff", "audit", "comment",
-            "resolution", "rendition", "link", "authors", "topics")}
+        rows: dict[str, list[Any]] = {
+            k: []
+            for k in (
+                "article",
+                "history",
+                "workflow",
+                "assignment",
+                "signoff",
+                "audit",
+                "comment",
+                "resolution",
+                "rendition",
+                "link",
+                "authors",
+                "topics",
+            )
+        }
         history_pk, audit_pk = counters["history"], counters["audit"]
         signoff_pk, comment_pk = counters["signoff"], counters["comment"]
         for plan in plans:
             refs = rng.sample(self.reference_ids, CITATIONS_PER_ARTICLE)
-            markers = [f"pmid:{self.reference_pmids[r]}" if k % 2 else f"bench-{r}" for k, r in enumerate(refs)]
+            markers = [
+                f"pmid:{self.reference_pmids[r]}" if k % 2 else f"bench-{r}"
+                for k, r in enumerate(refs)
+            ]
             blocks = article_texts(self.bank, rng, condition=plan.condition, markers=markers)
-            related = sorted(rng.sample([pk for pk in self.published_pks if pk != plan.pk],
-                                        min(RELATED_PER_ARTICLE, len(self.published_pks) - (plan.pk in self.published_pks))))
+            related = sorted(
+                rng.sample(
+                    [pk for pk in self.published_pks if pk != plan.pk],
+                    min(
+                        RELATED_PER_ARTICLE,
+                        len(self.published_pks) - (plan.pk in self.published_pks),
+                    ),
+                )
+            )
             title = f"What should I know about {plan.condition}? ({plan.index + 1})"
-            summary = (f"A plain guide to {plan.condition}: what it is, how it is found, how it is treated "
-                       f"and when to get help.")
+            summary = (
+                f"A plain guide to {plan.condition}: what it is, how it is found, how it is treated "
+                f"and when to get help."
+            )
             author = self.authors[plan.index % len(self.authors)]
             editor = self.editors[plan.index % len(self.editors)]
             n_reviewers = 2 if plan.high_risk else 1
@@ -479,42 +687,88 @@ class Generator:
                     s = rng.randrange(SECTIONS)
                     # Same heading and markers, the section's last paragraph reworded: one edit.
                     parts = blocks[audience][s].split("\n\n")
-                    parts[-1] = _fill(rng.choice(self.bank.pool(audience)), cond=plan.condition,
-                                      thing=rng.choice(THINGS))
+                    parts[-1] = _fill(
+                        rng.choice(self.bank.pool(audience)),
+                        cond=plan.condition,
+                        thing=rng.choice(THINGS),
+                    )
                     blocks[audience][s] = "\n\n".join(parts)
                     when = _ts(when + step * (0.5 + rng.random()))
                 texts = content.normalise_texts(join_texts(blocks))
                 if citation_keys is None:
                     citation_keys = collect_citation_keys(texts)
-                hsh = content.content_hash(title=title, summary=summary, texts=texts,
-                                           citation_keys=citation_keys, related_ids=related)
+                hsh = content.content_hash(
+                    title=title,
+                    summary=summary,
+                    texts=texts,
+                    citation_keys=citation_keys,
+                    related_ids=related,
+                )
                 weight = "minor" if v > 1 and rng.random() < 0.4 else "substantive"
-                version_rows.append(HistoricalArticle(
-                    history_id=next(history_pk), id=plan.pk, slug=plan.slug, title=title, summary=summary,
-                    texts=texts, related_ids=related, citation_keys=citation_keys, version=v,
-                    content_hash=hsh, change_weight=weight, created_at=created, updated_at=when,
-                    history_change_reason="First version." if v == 1 else f"Revised the section on {HEADINGS[rng.randrange(SECTIONS)].lower()}.",
-                    history_date=when, history_type="+" if v == 1 else "~",
-                    history_user_id=(author if v == 1 or rng.random() < 0.7 else editor).pk))
+                version_rows.append(
+                    HistoricalArticle(
+                        history_id=next(history_pk),
+                        id=plan.pk,
+                        slug=plan.slug,
+                        title=title,
+                        summary=summary,
+                        texts=texts,
+                        related_ids=related,
+                        citation_keys=citation_keys,
+                        version=v,
+                        content_hash=hsh,
+                        change_weight=weight,
+                        created_at=created,
+                        updated_at=when,
+                        history_change_reason="First version."
+                        if v == 1
+                        else f"Revised the section on {HEADINGS[rng.randrange(SECTIONS)].lower()}.",
+                        history_date=when,
+                        history_type="+" if v == 1 else "~",
+                        history_user_id=(author if v == 1 or rng.random() < 0.7 else editor).pk,
+                    )
+                )
             rows["history"].extend(version_rows)
             current = version_rows[-1]
-            live = version_rows[plan.published_versions[-1] - 1] if plan.published_versions else None
+            live = (
+                version_rows[plan.published_versions[-1] - 1] if plan.published_versions else None
+            )
 
             # The editorial history, in order, as the services would have written it.
             events: list[tuple[str, str, str, Any, Any, datetime, str]] = []
             signoffs: list[tuple[Any, Any, str, datetime, str]] = []
 
-            def event(action: str, frm: str, to: str, version: Any, actor: Any, at: datetime, note: str = "") -> None:
+            def event(
+                action: str,
+                frm: str,
+                to: str,
+                version: Any,
+                actor: Any,
+                at: datetime,
+                note: str = "",
+            ) -> None:
                 events.append((action, frm, to, version, actor, at, note))
 
             def after(row: Any, at: datetime, hours: float) -> datetime:
                 return _ts(max(at, row.history_date) + timedelta(hours=hours))
 
-            event("create", State.DRAFT, State.DRAFT, version_rows[0], author, version_rows[0].history_date, "First version.")
+            event(
+                "create",
+                State.DRAFT,
+                State.DRAFT,
+                version_rows[0],
+                author,
+                version_rows[0].history_date,
+                "First version.",
+            )
             state, cycle, last_reviewed, published_at, submit_at = State.DRAFT, 0, None, None, None
             at = created
             if plan.category != "draft":
-                first = plan.published_versions[0] if plan.published_versions else max(1, plan.versions - rng.randrange(2))
+                first = (
+                    plan.published_versions[0]
+                    if plan.published_versions
+                    else max(1, plan.versions - rng.randrange(2))
+                )
                 target = version_rows[first - 1]
                 at = submit_at = after(target, at, 1)
                 cycle = 1
@@ -526,14 +780,29 @@ class Generator:
                     state = State.UNDER_REVIEW
                 if plan.category == "pending":
                     at = after(target, at, 1)
-                    event("publish_pending_review", state, state, target, editor, at,
-                          "Published early while the board completes its review.")
+                    event(
+                        "publish_pending_review",
+                        state,
+                        state,
+                        target,
+                        editor,
+                        at,
+                        "Published early while the board completes its review.",
+                    )
                     published_at = at
                 elif plan.category == "changes_requested":
                     at = after(target, at, 3)
                     note = "Please give the adult doses and cite the current guideline."
                     signoffs.append((target, reviewers[0], Meaning.CHANGES_REQUESTED, at, note))
-                    event("request_changes", state, State.CHANGES_REQUESTED, target, reviewers[0], at, note)
+                    event(
+                        "request_changes",
+                        state,
+                        State.CHANGES_REQUESTED,
+                        target,
+                        reviewers[0],
+                        at,
+                        note,
+                    )
                     state = State.CHANGES_REQUESTED
                 elif plan.category in ("published", "published_new_draft"):
                     for k, p in enumerate(plan.published_versions):
@@ -541,14 +810,31 @@ class Generator:
                         if k > 0:
                             edited = version_rows[plan.published_versions[k - 1]]
                             at = after(edited, at, 0.1)
-                            event("void_approvals", State.APPROVED, State.UNDER_REVIEW, edited, author, at,
-                                  f"Approval voided by change in version {edited.version} (substantive): "
-                                  f"{edited.history_change_reason}")
+                            event(
+                                "void_approvals",
+                                State.APPROVED,
+                                State.UNDER_REVIEW,
+                                edited,
+                                author,
+                                at,
+                                f"Approval voided by change in version {edited.version} (substantive): "
+                                f"{edited.history_change_reason}",
+                            )
                             state = State.UNDER_REVIEW
                         for r in reviewers:
                             at = after(target, at, 1 + rng.randrange(5))
-                            signoffs.append((target, r, Meaning.APPROVED, at, "Checked against the cited sources."))
-                        event("approve", State.UNDER_REVIEW, State.APPROVED, target, reviewers[-1], at)
+                            signoffs.append(
+                                (
+                                    target,
+                                    r,
+                                    Meaning.APPROVED,
+                                    at,
+                                    "Checked against the cited sources.",
+                                )
+                            )
+                        event(
+                            "approve", State.UNDER_REVIEW, State.APPROVED, target, reviewers[-1], at
+                        )
                         state, last_reviewed = State.APPROVED, at.date()
                         at = after(target, at, 1)
                         event("publish", state, state, target, editor, at)
@@ -556,51 +842,110 @@ class Generator:
                     if plan.category == "published_new_draft":
                         edited = version_rows[plan.published_versions[-1]]
                         at = after(edited, at, 0.1)
-                        event("void_approvals", State.APPROVED, State.UNDER_REVIEW, edited, author, at,
-                              f"Approval voided by change in version {edited.version} (substantive): "
-                              f"{edited.history_change_reason}")
+                        event(
+                            "void_approvals",
+                            State.APPROVED,
+                            State.UNDER_REVIEW,
+                            edited,
+                            author,
+                            at,
+                            f"Approval voided by change in version {edited.version} (substantive): "
+                            f"{edited.history_change_reason}",
+                        )
                         state = State.UNDER_REVIEW
             workflow_changed = events[-1][5]
 
             article = Article(
-                pk=plan.pk, slug=plan.slug, title=title, summary=summary, texts=current.texts,
-                related_ids=related, citation_keys=citation_keys, version=current.version,
-                content_hash=current.content_hash, change_weight=current.change_weight,
-                created_at=created, updated_at=current.updated_at,
+                pk=plan.pk,
+                slug=plan.slug,
+                title=title,
+                summary=summary,
+                texts=current.texts,
+                related_ids=related,
+                citation_keys=citation_keys,
+                version=current.version,
+                content_hash=current.content_hash,
+                change_weight=current.change_weight,
+                created_at=created,
+                updated_at=current.updated_at,
                 live_version_id=live.history_id if live is not None else None,
-                live_pending_review=plan.category == "pending", published_at=published_at)
+                live_pending_review=plan.category == "pending",
+                published_at=published_at,
+            )
             rows["article"].append(article)
             rows["authors"].append(Article.authors.through(article_id=plan.pk, user_id=author.pk))
-            topic_ids = {self.topics[plan.condition], self.extra_topics[(plan.index * 7 + 3) % len(self.extra_topics)]}
-            rows["topics"].extend(Article.topics.through(article_id=plan.pk, topic_id=t) for t in sorted(topic_ids))
+            topic_ids = {
+                self.topics[plan.condition],
+                self.extra_topics[(plan.index * 7 + 3) % len(self.extra_topics)],
+            }
+            rows["topics"].extend(
+                Article.topics.through(article_id=plan.pk, topic_id=t) for t in sorted(topic_ids)
+            )
             next_due = (last_reviewed + timedelta(days=365)) if last_reviewed else None
-            rows["workflow"].append(ArticleWorkflow(
-                article_id=plan.pk, state=state, cycle=cycle, cycle_started_at=submit_at or created,
-                required_approvals=2 if plan.high_risk else 1, high_risk=plan.high_risk,
-                last_reviewed_on=last_reviewed, next_review_due=next_due, state_changed_at=workflow_changed))
+            rows["workflow"].append(
+                ArticleWorkflow(
+                    article_id=plan.pk,
+                    state=state,
+                    cycle=cycle,
+                    cycle_started_at=submit_at or created,
+                    required_approvals=2 if plan.high_risk else 1,
+                    high_risk=plan.high_risk,
+                    last_reviewed_on=last_reviewed,
+                    next_review_due=next_due,
+                    state_changed_at=workflow_changed,
+                )
+            )
             if cycle:
                 assigned_at = submit_at + timedelta(days=1)
-                for r in (reviewers if plan.category != "submitted" else []):
-                    rows["assignment"].append(Assignment(
-                        article_id=plan.pk, reviewer_id=r.pk, cycle=cycle, assigned_by_id=editor.pk,
-                        assigned_at=assigned_at, due_on=(assigned_at + timedelta(days=14)).date()))
+                for r in reviewers if plan.category != "submitted" else []:
+                    rows["assignment"].append(
+                        Assignment(
+                            article_id=plan.pk,
+                            reviewer_id=r.pk,
+                            cycle=cycle,
+                            assigned_by_id=editor.pk,
+                            assigned_at=assigned_at,
+                            due_on=(assigned_at + timedelta(days=14)).date(),
+                        )
+                    )
             previous = GENESIS
             for target, r, meaning, at, note in signoffs:
                 profile = self.profiles[r.pk]
-                statement = (f"I have reviewed the whole of “{title}”, version {target.version} "
-                             f"(SHA-256 {target.content_hash}), in every audience's text, and sign it as: "
-                             f"{Meaning(meaning).label}.")
-                so = SignOff(pk=next(signoff_pk), article_id=plan.pk, version=target.version,
-                             content_hash=target.content_hash, cycle=1, reviewer_id=r.pk,
-                             printed_name=profile.display_name, credentials=profile.credentials,
-                             meaning=meaning, statement=statement, note=note, signed_at=at)
+                statement = (
+                    f"I have reviewed the whole of “{title}”, version {target.version} "
+                    f"(SHA-256 {target.content_hash}), in every audience's text, and sign it as: "
+                    f"{Meaning(meaning).label}."
+                )
+                so = SignOff(
+                    pk=next(signoff_pk),
+                    article_id=plan.pk,
+                    version=target.version,
+                    content_hash=target.content_hash,
+                    cycle=1,
+                    reviewer_id=r.pk,
+                    printed_name=profile.display_name,
+                    credentials=profile.credentials,
+                    meaning=meaning,
+                    statement=statement,
+                    note=note,
+                    signed_at=at,
+                )
                 previous = _chain(so, previous)
                 rows["signoff"].append(so)
             previous = GENESIS
             for action, frm, to, version, actor, at, note in events:
-                ev = AuditEvent(pk=next(audit_pk), article_id=plan.pk, actor_id=actor.pk, action=action,
-                                from_state=frm, to_state=to, version=version.version,
-                                content_hash=version.content_hash, note=note, created_at=at)
+                ev = AuditEvent(
+                    pk=next(audit_pk),
+                    article_id=plan.pk,
+                    actor_id=actor.pk,
+                    action=action,
+                    from_state=frm,
+                    to_state=to,
+                    version=version.version,
+                    content_hash=version.content_hash,
+                    note=note,
+                    created_at=at,
+                )
                 previous = _chain(ev, previous)
                 rows["audit"].append(ev)
             # Review comments: two open threads on articles in review, one resolved on a third of the rest.
@@ -608,25 +953,55 @@ class Generator:
             if open_threads or (cycle and rng.random() < 0.33):
                 quote = current.texts["patient"].split("\n\n")[1][:60].rsplit(" ", 1)[0]
                 for t in range(2 if open_threads else 1):
-                    root = ReviewComment(pk=next(comment_pk), article_id=plan.pk, cycle=max(cycle, 1),
-                                         version=current.version, audience="patient", quote=quote,
-                                         body="Please check this sentence against the guideline.",
-                                         author_id=reviewers[0].pk, created_at=_ts(workflow_changed + timedelta(minutes=t + 1)))
-                    reply = ReviewComment(pk=next(comment_pk), article_id=plan.pk, cycle=max(cycle, 1),
-                                          version=current.version, audience="patient", body="Reworded; see the new version.",
-                                          author_id=author.pk, parent_id=root.pk, created_at=_ts(workflow_changed + timedelta(minutes=t + 30)))
+                    root = ReviewComment(
+                        pk=next(comment_pk),
+                        article_id=plan.pk,
+                        cycle=max(cycle, 1),
+                        version=current.version,
+                        audience="patient",
+                        quote=quote,
+                        body="Please check this sentence against the guideline.",
+                        author_id=reviewers[0].pk,
+                        created_at=_ts(workflow_changed + timedelta(minutes=t + 1)),
+                    )
+                    reply = ReviewComment(
+                        pk=next(comment_pk),
+                        article_id=plan.pk,
+                        cycle=max(cycle, 1),
+                        version=current.version,
+                        audience="patient",
+                        body="Reworded; see the new version.",
+                        author_id=author.pk,
+                        parent_id=root.pk,
+                        created_at=_ts(workflow_changed + timedelta(minutes=t + 30)),
+                    )
                     rows["comment"].extend([root, reply])
                     if not open_threads:
-                        rows["resolution"].append(CommentResolution(
-                            comment_id=root.pk, resolved_by_id=reviewers[0].pk, note="Fixed.",
-                            resolved_at=_ts(workflow_changed + timedelta(hours=2))))
+                        rows["resolution"].append(
+                            CommentResolution(
+                                comment_id=root.pk,
+                                resolved_by_id=reviewers[0].pk,
+                                note="Fixed.",
+                                resolved_at=_ts(workflow_changed + timedelta(hours=2)),
+                            )
+                        )
             if live is not None:
                 for audience in AUDIENCES:
                     body, citations, source, pipeline = self.template[audience]
-                    rows["rendition"].append(Rendition(content_hash=live.content_hash, audience=audience,
-                                                       pipeline=pipeline, source_audience=source,
-                                                       body_html=body, citations=citations, created_at=self.now))
-                rows["link"].extend(CitationLink(article_id=plan.pk, reference_id=r) for r in sorted(set(refs)))
+                    rows["rendition"].append(
+                        Rendition(
+                            content_hash=live.content_hash,
+                            audience=audience,
+                            pipeline=pipeline,
+                            source_audience=source,
+                            body_html=body,
+                            citations=citations,
+                            created_at=self.now,
+                        )
+                    )
+                rows["link"].extend(
+                    CitationLink(article_id=plan.pk, reference_id=r) for r in sorted(set(refs))
+                )
 
         # Foreign keys are deferred until commit on PostgreSQL; on SQLite the order matters.
         HistoricalArticle.objects.bulk_create(rows["history"], batch_size=100)
@@ -641,15 +1016,26 @@ class Generator:
         CommentResolution.objects.bulk_create(rows["resolution"], batch_size=2000)
         Rendition.objects.bulk_create(rows["rendition"], batch_size=200)
         CitationLink.objects.bulk_create(rows["link"], batch_size=5000)
-        return {"versions": len(rows["history"]), "audit_events": len(rows["audit"]),
-                "signoffs": len(rows["signoff"]), "assignments": len(rows["assignment"]),
-                "comments": len(rows["comment"]), "renditions": len(rows["rendition"]),
-                "citation_links": len(rows["link"])}
+        return {
+            "versions": len(rows["history"]),
+            "audit_events": len(rows["audit"]),
+            "signoffs": len(rows["signoff"]),
+            "assignments": len(rows["assignment"]),
+            "comments": len(rows["comment"]),
+            "renditions": len(rows["rendition"]),
+            "citation_links": len(rows["link"]),
+        }
 
     def _reviewers(self, plan: Plan, count: int) -> list[Any]:
         """`reviewer` reviews a third of the articles (their dashboard has real lists)."""
         pool = self.reviewers
-        first = pool[0] if plan.index % 3 == 0 else pool[2 + plan.index % max(1, len(pool) - 2)] if len(pool) > 2 else pool[0]
+        first = (
+            pool[0]
+            if plan.index % 3 == 0
+            else pool[2 + plan.index % max(1, len(pool) - 2)]
+            if len(pool) > 2
+            else pool[0]
+        )
         if plan.slug in WRITE_PATH_SLUGS.values() or plan.slug == FEATURED_SLUG:
             first = pool[0]
         if count == 1:
@@ -669,16 +1055,28 @@ class Generator:
         from articles.services import _render, rendition_pipeline
 
         rng = random.Random(self.seed)
-        markers = [f"pmid:{self.reference_pmids[r]}" if k % 2 else f"bench-{r}"
-                   for k, r in enumerate(self.reference_ids[:CITATIONS_PER_ARTICLE])]
-        texts = content.normalise_texts(join_texts(article_texts(self.bank, rng, condition=CONDITIONS[0], markers=markers)))
-        version = SimpleNamespace(texts=texts, citation_keys=collect_citation_keys(texts), content_hash="0" * 64)
+        markers = [
+            f"pmid:{self.reference_pmids[r]}" if k % 2 else f"bench-{r}"
+            for k, r in enumerate(self.reference_ids[:CITATIONS_PER_ARTICLE])
+        ]
+        texts = content.normalise_texts(
+            join_texts(article_texts(self.bank, rng, condition=CONDITIONS[0], markers=markers))
+        )
+        version = SimpleNamespace(
+            texts=texts, citation_keys=collect_citation_keys(texts), content_hash="0" * 64
+        )
         template: dict[str, Any] = {}
         with transaction.atomic():
-            renditions = _render(version=version, pipelines={a: rendition_pipeline(a) for a in AUDIENCES})
+            renditions = _render(
+                version=version, pipelines={a: rendition_pipeline(a) for a in AUDIENCES}
+            )
             for audience, rendition in renditions.items():
-                template[audience] = (rendition.body_html, rendition.citations, rendition.source_audience,
-                                      rendition.pipeline)
+                template[audience] = (
+                    rendition.body_html,
+                    rendition.citations,
+                    rendition.source_audience,
+                    rendition.pipeline,
+                )
             transaction.set_rollback(True)  # keep the HTML, not the row
         return template
 
@@ -695,7 +1093,8 @@ class Generator:
         with self.connection.cursor() as cursor:
             cursor.execute(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexdef ILIKE %s",
-                ["articles_historicalarticle", "%USING gin%"])
+                ["articles_historicalarticle", "%USING gin%"],
+            )
             found = cursor.fetchall()
             for name, _ in found:
                 cursor.execute(f'DROP INDEX "{name}"')
@@ -716,8 +1115,12 @@ class Generator:
 
         settings = self.connection.settings_dict
         dsn = psycopg.conninfo.make_conninfo(
-            dbname=settings["NAME"], user=settings.get("USER") or None, host=settings.get("HOST") or None,
-            port=str(settings.get("PORT") or "") or None, password=settings.get("PASSWORD") or None)
+            dbname=settings["NAME"],
+            user=settings.get("USER") or None,
+            host=settings.get("HOST") or None,
+            port=str(settings.get("PORT") or "") or None,
+            password=settings.get("PASSWORD") or None,
+        )
         started = time.perf_counter()
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("ANALYZE")
@@ -736,8 +1139,12 @@ class Generator:
                     errors.append(error)
 
             jobs = max(1, min(len(indexes), os.cpu_count() or 2))
-            threads = [threading.Thread(target=work, args=([d for k, (_, d) in enumerate(indexes) if k % jobs == j],))
-                       for j in range(jobs)]
+            threads = [
+                threading.Thread(
+                    target=work, args=([d for k, (_, d) in enumerate(indexes) if k % jobs == j],)
+                )
+                for j in range(jobs)
+            ]
             started = time.perf_counter()
             for t in threads:
                 t.start()
@@ -755,7 +1162,9 @@ class Generator:
         from django.apps import apps
         from django.core.management.color import no_style
 
-        sql = self.connection.ops.sequence_reset_sql(no_style(), list(apps.get_models(include_auto_created=True)))
+        sql = self.connection.ops.sequence_reset_sql(
+            no_style(), list(apps.get_models(include_auto_created=True))
+        )
         with self.connection.cursor() as cursor:
             for statement in sql:
                 cursor.execute(statement)
@@ -768,7 +1177,7 @@ def _write_chunk(k: int) -> tuple[int, dict[str, int]]:
     """In a worker process (forked after the plans were drawn): write chunk k."""
     gen = _WORKER
     assert gen is not None
-    part = gen.plans_list[k * gen.batch:(k + 1) * gen.batch]
+    part = gen.plans_list[k * gen.batch : (k + 1) * gen.batch]
     return len(part), gen.write_chunk(k, part)
 
 
@@ -785,26 +1194,44 @@ def _chain(row: Any, previous: str) -> str:
 GENESIS = "0" * 64
 
 
-def generate(*, articles: int, versions: float = 5.0, seed: int = 2026, progress: bool = True,
-             out: Any = sys.stdout, batch: int = 250, jobs: int = 0) -> dict[str, Any]:
+def generate(
+    *,
+    articles: int,
+    versions: float = 5.0,
+    seed: int = 2026,
+    progress: bool = True,
+    out: Any = sys.stdout,
+    batch: int = 250,
+    jobs: int = 0,
+) -> dict[str, Any]:
     """Write one scale of benchmark data into the default database (which should be empty)."""
     global GENESIS
     from reviews import models as review_models
 
     GENESIS = getattr(review_models, "GENESIS", GENESIS)
-    return Generator(articles=articles, versions=versions, seed=seed, progress=progress, out=out,
-                     batch=batch, jobs=jobs).run()
+    return Generator(
+        articles=articles,
+        versions=versions,
+        seed=seed,
+        progress=progress,
+        out=out,
+        batch=batch,
+        jobs=jobs,
+    ).run()
 
 
 def recreate_database(url: str) -> None:
     """DROP and CREATE the database named in `url` (PostgreSQL), through the maintenance db."""
-    import psycopg
     from urllib.parse import urlparse
+
+    import psycopg
 
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
     if not name.startswith("editorial_bench"):
-        raise SystemExit(f"refusing to drop {name!r}: the generator only recreates editorial_bench* databases")
+        raise SystemExit(
+            f"refusing to drop {name!r}: the generator only recreates editorial_bench* databases"
+        )
     if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit(f"refusing a non-loopback database host: {parsed.hostname}")
     admin = parsed._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
@@ -816,19 +1243,29 @@ def recreate_database(url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
-    parser.add_argument("--versions", type=float, default=5.0, help="mean versions per article (default 5)")
+    parser.add_argument(
+        "--versions", type=float, default=5.0, help="mean versions per article (default 5)"
+    )
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--keep-db", action="store_true", help="do not drop and re-create the database")
+    parser.add_argument(
+        "--keep-db", action="store_true", help="do not drop and re-create the database"
+    )
     parser.add_argument("--no-progress", action="store_true")
-    parser.add_argument("--jobs", type=int, default=0, help="writer processes (default: one per core)")
+    parser.add_argument(
+        "--jobs", type=int, default=0, help="writer processes (default: one per core)"
+    )
     parser.add_argument("--batch", type=int, default=250, help="articles per transaction")
     parser.add_argument("--stats-json", help="write the row counts and timings here")
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-generator-" + hashlib.sha256(os.urandom(16)).hexdigest())
+    os.environ.setdefault(
+        "DJANGO_SECRET_KEY", "bench-generator-" + hashlib.sha256(os.urandom(16)).hexdigest()
+    )
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/editorial_bench_{args.articles}")
+    os.environ.setdefault(
+        "DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/editorial_bench_{args.articles}"
+    )
     url = os.environ["DATABASE_URL"]
     started = time.perf_counter()
     if not args.keep_db and url.startswith(("postgres://", "postgresql://")):
@@ -842,10 +1279,18 @@ def main() -> None:
 
     call_command("migrate", verbosity=0, interactive=False)
     migrated = time.perf_counter() - started
-    print(f"database {connection.settings_dict['NAME']} ready in {migrated:.1f} s; generating {args.articles:,} articles",
-          flush=True)
-    stats = generate(articles=args.articles, versions=args.versions, seed=args.seed, progress=not args.no_progress,
-                     jobs=args.jobs, batch=args.batch)
+    print(
+        f"database {connection.settings_dict['NAME']} ready in {migrated:.1f} s; generating {args.articles:,} articles",
+        flush=True,
+    )
+    stats = generate(
+        articles=args.articles,
+        versions=args.versions,
+        seed=args.seed,
+        progress=not args.no_progress,
+        jobs=args.jobs,
+        batch=args.batch,
+    )
     stats["total_seconds"] = round(time.perf_counter() - started, 1)
     stats["database"] = connection.settings_dict["NAME"]
     print(json.dumps(stats, indent=1), flush=True)

@@ -31,12 +31,46 @@ from django.db import connection  # noqa: E402
 from articles.importing import references_import  # noqa: E402
 from articles.models import Reference  # noqa: E402
 
-FAMILIES = ["Bowden", "Foster", "Rush", "Haffner", "Emma", "Eastwood", "Villa-Suárez", "Baujat",
-            "Le Merrer", "Østergaard", "Nakamura", "Whyte", "Thakker", "García-Fontana"]
-GIVEN = ["Sasigarn A.", "Brian L", "Eric T.", "Dieter", "Francesco", "Deborah M.", "Jean-Marc",
-         "Geneviève", "Martine", "Søren", "Jun", "Michael P."]
-JOURNALS = ["Drug Des Devel Ther", "Orphanet J Rare Dis", "Nat Rev Nephrol", "Int J Mol Sci",
-            "J Bone Miner Res", "Bone", "Osteoporos Int", "J Clin Endocrinol Metab"]
+FAMILIES = [
+    "Bowden",
+    "Foster",
+    "Rush",
+    "Haffner",
+    "Emma",
+    "Eastwood",
+    "Villa-Suárez",
+    "Baujat",
+    "Le Merrer",
+    "Østergaard",
+    "Nakamura",
+    "Whyte",
+    "Thakker",
+    "García-Fontana",
+]
+GIVEN = [
+    "Sasigarn A.",
+    "Brian L",
+    "Eric T.",
+    "Dieter",
+    "Francesco",
+    "Deborah M.",
+    "Jean-Marc",
+    "Geneviève",
+    "Martine",
+    "Søren",
+    "Jun",
+    "Michael P.",
+]
+JOURNALS = [
+    "Drug Des Devel Ther",
+    "Orphanet J Rare Dis",
+    "Nat Rev Nephrol",
+    "Int J Mol Sci",
+    "J Bone Miner Res",
+    "Bone",
+    "Osteoporos Int",
+    "J Clin Endocrinol Metab",
+]
 
 
 def ris_file(count: int, *, with_pmcid: bool) -> str:
@@ -45,7 +79,9 @@ def ris_file(count: int, *, with_pmcid: bool) -> str:
     for n in range(count):
         lines.append("TY  - JOUR")
         for a in range(3 + n % 6):
-            lines.append(f"AU  - {FAMILIES[(n + a) % len(FAMILIES)]}, {GIVEN[(n * 7 + a) % len(GIVEN)]}")
+            lines.append(
+                f"AU  - {FAMILIES[(n + a) % len(FAMILIES)]}, {GIVEN[(n * 7 + a) % len(GIVEN)]}"
+            )
         lines += [
             f"TI  - Bench study {n} of alkaline phosphatase in cohort {n % 97}: outcomes at {n % 13} years",
             f"JO  - {JOURNALS[n % len(JOURNALS)]}",
@@ -77,7 +113,9 @@ def timed(label: str, path: Path, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
-    parser.add_argument("--configured-db", action="store_true", help="Use DATABASE_URL's database as it is.")
+    parser.add_argument(
+        "--configured-db", action="store_true", help="Use DATABASE_URL's database as it is."
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -90,16 +128,22 @@ def main() -> None:
         if not args.configured_db:
             if connection.vendor == "sqlite":
                 connection.settings_dict["TEST"]["NAME"] = str(Path(folder) / "bench.sqlite3")
-            old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+            old_name = connection.creation.create_test_db(
+                verbosity=0, autoclobber=True, serialize=False
+            )
         try:
             before = Reference.objects.count()
-            print(f"{args.records} RIS records ({size:.1f} MB), {connection.vendor} database "
-                  f"“{connection.settings_dict['NAME']}”, {before} references before")
+            print(
+                f"{args.records} RIS records ({size:.1f} MB), {connection.vendor} database "
+                f"“{connection.settings_dict['NAME']}”, {before} references before"
+            )
             timed("first import", first, args.records)
             timed("same file again", first, args.records)
             timed("adds PMCIDs", second, args.records)
             history = Reference.history.count()
-            print(f"{Reference.objects.count() - before} references added; {history} history rows in all")
+            print(
+                f"{Reference.objects.count() - before} references added; {history} history rows in all"
+            )
         finally:
             if old_name is not None:
                 connection.creation.destroy_test_db(old_name, verbosity=0)

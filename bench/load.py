@@ -38,7 +38,12 @@ def ensure_wrk() -> str | None:
         if sudo is not None:
             print("wrk is missing: apt-get install -y wrk", flush=True)
             env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-            if subprocess.run([*sudo, apt, "install", "-y", "--no-upgrade", "wrk"], env=env).returncode != 0:
+            if (
+                subprocess.run(
+                    [*sudo, apt, "install", "-y", "--no-upgrade", "wrk"], env=env
+                ).returncode
+                != 0
+            ):
                 subprocess.run([*sudo, apt, "update"], env=env)
                 subprocess.run([*sudo, apt, "install", "-y", "--no-upgrade", "wrk"], env=env)
     return shutil.which("wrk")
@@ -50,12 +55,21 @@ def _is_root() -> bool:
     return os.geteuid() == 0
 
 
-def run_wrk(wrk: str, url: str, *, duration: float, conc: int, cookie: str | None = None,
-            threads: int = 1) -> dict[str, Any]:
+def run_wrk(
+    wrk: str, url: str, *, duration: float, conc: int, cookie: str | None = None, threads: int = 1
+) -> dict[str, Any]:
     check_loopback(url)
     # A long timeout: a slow page's latency is measured rather than dropped as a timeout.
-    cmd = [wrk, f"-t{threads}", f"-c{conc}", f"-d{max(1, round(duration))}s", "--timeout", "60s",
-           "-s", str(HERE / "report.lua")]
+    cmd = [
+        wrk,
+        f"-t{threads}",
+        f"-c{conc}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "60s",
+        "-s",
+        str(HERE / "report.lua"),
+    ]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
@@ -63,7 +77,9 @@ def run_wrk(wrk: str, url: str, *, duration: float, conc: int, cookie: str | Non
     return {k: float(v) for k, v in (part.split("=", 1) for part in line.split()[1:])}
 
 
-def run_python(url: str, *, duration: float, conc: int, cookie: str | None = None) -> dict[str, Any]:
+def run_python(
+    url: str, *, duration: float, conc: int, cookie: str | None = None
+) -> dict[str, Any]:
     """The fallback: CONC threads, each with its own HTTP/1.1 keep-alive connection (reopened
     when the server closes it, as gunicorn's sync worker does after every response)."""
     check_loopback(url)
@@ -113,11 +129,21 @@ def run_python(url: str, *, duration: float, conc: int, cookie: str | None = Non
     def pct(p: float) -> float:
         return flat[min(len(flat) - 1, int(p / 100 * len(flat)))] if flat else 0.0
 
-    return {"requests": len(flat), "duration_us": elapsed * 1e6, "bytes": sum(nbytes),
-            "rps": len(flat) / elapsed, "p50_us": pct(50), "p90_us": pct(90), "p95_us": pct(95),
-            "p99_us": pct(99), "max_us": flat[-1] if flat else 0.0,
-            "mean_us": statistics.fmean(flat) if flat else 0.0, "err_write": 0, "err_timeout": 0,
-            **errors}
+    return {
+        "requests": len(flat),
+        "duration_us": elapsed * 1e6,
+        "bytes": sum(nbytes),
+        "rps": len(flat) / elapsed,
+        "p50_us": pct(50),
+        "p90_us": pct(90),
+        "p95_us": pct(95),
+        "p99_us": pct(99),
+        "max_us": flat[-1] if flat else 0.0,
+        "mean_us": statistics.fmean(flat) if flat else 0.0,
+        "err_write": 0,
+        "err_timeout": 0,
+        **errors,
+    }
 
 
 class Loader:
@@ -127,7 +153,9 @@ class Loader:
         self.wrk = ensure_wrk() if prefer_wrk else None
         self.name = "wrk" if self.wrk else "python keep-alive client"
 
-    def run(self, url: str, *, duration: float, conc: int, cookie: str | None = None) -> dict[str, Any]:
+    def run(
+        self, url: str, *, duration: float, conc: int, cookie: str | None = None
+    ) -> dict[str, Any]:
         if self.wrk:
             return run_wrk(self.wrk, url, duration=duration, conc=conc, cookie=cookie)
         return run_python(url, duration=duration, conc=conc, cookie=cookie)

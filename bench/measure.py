@@ -52,19 +52,85 @@ def urls() -> list[dict[str, Any]]:
     topic = SEARCH_TERM.replace(" ", "-").lower()
     assert Article.objects.filter(slug=FEATURED_SLUG).exists(), "generate the data first"
     return [
-        {"name": "article page", "path": f"{a}?audience=patient", "user": None, "load": True, "kind": "page"},
+        {
+            "name": "article page",
+            "path": f"{a}?audience=patient",
+            "user": None,
+            "load": True,
+            "kind": "page",
+        },
         {"name": "home page", "path": "/", "user": None, "load": True, "kind": "list"},
-        {"name": "search", "path": f"/search/?q={SEARCH_TERM}&audience=patient", "user": None, "load": True, "kind": "list"},
-        {"name": "read API detail", "path": f"/api/v1/articles/{FEATURED_SLUG}/?audience=patient", "user": None, "load": True, "kind": "page"},
-        {"name": "reviewer dashboard", "path": "/workspace/", "user": "reviewer", "load": True, "kind": "list"},
-        {"name": "article history (public)", "path": f"{a}history/", "user": None, "load": True, "kind": "page"},
+        {
+            "name": "search",
+            "path": f"/search/?q={SEARCH_TERM}&audience=patient",
+            "user": None,
+            "load": True,
+            "kind": "list",
+        },
+        {
+            "name": "read API detail",
+            "path": f"/api/v1/articles/{FEATURED_SLUG}/?audience=patient",
+            "user": None,
+            "load": True,
+            "kind": "page",
+        },
+        {
+            "name": "reviewer dashboard",
+            "path": "/workspace/",
+            "user": "reviewer",
+            "load": True,
+            "kind": "list",
+        },
+        {
+            "name": "article history (public)",
+            "path": f"{a}history/",
+            "user": None,
+            "load": True,
+            "kind": "page",
+        },
         # In-process only: more lists, to see that pagination keeps them constant.
-        {"name": "home page, last page", "path": f"/?page={last_page}", "user": None, "load": False, "kind": "list"},
-        {"name": "read API list", "path": "/api/v1/articles/", "user": None, "load": False, "kind": "list"},
-        {"name": "topic page", "path": f"/topics/{topic}/", "user": None, "load": False, "kind": "list"},
-        {"name": "editor dashboard", "path": "/workspace/", "user": "editor", "load": False, "kind": "list"},
-        {"name": "version history (workspace)", "path": f"/workspace/articles/{FEATURED_SLUG}/history/", "user": "editor", "load": False, "kind": "list"},
-        {"name": "article in workspace", "path": f"/workspace/articles/{FEATURED_SLUG}/", "user": "editor", "load": False, "kind": "page"},
+        {
+            "name": "home page, last page",
+            "path": f"/?page={last_page}",
+            "user": None,
+            "load": False,
+            "kind": "list",
+        },
+        {
+            "name": "read API list",
+            "path": "/api/v1/articles/",
+            "user": None,
+            "load": False,
+            "kind": "list",
+        },
+        {
+            "name": "topic page",
+            "path": f"/topics/{topic}/",
+            "user": None,
+            "load": False,
+            "kind": "list",
+        },
+        {
+            "name": "editor dashboard",
+            "path": "/workspace/",
+            "user": "editor",
+            "load": False,
+            "kind": "list",
+        },
+        {
+            "name": "version history (workspace)",
+            "path": f"/workspace/articles/{FEATURED_SLUG}/history/",
+            "user": "editor",
+            "load": False,
+            "kind": "list",
+        },
+        {
+            "name": "article in workspace",
+            "path": f"/workspace/articles/{FEATURED_SLUG}/",
+            "user": "editor",
+            "load": False,
+            "kind": "page",
+        },
     ]
 
 
@@ -86,15 +152,23 @@ def session_cookie(username: str) -> str:
 
     user = get_user_model().objects.get(username=username)
     request = HttpRequest()
-    request.META.update({"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1", "SERVER_NAME": "127.0.0.1",
-                         "SERVER_PORT": "80"})
+    request.META.update(
+        {
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": "127.0.0.1",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+        }
+    )
     request.session = import_module(settings.SESSION_ENGINE).SessionStore()
     login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     request.session.save()
     cookie = f"{settings.SESSION_COOKIE_NAME}={request.session.session_key}"
     # The cookie must really sign in: the dashboard answers 200, not a redirect to sign-in.
     response = Client(HTTP_HOST="127.0.0.1", HTTP_COOKIE=cookie).get("/workspace/")
-    assert response.status_code == 200, f"session for {username} does not sign in ({response.status_code})"
+    assert response.status_code == 200, (
+        f"session for {username} does not sign in ({response.status_code})"
+    )
     return cookie
 
 
@@ -132,7 +206,14 @@ def timed_requests(client: Client, path: str, n: int) -> list[float]:
     return times
 
 
-TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+TRANSACTION_CONTROL = (
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "RELEASE SAVEPOINT",
+    "ROLLBACK TO SAVEPOINT",
+)
 
 
 def is_transaction_control(sql: str) -> bool:
@@ -160,17 +241,19 @@ def reads(args: argparse.Namespace) -> dict[str, Any]:
             second = client.get(url["path"])
         sql_warm = [q["sql"][:300] for q in warm.captured_queries]
         times = timed_requests(client, url["path"], args.repeat)
-        results.append({
-            **{k: url[k] for k in ("name", "path", "user", "load", "kind")},
-            "queries_cold": queries_cold,
-            "queries_warm": sum(not is_transaction_control(q) for q in sql_warm),
-            "statements_warm": len(sql_warm),
-            "sql_warm": sql_warm,
-            "bytes": len(second.content),
-            "cache_control": second.get("Cache-Control", ""),
-            "ms_p50": round(statistics.median(times), 2),
-            "ms_p95": round(pct(times, 95), 2),
-        })
+        results.append(
+            {
+                **{k: url[k] for k in ("name", "path", "user", "load", "kind")},
+                "queries_cold": queries_cold,
+                "queries_warm": sum(not is_transaction_control(q) for q in sql_warm),
+                "statements_warm": len(sql_warm),
+                "sql_warm": sql_warm,
+                "bytes": len(second.content),
+                "cache_control": second.get("Cache-Control", ""),
+                "ms_p50": round(statistics.median(times), 2),
+                "ms_p95": round(pct(times, 95), 2),
+            }
+        )
     return {"repeat": args.repeat, "pages": results}
 
 
@@ -188,7 +271,7 @@ def writes(args: argparse.Namespace) -> dict[str, Any]:
 
     editor_client = client_for("editor")
     out = []
-    for count, slug in sorted(WRITE_PATH_SLUGS.items()):
+    for _count, slug in sorted(WRITE_PATH_SLUGS.items()):
         article = Article.objects.get(slug=slug)
         author_name = article.authors.first().username
         versions_before = article.history.count()
@@ -206,20 +289,38 @@ def writes(args: argparse.Namespace) -> dict[str, Any]:
             return result
 
         texts = dict(article.texts)
-        texts["patient"] += f"\n\nAsk your doctor if you have questions. This is edit {versions_before + 1}."
+        texts["patient"] += (
+            f"\n\nAsk your doctor if you have questions. This is edit {versions_before + 1}."
+        )
         author = fresh_user(author_name)
-        article = measure("save_version", lambda: draft_update(
-            article=article, user=author, base_version=article.version, fields={"texts": texts},
-            change_reason="Benchmark edit.", change_weight="minor"))
+        article = measure(
+            "save_version",
+            lambda: draft_update(
+                article=article,
+                user=author,
+                base_version=article.version,
+                fields={"texts": texts},
+                change_reason="Benchmark edit.",
+                change_weight="minor",
+            ),
+        )
         # The reviewer's page runs the checks (readability is scored once per version) before the
         # signature: that is the normal path. The first-ever check of a version is measured too.
         fresh = Article.objects.get(pk=article.pk)
         measure("checks_first_time", lambda: article_checks(article=fresh))
         fresh = Article.objects.get(pk=article.pk)
         reviewer = fresh_user("reviewer")
-        measure("sign_off", lambda: transition_apply(
-            article=fresh, user=reviewer, action="approve", password=BENCH_PASSWORD,
-            note="Checked.", params={"content_hash": fresh.content_hash}))
+        measure(
+            "sign_off",
+            lambda: transition_apply(
+                article=fresh,
+                user=reviewer,
+                action="approve",
+                password=BENCH_PASSWORD,
+                note="Checked.",
+                params={"content_hash": fresh.content_hash},
+            ),
+        )
         fresh = Article.objects.get(pk=article.pk)
         editor = fresh_user("editor")
         measure("publish", lambda: transition_apply(article=fresh, user=editor, action="publish"))
@@ -237,7 +338,10 @@ def writes(args: argparse.Namespace) -> dict[str, Any]:
 def storage(args: argparse.Namespace) -> dict[str, Any]:
     from articles.models import Article, HistoricalArticle
 
-    result: dict[str, Any] = {"versions": HistoricalArticle.objects.count(), "articles": Article.objects.count()}
+    result: dict[str, Any] = {
+        "versions": HistoricalArticle.objects.count(),
+        "articles": Article.objects.count(),
+    }
     if connection.vendor != "postgresql":
         return result
     with connection.cursor() as cursor:
@@ -245,30 +349,45 @@ def storage(args: argparse.Namespace) -> dict[str, Any]:
         cursor.execute(
             "SELECT pg_total_relation_size(%s), pg_relation_size(%s), pg_indexes_size(%s), "
             "coalesce(pg_total_relation_size(reltoastrelid), 0) FROM pg_class WHERE relname = %s",
-            [table, table, table, table])
+            [table, table, table, table],
+        )
         total, heap, indexes, toast = cursor.fetchone()
         cursor.execute(
             "SELECT coalesce(sum(pg_relation_size(indexrelid)), 0) FROM pg_index i JOIN pg_class c "
             "ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
-            "WHERE i.indrelid = %s::regclass AND am.amname = 'gin'", [table])
+            "WHERE i.indrelid = %s::regclass AND am.amname = 'gin'",
+            [table],
+        )
         (gin,) = cursor.fetchone()
-        cursor.execute(f"SELECT coalesce(avg(octet_length(texts::text) + octet_length(title) + "
-                       f"octet_length(summary)), 0) FROM {table}")
+        cursor.execute(
+            f"SELECT coalesce(avg(octet_length(texts::text) + octet_length(title) + "
+            f"octet_length(summary)), 0) FROM {table}"
+        )
         (logical,) = cursor.fetchone()
-        for name, model in (("audit_events", "reviews_auditevent"), ("signoffs", "reviews_signoff")):
+        for name, model in (
+            ("audit_events", "reviews_auditevent"),
+            ("signoffs", "reviews_signoff"),
+        ):
             cursor.execute(f"SELECT count(*), pg_total_relation_size('{model}') FROM {model}")
             rows, size = cursor.fetchone()
             result[name] = {"rows": rows, "bytes": size}
         cursor.execute("SELECT pg_database_size(current_database())")
         (database,) = cursor.fetchone()
     n = max(1, result["versions"])
-    result.update({
-        "table_total_bytes": total, "heap_bytes": heap, "toast_bytes": toast, "index_bytes": indexes,
-        "search_index_bytes": gin, "bytes_per_version": round(total / n),
-        "bytes_per_version_without_search_indexes": round((total - gin) / n),
-        "search_index_bytes_per_version": round(gin / n),
-        "content_bytes_per_version_uncompressed": round(float(logical)), "database_bytes": database,
-    })
+    result.update(
+        {
+            "table_total_bytes": total,
+            "heap_bytes": heap,
+            "toast_bytes": toast,
+            "index_bytes": indexes,
+            "search_index_bytes": gin,
+            "bytes_per_version": round(total / n),
+            "bytes_per_version_without_search_indexes": round((total - gin) / n),
+            "search_index_bytes_per_version": round(gin / n),
+            "content_bytes_per_version_uncompressed": round(float(logical)),
+            "database_bytes": database,
+        }
+    )
     return result
 
 
@@ -279,7 +398,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30, help="timed requests per URL (reads)")
     parser.add_argument("--out")
     args = parser.parse_args()
-    result = {"prepare": prepare, "reads": reads, "writes": writes, "storage": storage}[args.what](args)
+    result = {"prepare": prepare, "reads": reads, "writes": writes, "storage": storage}[args.what](
+        args
+    )
     text = json.dumps(result, indent=1, default=str)
     if args.out:
         Path(args.out).write_text(text)

@@ -4,17 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-PUBLIC_PAGES = ("article page", "home page", "search", "read API detail", "article history (public)",
-                "home page, last page", "read API list", "topic page")
-SCALED = ("home page", "home page, last page", "search", "read API list", "topic page", "reviewer dashboard",
-          "editor dashboard", "version history (workspace)", "article page", "read API detail",
-          "article history (public)")
-WRITE_OPS = (("save_version", "saving a version (draft_update)", 15),
-             ("checks_first_time", "checks, first time for a version (readability scored)", None),
-             ("sign_off", "signing off (transition_apply approve)", 15),
-             ("publish", "publishing (transition_apply publish)", 15),
-             ("diff_view", "diff view", 10),
-             ("history_view", "version history view", None))
+PUBLIC_PAGES = (
+    "article page",
+    "home page",
+    "search",
+    "read API detail",
+    "article history (public)",
+    "home page, last page",
+    "read API list",
+    "topic page",
+)
+SCALED = (
+    "home page",
+    "home page, last page",
+    "search",
+    "read API list",
+    "topic page",
+    "reviewer dashboard",
+    "editor dashboard",
+    "version history (workspace)",
+    "article page",
+    "read API detail",
+    "article history (public)",
+)
+WRITE_OPS = (
+    ("save_version", "saving a version (draft_update)", 15),
+    ("checks_first_time", "checks, first time for a version (readability scored)", None),
+    ("sign_off", "signing off (transition_apply approve)", 15),
+    ("publish", "publishing (transition_apply publish)", 15),
+    ("diff_view", "diff view", 10),
+    ("history_view", "version history view", None),
+)
 
 
 def yes(ok: bool | None) -> str:
@@ -36,13 +56,15 @@ def markdown(results: dict[str, Any], previous: dict[str, Any] | None = None) ->
     s = results["settings"]
     add(f"# Benchmark results ({results['started']})")
     add("")
-    add(f"Machine: {results['cpus']} cores, shared by the server, PostgreSQL, Redis and the load generator. "
+    add(
+        f"Machine: {results['cpus']} cores, shared by the server, PostgreSQL, Redis and the load generator. "
         f"Load average at start {results['loadavg_start']}, at end {results.get('loadavg_end', '?')} "
         "(other work on the machine lowers every number; compare ratios within one run). "
         f"Client: {results['client']}, {s['conc']} connections, {s['duration']:g} s per run after "
         f"{s['warmup']:g} s of warm-up, {s['reps']} runs interleaved over all URLs; medians, with min–max of req/s. "
         f"gunicorn sync workers (gunicorn.conf.py), DEBUG off, PostgreSQL, Redis cache. "
-        f"Wagtail peer: {results['peer']}. Whole run: {results.get('minutes', '?')} min.")
+        f"Wagtail peer: {results['peer']}. Whole run: {results.get('minutes', '?')} min."
+    )
     add("")
     for scale_key, r in results["scales"].items():
         lines.extend(scale_section(int(scale_key), r))
@@ -71,7 +93,8 @@ def scale_section(scale: int, r: dict[str, Any]) -> list[str]:
     if g.get("reused"):
         add(f"Data: reused database {r['database']}.")
     else:
-        add(f"Data ({r['database']}, generated in {fmt(g.get('total_seconds'))} s; articles "
+        add(
+            f"Data ({r['database']}, generated in {fmt(g.get('total_seconds'))} s; articles "
             f"{fmt(g.get('articles_seconds'))} s, search indexes {fmt(g.get('search_index_seconds'))} s): "
             f"{fmt(g.get('articles'))} articles, {fmt(g.get('versions'))} versions (history rows), "
             f"{fmt(g.get('audit_events'))} audit events, {fmt(g.get('signoffs'))} sign-offs, "
@@ -79,7 +102,8 @@ def scale_section(scale: int, r: dict[str, Any]) -> list[str]:
             f"{fmt(g.get('references'))} references, {fmt(g.get('citation_links'))} citation links, "
             f"{fmt(g.get('renditions'))} renditions. History rows in all (versions + audit events + "
             f"sign-offs + comments + assignments): "
-            f"{fmt(sum(g.get(k, 0) or 0 for k in ('versions', 'audit_events', 'signoffs', 'comments', 'assignments')))}.")
+            f"{fmt(sum(g.get(k, 0) or 0 for k in ('versions', 'audit_events', 'signoffs', 'comments', 'assignments')))}."
+        )
     add("")
     reads = {p["name"]: p for p in r["reads"]["pages"]}
     loads = r.get("load", {})
@@ -105,7 +129,9 @@ def scale_section(scale: int, r: dict[str, Any]) -> list[str]:
         row = f"| {name} | {fmt(q)} |"
         for w in worker_keys:
             t = loads[w]["targets"].get(name)
-            floor = loads[w]["targets"].get("Wagtail constant view (peer)" if "peer" in name else "constant view (floor)")
+            floor = loads[w]["targets"].get(
+                "Wagtail constant view (peer)" if "peer" in name else "constant view (floor)"
+            )
             if t is None:
                 row += " – | – | – |"
                 continue
@@ -115,86 +141,120 @@ def scale_section(scale: int, r: dict[str, Any]) -> list[str]:
                 err += " (WARNING: answers smaller than the page)"
             if t.get("requests") is not None and t["requests"] < 30:
                 err += f" ({t['requests']} requests in all)"
-            row += (f" {fmt(t['rps'])} [{fmt(t['rps_min'])}–{fmt(t['rps_max'])}]{err} | {fmt(t['p99_ms'], 1)} |"
-                    f" {fmt(ratio, 3)} |")
+            row += (
+                f" {fmt(t['rps'])} [{fmt(t['rps_min'])}–{fmt(t['rps_max'])}]{err} | {fmt(t['p99_ms'], 1)} |"
+                f" {fmt(ratio, 3)} |"
+            )
         add(row)
     add("")
     for w in worker_keys:
         t = loads[w]["targets"]
         ours, wag = t.get("article page"), t.get("Wagtail page (peer)")
         if ours and wag and wag["rps"]:
-            add(f"- {w} worker(s): our article page / the Wagtail page = **{ours['rps'] / wag['rps']:.2f}×** "
+            add(
+                f"- {w} worker(s): our article page / the Wagtail page = **{ours['rps'] / wag['rps']:.2f}×** "
                 f"({fmt(ours['rps'])} vs {fmt(wag['rps'])} req/s); Wagtail page / its own constant view = "
                 f"{wag['rps'] / t['Wagtail constant view (peer)']['rps']:.3f}. Load average {loads[w]['loadavg_before']} → "
-                f"{loads[w]['loadavg_after']}.")
+                f"{loads[w]['loadavg_after']}."
+            )
         peer = loads[w].get("peer_bench_sh") or {}
         if peer.get("ratio"):
-            add(f"- {w} worker(s), the peer's own bench.sh (same settings, run right after): ours/wagtail = "
-                f"**{peer['ratio']:.2f}×**.")
+            add(
+                f"- {w} worker(s), the peer's own bench.sh (same settings, run right after): ours/wagtail = "
+                f"**{peer['ratio']:.2f}×**."
+            )
     checks = loads[worker_keys[0]]["checks"] if worker_keys else {}
     if checks:
         page = checks.get("article page", {})
-        add(f"- Article page: {fmt(page.get('bytes'))} bytes, `Cache-Control: {page.get('cache_control', '')}`; "
+        add(
+            f"- Article page: {fmt(page.get('bytes'))} bytes, `Cache-Control: {page.get('cache_control', '')}`; "
             f"the floors serve the same {fmt(r.get('snapshot_bytes'))} bytes. Reviewer dashboard: "
-            f"`Cache-Control: {checks.get('reviewer dashboard', {}).get('cache_control', '')}`.")
+            f"`Cache-Control: {checks.get('reviewer dashboard', {}).get('cache_control', '')}`."
+        )
     add("")
-    variants = r.get("load_variants") or ({"without Redis": r["load_no_redis"]} if r.get("load_no_redis") else {})
+    variants = r.get("load_variants") or (
+        {"without Redis": r["load_no_redis"]} if r.get("load_no_redis") else {}
+    )
     if variants:
         add("### The article page without the app's caches, 1 worker")
         add("")
-        add("With `REDIS_URL` set the app keeps each anonymous `?audience=` article page whole in Redis "
+        add(
+            "With `REDIS_URL` set the app keeps each anonymous `?audience=` article page whole in Redis "
             "(`EDITORIAL_SHARED_PAGE_CACHE`, on by default with Redis), so the numbers above are mostly that "
             "cache. Here the same server without Redis, and with Redis but that page cache off (the page "
-            "is rendered on every request, from the cached rendition).")
+            "is rendered on every request, from the cached rendition)."
+        )
         add("")
         add("| configuration | endpoint | req/s | p99 ms | × constant |")
         add("|---|---|---:|---:|---:|")
         for label, v in variants.items():
             floor = v["targets"].get("constant view (floor)", {}).get("rps")
             for name, t in v["targets"].items():
-                add(f"| {label} | {name} | {fmt(t['rps'])} [{fmt(t['rps_min'])}–{fmt(t['rps_max'])}] | "
-                    f"{fmt(t['p99_ms'])} | {fmt(t['rps'] / floor if floor else None, 3)} |")
+                add(
+                    f"| {label} | {name} | {fmt(t['rps'])} [{fmt(t['rps_min'])}–{fmt(t['rps_max'])}] | "
+                    f"{fmt(t['p99_ms'])} | {fmt(t['rps'] / floor if floor else None, 3)} |"
+                )
         add("")
     add("### Every page in-process (Django test client, one request at a time)")
     add("")
-    add(f"{r['reads']['repeat']} timed requests per URL after two untimed ones; queries counted with "
-        "CaptureQueriesContext on the first (cold) and second (warm) request.")
+    add(
+        f"{r['reads']['repeat']} timed requests per URL after two untimed ones; queries counted with "
+        "CaptureQueriesContext on the first (cold) and second (warm) request."
+    )
     add("")
     add("| page | who | queries cold | queries warm | p50 ms | p95 ms | bytes |")
     add("|---|---|---:|---:|---:|---:|---:|")
     for p in r["reads"]["pages"]:
-        add(f"| {p['name']} (`{p['path']}`) | {p['user'] or 'anonymous'} | {p['queries_cold']} | {p['queries_warm']} | "
-            f"{fmt(p['ms_p50'], 2)} | {fmt(p['ms_p95'], 2)} | {fmt(p['bytes'])} |")
+        add(
+            f"| {p['name']} (`{p['path']}`) | {p['user'] or 'anonymous'} | {p['queries_cold']} | {p['queries_warm']} | "
+            f"{fmt(p['ms_p50'], 2)} | {fmt(p['ms_p95'], 2)} | {fmt(p['bytes'])} |"
+        )
     add("")
     w = r.get("writes", {}).get("write_paths", [])
     if w:
         add("### Write paths (services and views, in-process)")
         add("")
-        add("| operation | " + " | ".join(f"{x['versions']} versions: queries (statements) | ms" for x in w) + " |")
+        add(
+            "| operation | "
+            + " | ".join(f"{x['versions']} versions: queries (statements) | ms" for x in w)
+            + " |"
+        )
         add("|---|" + "---:|---:|" * len(w))
         for key, label, _ in WRITE_OPS:
-            add(f"| {label} | " + " | ".join(
-                f"{x.get(key + '_queries', '–')} ({x.get(key + '_statements', '–')}) | {fmt(x.get(key + '_ms'))}" for x in w) + " |")
+            add(
+                f"| {label} | "
+                + " | ".join(
+                    f"{x.get(key + '_queries', '–')} ({x.get(key + '_statements', '–')}) | {fmt(x.get(key + '_ms'))}"
+                    for x in w
+                )
+                + " |"
+            )
         add("")
-        add("Queries exclude BEGIN, COMMIT and savepoints; statements count every round trip. Each operation "
+        add(
+            "Queries exclude BEGIN, COMMIT and savepoints; statements count every round trip. Each operation "
             "runs with freshly loaded users, as a request would. Signing off includes one PBKDF2 password "
-            "check (the reviewer re-enters the password), which is most of its time.")
+            "check (the reviewer re-enters the password), which is most of its time."
+        )
         add("")
     st = r.get("storage", {})
     if st.get("bytes_per_version"):
         add("### History storage")
         add("")
-        add(f"- {fmt(st['versions'])} versions of {fmt(st['articles'])} articles: "
+        add(
+            f"- {fmt(st['versions'])} versions of {fmt(st['articles'])} articles: "
             f"**{fmt(st['bytes_per_version'])} bytes per version** in all "
             f"(table + TOAST + indexes = {st['table_total_bytes'] / 1e6:,.1f} MB), of which the four search "
             f"(GIN) indexes are {fmt(st['search_index_bytes_per_version'])} bytes per version; "
             f"{fmt(st['bytes_per_version_without_search_indexes'])} bytes per version without them. The content "
             f"itself is {fmt(st['content_bytes_per_version_uncompressed'])} bytes per version uncompressed "
-            "(TOAST compresses it).")
-        add(f"- Audit events: {fmt(st['audit_events']['rows'])} rows, "
+            "(TOAST compresses it)."
+        )
+        add(
+            f"- Audit events: {fmt(st['audit_events']['rows'])} rows, "
             f"{fmt(round(st['audit_events']['bytes'] / max(1, st['audit_events']['rows'])))} bytes per row; sign-offs: "
             f"{fmt(st['signoffs']['rows'])} rows, {fmt(round(st['signoffs']['bytes'] / max(1, st['signoffs']['rows'])))} bytes per row. "
-            f"Database: {st['database_bytes'] / 1e6:,.0f} MB.")
+            f"Database: {st['database_bytes'] / 1e6:,.0f} MB."
+        )
         add("")
     return lines
 
@@ -206,10 +266,15 @@ def scale_comparison(scales: dict[str, Any], fresh: set[str]) -> list[str]:
     small, large = keys[0], keys[-1]
     lines = [f"## p95 at {int(large):,} articles against {int(small):,}", ""]
     if not ({small, large} <= fresh):
-        lines += [f"(the {', '.join(k for k in (small, large) if k not in fresh)}-article figures come from an "
-                  "earlier run: bench/results/scale-*.json)", ""]
-    lines += ["| page | queries (small → large) | in-process p95 ms | ratio | HTTP p95 ms, 1 worker | ratio |",
-              "|---|---|---|---:|---|---:|"]
+        lines += [
+            f"(the {', '.join(k for k in (small, large) if k not in fresh)}-article figures come from an "
+            "earlier run: bench/results/scale-*.json)",
+            "",
+        ]
+    lines += [
+        "| page | queries (small → large) | in-process p95 ms | ratio | HTTP p95 ms, 1 worker | ratio |",
+        "|---|---|---|---:|---|---:|",
+    ]
     a_reads = {p["name"]: p for p in scales[small]["reads"]["pages"]}
     b_reads = {p["name"]: p for p in scales[large]["reads"]["pages"]}
     a_load = (scales[small].get("load", {}).get("1") or {}).get("targets", {})
@@ -223,9 +288,13 @@ def scale_comparison(scales: dict[str, Any], fresh: set[str]) -> list[str]:
         hratio = None
         if name in a_load and name in b_load:
             http = f"{fmt(a_load[name]['p95_ms'])} → {fmt(b_load[name]['p95_ms'])}"
-            hratio = b_load[name]["p95_ms"] / a_load[name]["p95_ms"] if a_load[name]["p95_ms"] else None
-        lines.append(f"| {name} | {a['queries_warm']} → {b['queries_warm']} | {fmt(a['ms_p95'], 2)} → {fmt(b['ms_p95'], 2)} | "
-                     f"{fmt(ratio, 2)} | {http or '–'} | {fmt(hratio, 2)} |")
+            hratio = (
+                b_load[name]["p95_ms"] / a_load[name]["p95_ms"] if a_load[name]["p95_ms"] else None
+            )
+        lines.append(
+            f"| {name} | {a['queries_warm']} → {b['queries_warm']} | {fmt(a['ms_p95'], 2)} → {fmt(b['ms_p95'], 2)} | "
+            f"{fmt(ratio, 2)} | {http or '–'} | {fmt(hratio, 2)} |"
+        )
     lines.append("")
     return lines
 
@@ -240,14 +309,21 @@ def targets(results: dict[str, Any], scales: dict[str, Any]) -> list[str]:
             page, floor = t.get("article page"), t.get("constant view (floor)")
             if page and floor:
                 ratio = page["rps"] / floor["rps"]
-                add(f"| article page ≥ 0.6× the constant-view floor ({label}, {w} worker(s)) | {ratio:.3f}× "
-                    f"({fmt(page['rps'])} / {fmt(floor['rps'])} req/s) | {yes(ratio >= 0.6)} |")
+                add(
+                    f"| article page ≥ 0.6× the constant-view floor ({label}, {w} worker(s)) | {ratio:.3f}× "
+                    f"({fmt(page['rps'])} / {fmt(floor['rps'])} req/s) | {yes(ratio >= 0.6)} |"
+                )
         for vlabel, v in (r.get("load_variants") or {}).items():
-            page, floor = v["targets"].get("article page"), v["targets"].get("constant view (floor)")
+            page, floor = (
+                v["targets"].get("article page"),
+                v["targets"].get("constant view (floor)"),
+            )
             if page and floor:
                 ratio = page["rps"] / floor["rps"]
-                add(f"| (for information) article page vs constant view, {vlabel} ({label}, 1 worker) | "
-                    f"{ratio:.3f}× | {yes(ratio >= 0.6)} |")
+                add(
+                    f"| (for information) article page vs constant view, {vlabel} ({label}, 1 worker) | "
+                    f"{ratio:.3f}× | {yes(ratio >= 0.6)} |"
+                )
         reads = {p["name"]: p for p in r["reads"]["pages"]}
         worst = max((reads[n]["queries_warm"], n) for n in PUBLIC_PAGES if n in reads)
         detail = ", ".join(f"{n} {reads[n]['queries_warm']}" for n in PUBLIC_PAGES if n in reads)
@@ -258,25 +334,41 @@ def targets(results: dict[str, Any], scales: dict[str, Any]) -> list[str]:
                 continue
             counts = [x.get(f"{key}_queries") for x in writes]
             flat = len(set(counts)) == 1
-            add(f"| {name} ≤ {limit} queries, flat in versions ({label}) | "
-                + ", ".join(f"{c} at {x['versions']} versions" for c, x in zip(counts, writes))
-                + f" | {yes(max(counts) <= limit and flat)}{'' if flat else ' (not flat)'} |")
+            add(
+                f"| {name} ≤ {limit} queries, flat in versions ({label}) | "
+                + ", ".join(f"{c} at {x['versions']} versions" for c, x in zip(counts, writes, strict=False))
+                + f" | {yes(max(counts) <= limit and flat)}{'' if flat else ' (not flat)'} |"
+            )
         if "home page" in reads and "home page, last page" in reads:
             a, b = reads["home page"]["queries_warm"], reads["home page, last page"]["queries_warm"]
-            add(f"| lists paginated, constant queries: first vs last page of the home list ({label}) | {a} vs {b} | {yes(a == b)} |")
+            add(
+                f"| lists paginated, constant queries: first vs last page of the home list ({label}) | {a} vs {b} | {yes(a == b)} |"
+            )
     keys = sorted(scales, key=int)
     if len(keys) >= 2 and int(keys[-1]) >= 10 * int(keys[0]):
         small, large = scales[keys[0]], scales[keys[-1]]
         a = {p["name"]: p for p in small["reads"]["pages"]}
         b = {p["name"]: p for p in large["reads"]["pages"]}
-        for name in ("home page", "home page, last page", "search", "read API list", "topic page",
-                     "reviewer dashboard", "editor dashboard", "version history (workspace)"):
+        for name in (
+            "home page",
+            "home page, last page",
+            "search",
+            "read API list",
+            "topic page",
+            "reviewer dashboard",
+            "editor dashboard",
+            "version history (workspace)",
+        ):
             if name in a and name in b and a[name]["ms_p95"]:
                 ratio = b[name]["ms_p95"] / a[name]["ms_p95"]
-                add(f"| p95 at {int(keys[-1]):,} within 2× of {int(keys[0]):,}: {name} (in-process) | "
+                add(
+                    f"| p95 at {int(keys[-1]):,} within 2× of {int(keys[0]):,}: {name} (in-process) | "
                     f"{fmt(a[name]['ms_p95'], 2)} → {fmt(b[name]['ms_p95'], 2)} ms ({ratio:.2f}×); queries "
-                    f"{a[name]['queries_warm']} → {b[name]['queries_warm']} | {yes(ratio <= 2)} |")
+                    f"{a[name]['queries_warm']} → {b[name]['queries_warm']} | {yes(ratio <= 2)} |"
+                )
     else:
-        add("| p95 at 100,000 within 2× of 1,000 | not measured in this run (`make bench SCALE=\"1000 100000\"`) | n/a |")
+        add(
+            '| p95 at 100,000 within 2× of 1,000 | not measured in this run (`make bench SCALE="1000 100000"`) | n/a |'
+        )
     add("")
     return lines

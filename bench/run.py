@@ -74,7 +74,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
-def http_get(url: str, cookie: str | None = None, timeout: float = 30) -> tuple[int, bytes, dict[str, str]]:
+def http_get(
+    url: str, cookie: str | None = None, timeout: float = 30
+) -> tuple[int, bytes, dict[str, str]]:
     """GET without following redirects (a redirect to sign-in must not pass for the page)."""
     request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
     try:
@@ -95,18 +97,29 @@ class Server:
     """Our gunicorn, started with gunicorn.conf.py; stopped by its own pid only."""
 
     def __init__(self, env: dict[str, str], port: int, workers: int, log: Path) -> None:
-        self.env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers),
-                    "GUNICORN_THREADS": "1", "GUNICORN_MAX_REQUESTS": "0", "GUNICORN_CONTROL_SOCKET": "off",
-                    "GUNICORN_LOG_LEVEL": "warning"}
+        self.env = {
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": str(workers),
+            "GUNICORN_THREADS": "1",
+            "GUNICORN_MAX_REQUESTS": "0",
+            "GUNICORN_CONTROL_SOCKET": "off",
+            "GUNICORN_LOG_LEVEL": "warning",
+        }
         self.port, self.workers, self.log = port, workers, log
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         gunicorn = str(Path(PY).with_name("gunicorn"))
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen([gunicorn, "-c", str(REPO / "gunicorn.conf.py")], cwd=REPO,
-                                         env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                [gunicorn, "-c", str(REPO / "gunicorn.conf.py")],
+                cwd=REPO,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -136,11 +149,20 @@ class Peer:
 
     def __init__(self, enabled: bool) -> None:
         self.dir = PEER_DIR
-        self.present = enabled and all((self.dir / f).exists() for f in ("setup.sh", "start.sh", "stop.sh"))
+        self.present = enabled and all(
+            (self.dir / f).exists() for f in ("setup.sh", "start.sh", "stop.sh")
+        )
         self.port = 8765
         self.running = False
-        self.note = "" if self.present else (
-            f"Wagtail peer not found at {self.dir}" if enabled else "Wagtail peer skipped (--no-wagtail)")
+        self.note = (
+            ""
+            if self.present
+            else (
+                f"Wagtail peer not found at {self.dir}"
+                if enabled
+                else "Wagtail peer skipped (--no-wagtail)"
+            )
+        )
 
     def env(self, **extra: str) -> dict[str, str]:
         return {**os.environ, "PEER_HOME": PEER_HOME, "PORT": str(self.port), **extra}
@@ -148,19 +170,32 @@ class Peer:
     def setup(self) -> None:
         if not self.present:
             return
-        ready = Path(PEER_HOME, "venv", "bin", "gunicorn").exists() and Path(PEER_HOME, "site", "snapshot", "article.html").exists()
+        ready = (
+            Path(PEER_HOME, "venv", "bin", "gunicorn").exists()
+            and Path(PEER_HOME, "site", "snapshot", "article.html").exists()
+        )
         if not ready:
             say(f"setting up the Wagtail peer ({self.dir}/setup.sh; needs PyPI, about a minute)")
             python = os.environ.get("PEER_PYTHON") or shutil.which("python3.11") or "python3"
-            if subprocess.run([str(self.dir / "setup.sh")], env=self.env(PYTHON=python)).returncode != 0:
-                self.present, self.note = False, "Wagtail peer setup.sh failed (see its output above)"
+            if (
+                subprocess.run([str(self.dir / "setup.sh")], env=self.env(PYTHON=python)).returncode
+                != 0
+            ):
+                self.present, self.note = (
+                    False,
+                    "Wagtail peer setup.sh failed (see its output above)",
+                )
 
     def start(self, workers: int) -> None:
         if not self.present:
             return
         self.port = free_port(8765)
-        result = subprocess.run([str(self.dir / "start.sh")], env=self.env(WORKERS=str(workers), WORKER_CLASS="sync", THREADS="1"),
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [str(self.dir / "start.sh")],
+            env=self.env(WORKERS=str(workers), WORKER_CLASS="sync", THREADS="1"),
+            capture_output=True,
+            text=True,
+        )
         if result.returncode != 0:
             self.note = f"Wagtail peer start.sh failed: {result.stderr.strip()[-300:]}"
             say(self.note)
@@ -176,18 +211,36 @@ class Peer:
         if not self.running:
             return []
         base = f"http://127.0.0.1:{self.port}"
-        return [("Wagtail page (peer)", f"{base}/{PEER_SLUG}/"),
-                ("Wagtail static file (peer)", f"{base}/static/bench/article.html"),
-                ("Wagtail constant view (peer)", f"{base}/bench/constant/")]
+        return [
+            ("Wagtail page (peer)", f"{base}/{PEER_SLUG}/"),
+            ("Wagtail static file (peer)", f"{base}/static/bench/article.html"),
+            ("Wagtail constant view (peer)", f"{base}/bench/constant/"),
+        ]
 
-    def bench_sh(self, ours: str, *, duration: float, warmup: float, reps: int, conc: int, out: Path) -> dict[str, Any]:
+    def bench_sh(
+        self, ours: str, *, duration: float, warmup: float, reps: int, conc: int, out: Path
+    ) -> dict[str, Any]:
         """The peer's own bench.sh on our article page and its page, as a cross-check."""
         if not self.running or not (self.dir / "bench.sh").exists() or not shutil.which("wrk"):
             return {}
-        env = self.env(DURATION=f"{duration:g}", WARMUP=f"{warmup:g}", REPS=str(reps), CONC=str(conc),
-                       THREADS="1", OUT=str(out))
-        result = subprocess.run([str(self.dir / "bench.sh"), f"ours={ours}", f"wagtail=http://127.0.0.1:{self.port}/{PEER_SLUG}/"],
-                                env=env, capture_output=True, text=True)
+        env = self.env(
+            DURATION=f"{duration:g}",
+            WARMUP=f"{warmup:g}",
+            REPS=str(reps),
+            CONC=str(conc),
+            THREADS="1",
+            OUT=str(out),
+        )
+        result = subprocess.run(
+            [
+                str(self.dir / "bench.sh"),
+                f"ours={ours}",
+                f"wagtail=http://127.0.0.1:{self.port}/{PEER_SLUG}/",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         match = re.search(r"ratio req/s ours/wagtail = ([0-9.]+)", result.stdout)
         return {"stdout": result.stdout.strip(), "ratio": float(match.group(1)) if match else None}
 
@@ -214,7 +267,9 @@ def drain(url: str, limit: float = 180) -> float:
     return round(time.time() - started, 1)
 
 
-def load_rotation(loader: Loader, targets: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+def load_rotation(
+    loader: Loader, targets: list[dict[str, Any]], args: argparse.Namespace
+) -> dict[str, Any]:
     """REPS rounds; each round runs every target once (warm-up discarded, then measured), and
     lets the server drain its queue before the next target."""
     runs: dict[str, list[dict[str, Any]]] = {t["name"]: [] for t in targets}
@@ -223,27 +278,51 @@ def load_rotation(loader: Loader, targets: list[dict[str, Any]], args: argparse.
             if args.warmup > 0 and not t.get("slow"):
                 loader.run(t["url"], duration=args.warmup, conc=args.conc, cookie=t.get("cookie"))
                 drain(t["drain"])
-            result = loader.run(t["url"], duration=args.duration, conc=args.conc, cookie=t.get("cookie"))
+            result = loader.run(
+                t["url"], duration=args.duration, conc=args.conc, cookie=t.get("cookie")
+            )
             result["drain_seconds"] = drain(t["drain"])
             if result["requests"] and t.get("bytes"):
                 # wrk counts headers too; a page much smaller than expected was not the page.
                 per = result["bytes"] / result["requests"]
                 result["bytes_ok"] = per >= 0.9 * t["bytes"]
             runs[t["name"]].append(result)
-            errors = int(sum(result[k] for k in ("err_connect", "err_read", "err_write", "err_status", "err_timeout")))
-            print(f"   rep {rep}  {t['name']:<32} {result['rps']:8.1f} req/s  p99 {result['p99_us'] / 1000:8.1f} ms"
-                  + (f"  ERRORS {errors}" if errors else "")
-                  + (f"  (drained {result['drain_seconds']} s)" if result["drain_seconds"] >= 1 else ""), flush=True)
+            errors = int(
+                sum(
+                    result[k]
+                    for k in ("err_connect", "err_read", "err_write", "err_status", "err_timeout")
+                )
+            )
+            print(
+                f"   rep {rep}  {t['name']:<32} {result['rps']:8.1f} req/s  p99 {result['p99_us'] / 1000:8.1f} ms"
+                + (f"  ERRORS {errors}" if errors else "")
+                + (
+                    f"  (drained {result['drain_seconds']} s)"
+                    if result["drain_seconds"] >= 1
+                    else ""
+                ),
+                flush=True,
+            )
     summary = {}
     for t in targets:
         r = runs[t["name"]]
         summary[t["name"]] = {
-            "url": t["url"], "kind": t.get("kind", ""), "runs": r,
-            "rps": round(median_of(r, "rps"), 1), "rps_min": round(min(x["rps"] for x in r), 1),
+            "url": t["url"],
+            "kind": t.get("kind", ""),
+            "runs": r,
+            "rps": round(median_of(r, "rps"), 1),
+            "rps_min": round(min(x["rps"] for x in r), 1),
             "rps_max": round(max(x["rps"] for x in r), 1),
-            "p50_ms": round(median_of(r, "p50_us") / 1000, 2), "p95_ms": round(median_of(r, "p95_us") / 1000, 2),
+            "p50_ms": round(median_of(r, "p50_us") / 1000, 2),
+            "p95_ms": round(median_of(r, "p95_us") / 1000, 2),
             "p99_ms": round(median_of(r, "p99_us") / 1000, 2),
-            "errors": int(sum(x[k] for x in r for k in ("err_connect", "err_read", "err_write", "err_status", "err_timeout"))),
+            "errors": int(
+                sum(
+                    x[k]
+                    for x in r
+                    for k in ("err_connect", "err_read", "err_write", "err_status", "err_timeout")
+                )
+            ),
             "requests": int(sum(x["requests"] for x in r)),
             "bytes_ok": all(x.get("bytes_ok", True) for x in r),
         }
@@ -262,10 +341,14 @@ def reference_import(env: dict[str, str]) -> dict[str, Any]:
     script = HERE / "import_references.py"
     if not script.exists():
         return {"note": "bench/import_references.py not found"}
-    say("reference import: 10,000 RIS records into a throw-away database (bench/import_references.py)")
+    say(
+        "reference import: 10,000 RIS records into a throw-away database (bench/import_references.py)"
+    )
     ienv = {k: v for k, v in env.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
     ienv["DATABASE_URL"] = f"{DB_BASE}/editorial_bench_import"
-    out = subprocess.run([PY, str(script), "--records", "10000"], env=ienv, cwd=REPO, capture_output=True, text=True)
+    out = subprocess.run(
+        [PY, str(script), "--records", "10000"], env=ienv, cwd=REPO, capture_output=True, text=True
+    )
     print(out.stdout, flush=True)
     result: dict[str, Any] = {"stdout": out.stdout.strip(), "returncode": out.returncode}
     if out.returncode != 0:
@@ -276,21 +359,34 @@ def reference_import(env: dict[str, str]) -> dict[str, Any]:
     return result
 
 
-def bench_scale(scale: int, args: argparse.Namespace, loader: Loader, peer: Peer, run_id: str) -> dict[str, Any]:
+def bench_scale(
+    scale: int, args: argparse.Namespace, loader: Loader, peer: Peer, run_id: str
+) -> dict[str, Any]:
     bench_dir = Path(args.work_dir) / f"scale-{scale}"
     bench_dir.mkdir(parents=True, exist_ok=True)
     database_url = f"{DB_BASE}/editorial_bench_{scale}"
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings", "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": args.secret_key, "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_LOG_LEVEL": "WARNING", "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": f"editorial-bench-{scale}-{run_id}", "BENCH_DIR": str(bench_dir),
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": args.secret_key,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": f"editorial-bench-{scale}-{run_id}",
+        "BENCH_DIR": str(bench_dir),
     }
     result: dict[str, Any] = {"scale": scale, "database": database_url.rsplit("/", 1)[-1]}
     if (args.reuse_db == [] or scale in (args.reuse_db or [])) and _db_ready(env):
         say(f"{scale:,} articles: reusing {result['database']} (migrate first)")
-        if subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=REPO).returncode != 0:
+        if (
+            subprocess.run(
+                [PY, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=REPO
+            ).returncode
+            != 0
+        ):
             raise SystemExit("migrate failed on the reused database")
         result["generate"] = {"reused": True}
         previous = Path(bench_dir / "generate.json")
@@ -299,8 +395,16 @@ def bench_scale(scale: int, args: argparse.Namespace, loader: Loader, peer: Peer
     else:
         say(f"{scale:,} articles: generating into {result['database']}")
         stats_file = bench_dir / "generate.json"
-        cmd = [PY, str(HERE / "generate.py"), "--articles", str(scale), "--versions", str(args.versions),
-               "--stats-json", str(stats_file)]
+        cmd = [
+            PY,
+            str(HERE / "generate.py"),
+            "--articles",
+            str(scale),
+            "--versions",
+            str(args.versions),
+            "--stats-json",
+            str(stats_file),
+        ]
         if subprocess.run(cmd, env=env, cwd=REPO).returncode != 0:
             raise SystemExit("generation failed")
         result["generate"] = json.loads(stats_file.read_text())
@@ -310,7 +414,9 @@ def bench_scale(scale: int, args: argparse.Namespace, loader: Loader, peer: Peer
     prepared = run_json([PY, str(HERE / "measure.py"), "prepare", "--port", str(port)], env)
     result["snapshot_bytes"] = prepared["snapshot_bytes"]
     say("in-process: queries per request (warm) and latency")
-    result["reads"] = run_json([PY, str(HERE / "measure.py"), "reads", "--repeat", str(args.inprocess_repeat)], env)
+    result["reads"] = run_json(
+        [PY, str(HERE / "measure.py"), "reads", "--repeat", str(args.inprocess_repeat)], env
+    )
     result["storage"] = run_json([PY, str(HERE / "measure.py"), "storage"], env)
 
     targets = []
@@ -319,34 +425,63 @@ def bench_scale(scale: int, args: argparse.Namespace, loader: Loader, peer: Peer
     inprocess = {p["name"]: p for p in result["reads"]["pages"]}
     for u in prepared["urls"]:
         if u["load"]:
-            targets.append({"name": u["name"], "url": base + u["path"], "kind": u["kind"], "drain": drain_url,
-                            "cookie": prepared["cookies"].get(u["user"]) if u["user"] else None,
-                            # No warm-up for pages slower than this: it would only queue requests.
-                            "slow": inprocess.get(u["name"], {}).get("ms_p50", 0) > 250})
-    targets += [{"name": "constant view (floor)", "url": drain_url, "kind": "floor", "drain": drain_url},
-                {"name": "static file, whitenoise (floor)", "url": f"{base}/static/bench/article.html", "kind": "floor",
-                 "drain": drain_url}]
+            targets.append(
+                {
+                    "name": u["name"],
+                    "url": base + u["path"],
+                    "kind": u["kind"],
+                    "drain": drain_url,
+                    "cookie": prepared["cookies"].get(u["user"]) if u["user"] else None,
+                    # No warm-up for pages slower than this: it would only queue requests.
+                    "slow": inprocess.get(u["name"], {}).get("ms_p50", 0) > 250,
+                }
+            )
+    targets += [
+        {"name": "constant view (floor)", "url": drain_url, "kind": "floor", "drain": drain_url},
+        {
+            "name": "static file, whitenoise (floor)",
+            "url": f"{base}/static/bench/article.html",
+            "kind": "floor",
+            "drain": drain_url,
+        },
+    ]
     result["load"] = {}
     log = bench_dir / "gunicorn.log"
     for workers in args.workers:
-        say(f"load: gunicorn sync x {workers} on :{port}, {loader.name}, {args.conc} connections, "
-            f"{args.duration:g} s x {args.reps} interleaved (+{args.warmup:g} s warm-up each)")
+        say(
+            f"load: gunicorn sync x {workers} on :{port}, {loader.name}, {args.conc} connections, "
+            f"{args.duration:g} s x {args.reps} interleaved (+{args.warmup:g} s warm-up each)"
+        )
         server = Server(env, port, workers, log)
         server.start()
         peer.start(workers)
         try:
             checked = _check_targets(targets)
-            rotation = targets + [{"name": n, "url": u, "kind": "peer", "drain": peer.urls()[-1][1]}
-                                  for n, u in peer.urls()]
+            rotation = targets + [
+                {"name": n, "url": u, "kind": "peer", "drain": peer.urls()[-1][1]}
+                for n, u in peer.urls()
+            ]
             load_before = load_average()
             summary = load_rotation(loader, rotation, args)
-            entry: dict[str, Any] = {"workers": workers, "targets": summary, "checks": checked,
-                                     "loadavg_before": load_before, "loadavg_after": load_average()}
+            entry: dict[str, Any] = {
+                "workers": workers,
+                "targets": summary,
+                "checks": checked,
+                "loadavg_before": load_before,
+                "loadavg_after": load_average(),
+            }
             if workers == args.workers[0] and peer.running and not args.no_peer_bench_sh:
-                say("cross-check with the peer's own bench.sh: our article page vs the Wagtail page")
-                entry["peer_bench_sh"] = peer.bench_sh(targets[0]["url"], duration=args.duration, warmup=args.warmup,
-                                                       reps=args.reps, conc=args.conc,
-                                                       out=bench_dir / f"peer-bench-{workers}w.tsv")
+                say(
+                    "cross-check with the peer's own bench.sh: our article page vs the Wagtail page"
+                )
+                entry["peer_bench_sh"] = peer.bench_sh(
+                    targets[0]["url"],
+                    duration=args.duration,
+                    warmup=args.warmup,
+                    reps=args.reps,
+                    conc=args.conc,
+                    out=bench_dir / f"peer-bench-{workers}w.tsv",
+                )
             result["load"][str(workers)] = entry
         finally:
             server.stop()
@@ -356,8 +491,13 @@ def bench_scale(scale: int, args: argparse.Namespace, loader: Loader, peer: Peer
         # The article page without the app's caches: no Redis at all (local-memory cache per
         # worker; the shared page cache is off without Redis), and Redis with the shared page
         # cache (EDITORIAL_SHARED_PAGE_CACHE) turned off, so the page is rendered every time.
-        variants = [("without Redis (local-memory cache)", {k: v for k, v in env.items() if k != "REDIS_URL"}),
-                    ("Redis, shared page cache off", {**env, "EDITORIAL_SHARED_PAGE_CACHE": "0"})]
+        variants = [
+            (
+                "without Redis (local-memory cache)",
+                {k: v for k, v in env.items() if k != "REDIS_URL"},
+            ),
+            ("Redis, shared page cache off", {**env, "EDITORIAL_SHARED_PAGE_CACHE": "0"}),
+        ]
         result["load_variants"] = {}
         subset = [t for t in targets if t["name"] in ("article page", "constant view (floor)")]
         for label, variant_env in variants:
@@ -367,8 +507,11 @@ def bench_scale(scale: int, args: argparse.Namespace, loader: Loader, peer: Peer
             try:
                 for t in subset:
                     http_get(t["url"], t.get("cookie"))
-                result["load_variants"][label] = {"workers": 1, "targets": load_rotation(loader, subset, args),
-                                                  "loadavg_after": load_average()}
+                result["load_variants"][label] = {
+                    "workers": 1,
+                    "targets": load_rotation(loader, subset, args),
+                    "loadavg_after": load_average(),
+                }
             finally:
                 server.stop()
 
@@ -379,8 +522,10 @@ def bench_scale(scale: int, args: argparse.Namespace, loader: Loader, peer: Peer
 
 
 def _db_ready(env: dict[str, str]) -> bool:
-    check = ("import django; django.setup(); from articles.models import Article; "
-             "import sys; sys.exit(0 if Article.objects.filter(slug='bench-featured').exists() else 1)")
+    check = (
+        "import django; django.setup(); from articles.models import Article; "
+        "import sys; sys.exit(0 if Article.objects.filter(slug='bench-featured').exists() else 1)"
+    )
     return subprocess.run([PY, "-c", check], env=env, cwd=REPO, capture_output=True).returncode == 0
 
 
@@ -404,7 +549,7 @@ def _forget_cache(prefix: str) -> None:
         client = redis.Redis.from_url(REDIS_URL)
         keys = list(client.scan_iter(f"{prefix}:*", count=1000))
         for start in range(0, len(keys), 500):
-            client.delete(*keys[start:start + 500])
+            client.delete(*keys[start : start + 500])
     except Exception as error:  # noqa: BLE001 - cleanup is best effort
         print(f"   (could not remove cache keys {prefix}:*: {error})")
 
@@ -420,14 +565,23 @@ def main() -> None:
     parser.add_argument("--conc", type=int, default=int(os.environ.get("CONC", 8)))
     parser.add_argument("--port", type=int, default=8700)
     parser.add_argument("--inprocess-repeat", type=int, default=30)
-    parser.add_argument("--reuse-db", nargs="*", type=int, metavar="SCALE",
-                        help="keep an existing editorial_bench_<scale> (all scales, or only those named)")
+    parser.add_argument(
+        "--reuse-db",
+        nargs="*",
+        type=int,
+        metavar="SCALE",
+        help="keep an existing editorial_bench_<scale> (all scales, or only those named)",
+    )
     parser.add_argument("--no-wagtail", action="store_true")
     parser.add_argument("--no-peer-bench-sh", action="store_true")
     parser.add_argument("--no-redis-pass", action="store_true")
     parser.add_argument("--no-import", action="store_true")
-    parser.add_argument("--python-client", action="store_true", help="use the Python client even if wrk is there")
-    parser.add_argument("--work-dir", default=os.environ.get("BENCH_WORK_DIR", "/tmp/editorial-bench"))
+    parser.add_argument(
+        "--python-client", action="store_true", help="use the Python client even if wrk is there"
+    )
+    parser.add_argument(
+        "--work-dir", default=os.environ.get("BENCH_WORK_DIR", "/tmp/editorial-bench")
+    )
     parser.add_argument("--out", default=str(RESULTS / "latest.md"))
     args = parser.parse_args()
     args.secret_key = secrets.token_urlsafe(50)
@@ -439,9 +593,15 @@ def main() -> None:
     peer = Peer(enabled=not args.no_wagtail)
     peer.setup()
     results: dict[str, Any] = {
-        "started": datetime.now(UTC).isoformat(timespec="seconds"), "client": loader.name,
-        "cpus": os.cpu_count(), "loadavg_start": load_average(), "peer": peer.note or f"present ({PEER_DIR})",
-        "settings": {k: getattr(args, k) for k in ("duration", "warmup", "reps", "conc", "workers", "versions")},
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "client": loader.name,
+        "cpus": os.cpu_count(),
+        "loadavg_start": load_average(),
+        "peer": peer.note or f"present ({PEER_DIR})",
+        "settings": {
+            k: getattr(args, k)
+            for k in ("duration", "warmup", "reps", "conc", "workers", "versions")
+        },
         "scales": {},
     }
     try:
@@ -449,7 +609,9 @@ def main() -> None:
             results["import"] = reference_import({**os.environ, "DJANGO_LOG_LEVEL": "WARNING"})
         for scale in args.scales:
             results["scales"][str(scale)] = bench_scale(scale, args, loader, peer, run_id)
-            (RESULTS / f"scale-{scale}.json").write_text(json.dumps(results["scales"][str(scale)], indent=1, default=str))
+            (RESULTS / f"scale-{scale}.json").write_text(
+                json.dumps(results["scales"][str(scale)], indent=1, default=str)
+            )
     finally:
         peer.stop()
     results["minutes"] = round((time.time() - started) / 60, 1)

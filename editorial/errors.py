@@ -11,8 +11,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         from reviews.api import ApiError
 
-        response = ApiError(500, "server_error", "The server failed to answer; nothing was changed. "
-                                                  "Try again, and tell us if it keeps happening.").response()
+        response = ApiError(
+            500,
+            "server_error",
+            "The server failed to answer; nothing was changed. "
+            "Try again, and tell us if it keeps happening.",
+        ).response()
         response["Cache-Control"] = "no-store"
         return response
     return defaults.server_error(request)

@@ -44,8 +44,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
@@ -120,7 +120,9 @@ def client_address(request: HttpRequest | None) -> str | None:
     candidate = request.META.get("REMOTE_ADDR", "")
     proxies = int(getattr(settings, "EDITORIAL_TRUSTED_PROXY_COUNT", 0))
     if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        hops = [
+            h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()
+        ]
         if len(hops) >= proxies:
             candidate = hops[-proxies]
     try:
@@ -206,15 +208,23 @@ def login_failure_record(*, username: Any, address: str | None) -> list[LoginLoc
         account_since = max(account_since, user.last_login)
     locks = []
     account_lock = _lock_if_over(
-        LoginLockout.Scope.ACCOUNT, key, LoginFailure.objects.filter(username=key),
-        limit=max_failures(), since=account_since, now=now,
+        LoginLockout.Scope.ACCOUNT,
+        key,
+        LoginFailure.objects.filter(username=key),
+        limit=max_failures(),
+        since=account_since,
+        now=now,
     )
     if account_lock:
         locks.append(account_lock)
     if address:
         address_lock = _lock_if_over(
-            LoginLockout.Scope.ADDRESS, address, LoginFailure.objects.filter(address=address),
-            limit=max_failures_per_address(), since=window_start, now=now,
+            LoginLockout.Scope.ADDRESS,
+            address,
+            LoginFailure.objects.filter(address=address),
+            limit=max_failures_per_address(),
+            since=window_start,
+            now=now,
         )
         if address_lock:
             locks.append(address_lock)
@@ -244,7 +254,9 @@ def _user_named(username: Any) -> Any:
 
 
 @receiver(user_login_failed, dispatch_uid="reviews.accounts.record_failure")
-def _record_failure(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+def _record_failure(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     username = credentials.get("username")
     if username is None:
         return
@@ -260,16 +272,22 @@ def _record_failure(sender: Any, credentials: dict[str, Any], request: HttpReque
 class ThrottledModelBackend(ModelBackend):
     """Django's backend, refusing outright while the account or the client's address is locked."""
 
-    def authenticate(self, request: HttpRequest | None, username: Any = None, password: Any = None, **kwargs: Any) -> Any:
+    def authenticate(
+        self, request: HttpRequest | None, username: Any = None, password: Any = None, **kwargs: Any
+    ) -> Any:
         if username is None:
             username = kwargs.get(self._username_field())
         if lock_active(username=username, address=client_address(request)):
             raise PermissionDenied("Locked out after repeated failed sign-ins.")
         return super().authenticate(request, username=username, password=password, **kwargs)
 
-    async def aauthenticate(self, request: HttpRequest | None, username: Any = None, password: Any = None, **kwargs: Any) -> Any:
+    async def aauthenticate(
+        self, request: HttpRequest | None, username: Any = None, password: Any = None, **kwargs: Any
+    ) -> Any:
         # The lock check is a couple of plain queries: run the sync path in a thread.
-        return await sync_to_async(self.authenticate)(request, username=username, password=password, **kwargs)
+        return await sync_to_async(self.authenticate)(
+            request, username=username, password=password, **kwargs
+        )
 
     @staticmethod
     def _username_field() -> str:
@@ -350,7 +368,9 @@ def second_factor_verify(*, user: AbstractBaseUser, code: str) -> Any:
 
 
 @receiver(user_logged_in, dispatch_uid="reviews.accounts.second_factor")
-def _note_second_factor(sender: Any, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> None:
+def _note_second_factor(
+    sender: Any, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any
+) -> None:
     session = getattr(request, "session", None)
     if session is not None and second_factor_required_for(user):
         session[SECOND_FACTOR_KEY] = True
@@ -375,14 +395,19 @@ class SecondFactorMiddleware:
             and not request.user.is_verified()
             and request.path not in {reverse("verify_second_factor"), reverse("logout")}
         ):
-            return redirect(f"{reverse('verify_second_factor')}?{urlencode({'next': request.get_full_path()})}")
+            return redirect(
+                f"{reverse('verify_second_factor')}?{urlencode({'next': request.get_full_path()})}"
+            )
         return self.get_response(request)
 
 
 class SecondFactorForm(forms.Form):
     code = forms.CharField(
-        label="Code from your authenticator app", max_length=12,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        label="Code from your authenticator app",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
     )
 
 
@@ -403,7 +428,9 @@ class SecondFactorView(FormView):
     def form_valid(self, form: SecondFactorForm) -> HttpResponse:
         device = second_factor_verify(user=self.request.user, code=form.cleaned_data["code"])
         if device is None:
-            form.add_error("code", "That code is not right, or it has expired. Enter the code shown now.")
+            form.add_error(
+                "code", "That code is not right, or it has expired. Enter the code shown now."
+            )
             return self.form_invalid(form)
         otp_login(self.request, device)
         return redirect(self._next())
@@ -423,7 +450,9 @@ EDITORIAL_GROUPS = frozenset(ROLE_GROUPS.values())
 
 
 @receiver(user_logged_in, dispatch_uid="reviews.accounts.role_session")
-def _shorten_role_sessions(sender: Any, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> None:
+def _shorten_role_sessions(
+    sender: Any, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any
+) -> None:
     session = getattr(request, "session", None)
     if session is None or not user.groups.filter(name__in=EDITORIAL_GROUPS).exists():
         return

@@ -39,7 +39,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ReviewerProfile)
 class ReviewerProfileAdmin(SimpleHistoryAdmin):
-    list_display = ["display_name", "credentials", "specialty", "credentials_verified_on", "on_board"]
+    list_display = [
+        "display_name",
+        "credentials",
+        "specialty",
+        "credentials_verified_on",
+        "on_board",
+    ]
     search_fields = ["display_name", "specialty"]
     filter_horizontal = ["conflicted_articles"]
     prepopulated_fields = {"slug": ["display_name"]}
@@ -95,7 +101,15 @@ class CheckWaiverAdmin(ReadOnlyAdmin):
 class LoginLockoutAdmin(ReadOnlyAdmin):
     """Locks are made by failed sign-ins and lifted by time or by the "Unlock" action, never edited."""
 
-    list_display = ["key", "scope", "failures", "locked_at", "locked_until", "is_active", "unlocked_by"]
+    list_display = [
+        "key",
+        "scope",
+        "failures",
+        "locked_at",
+        "locked_until",
+        "is_active",
+        "unlocked_by",
+    ]
     list_filter = ["scope"]
     search_fields = ["key"]
     actions = ["unlock"]
@@ -104,7 +118,9 @@ class LoginLockoutAdmin(ReadOnlyAdmin):
     def is_active(self, obj: LoginLockout) -> bool:
         return obj.active
 
-    @admin.action(description="Unlock the selected accounts or addresses now", permissions=["unlock"])
+    @admin.action(
+        description="Unlock the selected accounts or addresses now", permissions=["unlock"]
+    )
     def unlock(self, request: HttpRequest, queryset: QuerySet[LoginLockout]) -> None:
         lifted = lockouts_unlock(lockouts=queryset, user=request.user)
         self.message_user(request, f"{lifted} lock(s) lifted.", messages.SUCCESS)

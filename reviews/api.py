@@ -60,7 +60,14 @@ MAX_BODY_BYTES = openapi.MAX_BODY_BYTES
 SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # Django's validate_slug, as a full match
 
 WRITABLE_FIELDS = (
-    "slug", "title", "summary", "texts", "related", "sources", "change_reason", "change_weight",
+    "slug",
+    "title",
+    "summary",
+    "texts",
+    "related",
+    "sources",
+    "change_reason",
+    "change_weight",
     "version",
 )
 # Fields of the answer a client may echo back; refused by name rather than ignored, so that
@@ -400,7 +407,13 @@ def _texts(data: Mapping[str, Any], problems: _FieldErrors) -> dict[str, str] | 
 
 
 def _bounded_array(
-    data: Mapping[str, Any], name: str, problems: _FieldErrors, *, items: str, limit: int, too_many: str
+    data: Mapping[str, Any],
+    name: str,
+    problems: _FieldErrors,
+    *,
+    items: str,
+    limit: int,
+    too_many: str,
 ) -> list[Any] | None:
     """The array under `name`, or None when it is absent or is not an array of at most `limit`
     items (the problem recorded)."""
@@ -420,8 +433,14 @@ def _related_ids(
     data: Mapping[str, Any], problems: _FieldErrors, *, article: Article | None
 ) -> list[int] | None:
     """The ids of the related articles named by slug; one query however many there are."""
-    value = _bounded_array(data, "related", problems, items="article slugs", limit=openapi.MAX_RELATED,
-                           too_many=f"At most {openapi.MAX_RELATED} related articles.")
+    value = _bounded_array(
+        data,
+        "related",
+        problems,
+        items="article slugs",
+        limit=openapi.MAX_RELATED,
+        too_many=f"At most {openapi.MAX_RELATED} related articles.",
+    )
     if value is None:
         return None
     wanted: dict[int, str] = {}
@@ -453,8 +472,14 @@ def _related_ids(
 def _sources(data: Mapping[str, Any], problems: _FieldErrors) -> list[str] | None:
     """The listed sources' keys, checked for shape; whether each is in the library is the
     model's check (Article.clean), which names every unknown key."""
-    value = _bounded_array(data, "sources", problems, items="citation keys (strings)", limit=openapi.MAX_SOURCES,
-                           too_many=f"At most {openapi.MAX_SOURCES} sources.")
+    value = _bounded_array(
+        data,
+        "sources",
+        problems,
+        items="citation keys (strings)",
+        limit=openapi.MAX_SOURCES,
+        too_many=f"At most {openapi.MAX_SOURCES} sources.",
+    )
     if value is None:
         return None
     keys: list[str] = []
@@ -507,7 +532,9 @@ def _draft_input(data: Mapping[str, Any], *, article: Article | None) -> DraftIn
     if creating and change_weight is not None:
         problems.add("change_weight", "A new draft has no change to weigh.", "not_allowed")
     elif change_weight is not None and change_weight not in ChangeWeight.values:
-        problems.add("change_weight", f"Use one of: {', '.join(ChangeWeight.values)}.", "invalid_choice")
+        problems.add(
+            "change_weight", f"Use one of: {', '.join(ChangeWeight.values)}.", "invalid_choice"
+        )
     texts = _texts(data, problems)
     if creating and "version" in data:
         message = "A new draft has no version yet; it will be version 1."

@@ -107,7 +107,8 @@ def _retracted(ev: Evidence) -> tuple[tuple[str, ...], str]:
     shown = {r.pk: r for r in [*ev.cited, *ev.listed]}.values()
     return tuple(
         f"{r.citekey} was retracted on {r.retracted_on:%d %B %Y}; remove it or replace it."
-        for r in shown if r.retracted_on
+        for r in shown
+        if r.retracted_on
     ), ""
 
 
@@ -115,14 +116,16 @@ def _superseded(ev: Evidence) -> tuple[tuple[str, ...], str]:
     return tuple(
         f"{r.citekey} is superseded by {r.superseded_by.citekey}"
         f"{f' ({r.superseded_by.year})' if r.superseded_by.year else ''}; cite the newer source or say why not."
-        for r in ev.cited if r.superseded_by_id
+        for r in ev.cited
+        if r.superseded_by_id
     ), ""
 
 
 def _no_identifier(ev: Evidence) -> tuple[tuple[str, ...], str]:
     return tuple(
         f"{r.citekey} has no DOI, PMID or PMCID, so readers cannot look it up reliably."
-        for r in ev.cited if not (r.doi or r.pmid or r.pmcid)
+        for r in ev.cited
+        if not (r.doi or r.pmid or r.pmcid)
     ), ""
 
 
@@ -147,7 +150,10 @@ def _age(ev: Evidence) -> tuple[tuple[str, ...], str]:
     years = sorted(r.year for r in ev.cited if r.year)
     if not years:
         return (), "No dated sources cited."
-    return (), f"Oldest source {years[0]}, median {median(years):g}, newest {years[-1]} ({len(years)} dated)."
+    return (
+        (),
+        f"Oldest source {years[0]}, median {median(years):g}, newest {years[-1]} ({len(years)} dated).",
+    )
 
 
 def _readability(ev: Evidence) -> tuple[tuple[str, ...], str]:
@@ -202,16 +208,30 @@ def article_checks(*, article: Article) -> list[CheckResult]:
                 r.superseded_by = newer[r.superseded_by_id]
     listed_refs = (references.get(key) for key in article.sources)
     listed = list({r.pk: r for r in listed_refs if r is not None}.values())
-    evidence = Evidence(article=article, cited=cited, references=references, listed=listed,
-                        scores=readability_scores(version=article))
+    evidence = Evidence(
+        article=article,
+        cited=cited,
+        references=references,
+        listed=listed,
+        scores=readability_scores(version=article),
+    )
     waivers = {
         w.check_key: w
-        for w in CheckWaiver.objects.filter(article=article, content_hash=article.content_hash)
-        .select_related("waived_by")
+        for w in CheckWaiver.objects.filter(
+            article=article, content_hash=article.content_hash
+        ).select_related("waived_by")
     }
     results = []
     for key, (label, check) in CHECKS.items():
         problems, detail = check(evidence)
-        results.append(CheckResult(key=key, label=label, level=level_of(key), problems=problems,
-                                   detail=detail, waiver=waivers.get(key)))
+        results.append(
+            CheckResult(
+                key=key,
+                label=label,
+                level=level_of(key),
+                problems=problems,
+                detail=detail,
+                waiver=waivers.get(key),
+            )
+        )
     return results

@@ -384,9 +384,7 @@ def _render(change: Change) -> SafeString:
         attrs = f' title="{title}"'
         # role="img" makes the aria-label part of the accessibility tree; on a bare span it is
         # ignored by most screen readers, and <del>/<ins> themselves are rarely announced.
-        flag = (
-            f'<span class="diff-flag" role="img" aria-label="{_FLAG_LABEL}"{attrs}>⚠</span>'
-        )
+        flag = f'<span class="diff-flag" role="img" aria-label="{_FLAG_LABEL}"{attrs}>⚠</span>'
     else:
         extra_class = attrs = flag = ""
     html = flag

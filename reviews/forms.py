@@ -22,7 +22,8 @@ class ActionForm(forms.Form):
         help_text="Re-enter your password to sign.",
     )
     reviewers = forms.ModelMultipleChoiceField(
-        queryset=get_user_model().objects.none(), required=False,
+        queryset=get_user_model().objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     due_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -36,8 +37,10 @@ class ActionForm(forms.Form):
         self.transition = transition
         if transition.name == "start_review":
             self.fields["reviewers"].queryset = (
-                get_user_model().objects.filter(groups__name=ROLE_GROUPS[Role.REVIEWER], is_active=True)
-                .select_related("reviewer_profile").order_by("last_name", "username")
+                get_user_model()
+                .objects.filter(groups__name=ROLE_GROUPS[Role.REVIEWER], is_active=True)
+                .select_related("reviewer_profile")
+                .order_by("last_name", "username")
             )
             self.fields["reviewers"].label_from_instance = _reviewer_label
         else:
@@ -54,7 +57,11 @@ class ActionForm(forms.Form):
 
     def params(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {key: data[key] for key in ("reviewers", "due_on", "content_hash", "when") if data.get(key)}
+        return {
+            key: data[key]
+            for key in ("reviewers", "due_on", "content_hash", "when")
+            if data.get(key)
+        }
 
 
 def _reviewer_label(user: Any) -> str:
@@ -63,9 +70,13 @@ def _reviewer_label(user: Any) -> str:
 
 
 class CommentForm(forms.Form):
-    audience = forms.ChoiceField(choices=[("", "Whole article"), *audience_choices()], required=False)
+    audience = forms.ChoiceField(
+        choices=[("", "Whole article"), *audience_choices()], required=False
+    )
     quote = forms.CharField(
-        required=False, label="Passage", widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Passage",
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Paste the words you are commenting on.",
     )
     body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 4}))

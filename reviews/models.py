@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 from calendar import monthrange
-from datetime import date
-from datetime import timezone as dt_timezone
+from datetime import UTC, date
 from typing import Any, NoReturn
 
+from django.apps import apps
 from django.conf import settings
 from django.core.validators import MinValueValidator
-from django.apps import apps
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -94,7 +93,9 @@ class ChainedRecord(AppendOnlyModel):
         abstract = True
 
     def chain_content(self) -> bytes:
-        return chain_content({name: getattr(self, name) for name in self.CHAIN_FIELDS}, self.chain_previous)
+        return chain_content(
+            {name: getattr(self, name) for name in self.CHAIN_FIELDS}, self.chain_previous
+        )
 
     def compute_chain_hash(self) -> str:
         return hashlib.sha256(self.chain_content()).hexdigest()
@@ -130,7 +131,9 @@ class ChainedRecord(AppendOnlyModel):
                     pk=self.article_id
                 ).values_list("pk", flat=True).first()
             known = getattr(self, "_known_previous", None)
-            self.chain_previous = known if known is not None else chain_head(type(self), self.article_id)
+            self.chain_previous = (
+                known if known is not None else chain_head(type(self), self.article_id)
+            )
             self.chain_hash = self.compute_chain_hash()
             super().save(*args, **kwargs)
 
@@ -138,8 +141,10 @@ class ChainedRecord(AppendOnlyModel):
 def chain_head(model: type[ChainedRecord], article_id: int) -> str:
     """The hash the next row of `model` for this article links to."""
     return (
-        model.objects.filter(article_id=article_id).order_by("-pk")
-        .values_list("chain_hash", flat=True).first()
+        model.objects.filter(article_id=article_id)
+        .order_by("-pk")
+        .values_list("chain_hash", flat=True)
+        .first()
     ) or GENESIS
 
 
@@ -153,7 +158,7 @@ def chain_content(values: dict[str, Any], previous: str) -> bytes:
     for name, value in values.items():
         if hasattr(value, "isoformat"):
             # Milliseconds: what a JSON backup keeps, so a restored row verifies too.
-            value = value.astimezone(dt_timezone.utc).isoformat(timespec="milliseconds")
+            value = value.astimezone(UTC).isoformat(timespec="milliseconds")
         canonical[name] = value
     canonical["previous"] = previous
     return json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
@@ -209,7 +214,9 @@ class ReviewerProfile(models.Model):
         if self.credentials_verified_on is None:
             return False
         today = today or timezone.localdate()
-        return today <= add_months(self.credentials_verified_on, settings.EDITORIAL_CREDENTIALS_VALID_MONTHS)
+        return today <= add_months(
+            self.credentials_verified_on, settings.EDITORIAL_CREDENTIALS_VALID_MONTHS
+        )
 
 
 class ArticleWorkflow(models.Model):
@@ -220,7 +227,8 @@ class ArticleWorkflow(models.Model):
     )
     state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
     cycle = models.PositiveIntegerField(
-        default=0, help_text="Review cycle; 0 until first submitted, +1 at each submission of a draft."
+        default=0,
+        help_text="Review cycle; 0 until first submitted, +1 at each submission of a draft.",
     )
     cycle_started_at = models.DateTimeField(default=timezone.now)
     required_approvals = models.PositiveSmallIntegerField(
@@ -228,7 +236,9 @@ class ArticleWorkflow(models.Model):
     )
     high_risk = models.BooleanField(default=False, help_text="E.g. contains doses.")
     review_interval_days = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
         help_text="Override of the default re-review interval.",
     )
     last_reviewed_on = models.DateField(null=True, blank=True)
@@ -313,8 +323,17 @@ class SignOff(ChainedRecord):
     signed_at = models.DateTimeField(default=timezone.now)
 
     CHAIN_FIELDS = (
-        "article_id", "version", "content_hash", "cycle", "reviewer_id", "printed_name",
-        "credentials", "meaning", "statement", "note", "signed_at",
+        "article_id",
+        "version",
+        "content_hash",
+        "cycle",
+        "reviewer_id",
+        "printed_name",
+        "credentials",
+        "meaning",
+        "statement",
+        "note",
+        "signed_at",
     )
 
     class Meta:
@@ -363,8 +382,15 @@ class AuditEvent(ChainedRecord):
     created_at = models.DateTimeField(default=timezone.now)
 
     CHAIN_FIELDS = (
-        "article_id", "actor_id", "action", "from_state", "to_state", "version", "content_hash",
-        "note", "created_at",
+        "article_id",
+        "actor_id",
+        "action",
+        "from_state",
+        "to_state",
+        "version",
+        "content_hash",
+        "note",
+        "created_at",
     )
 
     class Meta:
@@ -448,12 +474,16 @@ class ApiToken(models.Model):
 class CheckWaiver(AppendOnlyModel):
     """A recorded decision to go ahead despite a recommended check failing, for one version."""
 
-    article = models.ForeignKey("articles.Article", on_delete=models.PROTECT, related_name="check_waivers")
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.PROTECT, related_name="check_waivers"
+    )
     version = models.PositiveIntegerField()
     content_hash = models.CharField(max_length=64)
     check_key = models.CharField(max_length=60)
     reason = models.TextField()
-    waived_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -511,7 +541,9 @@ class LoginLockout(models.Model):
         indexes = [models.Index(fields=["scope", "key", "locked_until"], name="lockout_lookup")]
 
     def __str__(self) -> str:
-        return f"{self.get_scope_display()} {self.key} locked until {self.locked_until:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.get_scope_display()} {self.key} locked until {self.locked_until:%Y-%m-%d %H:%M}"
+        )
 
     @property
     def active(self) -> bool:

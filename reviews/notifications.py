@@ -17,7 +17,7 @@ from .workflow import ROLE_GROUPS, Role
 if TYPE_CHECKING:
     from articles.models import Article
 
-    from .models import Assignment, ArticleWorkflow, SignOff
+    from .models import ArticleWorkflow, Assignment, SignOff
 
 
 def _workspace_url(article: Article) -> str:
@@ -39,15 +39,19 @@ def _send(*, subject: str, body: str, to: Iterable[Any]) -> None:
 
 
 def editors() -> list[Any]:
-    return list(get_user_model().objects.filter(groups__name=ROLE_GROUPS[Role.EDITOR], is_active=True))
+    return list(
+        get_user_model().objects.filter(groups__name=ROLE_GROUPS[Role.EDITOR], is_active=True)
+    )
 
 
 def authors_and_editors(article: Article) -> list[Any]:
     """The article's authors and every active editor, in one query."""
     return list(
-        get_user_model().objects.filter(
+        get_user_model()
+        .objects.filter(
             Q(authored_articles=article) | Q(groups__name=ROLE_GROUPS[Role.EDITOR]), is_active=True
-        ).distinct()
+        )
+        .distinct()
     )
 
 

@@ -92,9 +92,19 @@ COMMON_SCHEMAS: JsonObject = {
             "message": {"type": "string"},
             "code": {
                 "type": "string",
-                "examples": ["required", "type", "unknown_field", "read_only", "unknown_audience",
-                             "unknown_article", "invalid_slug", "max_length", "blank",
-                             "unknown_source", "malformed_source"],
+                "examples": [
+                    "required",
+                    "type",
+                    "unknown_field",
+                    "read_only",
+                    "unknown_audience",
+                    "unknown_article",
+                    "invalid_slug",
+                    "max_length",
+                    "blank",
+                    "unknown_source",
+                    "malformed_source",
+                ],
             },
         },
     },
@@ -143,7 +153,7 @@ COMMON_RESPONSES: JsonObject = {
     ),
     "Unauthorized": answer(
         "No token (`WWW-Authenticate: Bearer`), or an unknown or revoked token or an inactive "
-        "user (`WWW-Authenticate: Bearer error=\"invalid_token\"`).",
+        'user (`WWW-Authenticate: Bearer error="invalid_token"`).',
         "Error",
         headers={"WWW-Authenticate": {"schema": {"type": "string"}}},
     ),
@@ -291,11 +301,24 @@ def drafting_section() -> Section:
         },
         "Draft": {
             "type": "object",
-            "required": ["slug", "title", "summary", "texts", "related", "sources", "version",
-                         "state", "content_hash", "open_comments", "links"],
+            "required": [
+                "slug",
+                "title",
+                "summary",
+                "texts",
+                "related",
+                "sources",
+                "version",
+                "state",
+                "content_hash",
+                "open_comments",
+                "links",
+            ],
             "properties": {
-                **{name: fields[name]
-                   for name in ("slug", "title", "summary", "texts", "related", "sources")},
+                **{
+                    name: fields[name]
+                    for name in ("slug", "title", "summary", "texts", "related", "sources")
+                },
                 "version": {"type": "integer", "minimum": 1},
                 "state": {"type": "string", "enum": list(State.values)},
                 "content_hash": {

@@ -50,11 +50,15 @@ def user_group_names(user: AbstractBaseUser) -> frozenset[str]:
 
 def assigned_reviewer_ids(*, article: Article, cycle: int) -> set[int]:
     return set(
-        Assignment.objects.filter(article=article, cycle=cycle).values_list("reviewer_id", flat=True)
+        Assignment.objects.filter(article=article, cycle=cycle).values_list(
+            "reviewer_id", flat=True
+        )
     )
 
 
-def roles_for(*, user: AbstractBaseUser, article: Article, workflow: ArticleWorkflow) -> frozenset[Role]:
+def roles_for(
+    *, user: AbstractBaseUser, article: Article, workflow: ArticleWorkflow
+) -> frozenset[Role]:
     """The workflow roles `user` holds on `article` right now: one query at most, none again for
     the same article object and cycle (a page asks several times).
 
@@ -70,22 +74,33 @@ def roles_for(*, user: AbstractBaseUser, article: Article, workflow: ArticleWork
     return memo[key]
 
 
-def _roles(*, user: AbstractBaseUser, article: Article, workflow: ArticleWorkflow) -> frozenset[Role]:
+def _roles(
+    *, user: AbstractBaseUser, article: Article, workflow: ArticleWorkflow
+) -> frozenset[Role]:
     groups = getattr(user, "_editorial_groups", None)
     if groups is not None and not groups & {ROLE_GROUPS[Role.AUTHOR], ROLE_GROUPS[Role.REVIEWER]}:
         return frozenset({Role.EDITOR}) if ROLE_GROUPS[Role.EDITOR] in groups else frozenset()
     checks: dict[str, Any] = {
-        "author": Exists(Article.authors.through.objects.filter(article_id=OuterRef("pk"), user_id=user.pk)),
-        "assigned": Exists(Assignment.objects.filter(article_id=OuterRef("pk"), cycle=workflow.cycle,
-                                                     reviewer_id=user.pk)),
+        "author": Exists(
+            Article.authors.through.objects.filter(article_id=OuterRef("pk"), user_id=user.pk)
+        ),
+        "assigned": Exists(
+            Assignment.objects.filter(
+                article_id=OuterRef("pk"), cycle=workflow.cycle, reviewer_id=user.pk
+            )
+        ),
     }
     if groups is None:
         membership = user.groups.through.objects.filter(user_id=user.pk)
-        checks |= {f"in_{role.value}_group": Exists(membership.filter(group__name=name))
-                   for role, name in ROLE_GROUPS.items()}
+        checks |= {
+            f"in_{role.value}_group": Exists(membership.filter(group__name=name))
+            for role, name in ROLE_GROUPS.items()
+        }
     row = Article.objects.filter(pk=article.pk).values(**checks).get()
-    in_group = {role: (ROLE_GROUPS[role] in groups) if groups is not None else row[f"in_{role.value}_group"]
-                for role in ROLE_GROUPS}
+    in_group = {
+        role: (ROLE_GROUPS[role] in groups) if groups is not None else row[f"in_{role.value}_group"]
+        for role in ROLE_GROUPS
+    }
     roles = set()
     if in_group[Role.EDITOR]:
         roles.add(Role.EDITOR)
@@ -113,14 +128,20 @@ class SigningFacts:
     @property
     def only_minor_changes_since_approval(self) -> bool:
         """An earlier version was approved and every change since is marked minor."""
-        return (self.last_approved_version is not None and self.changed_since_approval
-                and not self.substantive_since_approval)
+        return (
+            self.last_approved_version is not None
+            and self.changed_since_approval
+            and not self.substantive_since_approval
+        )
 
 
-def signing_facts(*, article: Article, workflow: ArticleWorkflow, user: AbstractBaseUser) -> SigningFacts:
+def signing_facts(
+    *, article: Article, workflow: ArticleWorkflow, user: AbstractBaseUser
+) -> SigningFacts:
     """One query: see SigningFacts. Call it while holding the article's row lock, so the chain
     heads are still the heads when the rows are appended."""
     from articles.models import ChangeWeight
+
     from .models import ReviewerProfile
 
     history = Article.history.model.objects.filter(id=OuterRef("pk"))
@@ -131,28 +152,49 @@ def signing_facts(*, article: Article, workflow: ArticleWorkflow, user: Abstract
     if workflow.cycle_started_at is not None:
         under_review |= Q(history_date__gte=workflow.cycle_started_at)
     comments = (
-        ReviewComment.objects.filter(article_id=OuterRef("pk"), parent__isnull=True, resolution__isnull=True)
-        .order_by().values("article_id").annotate(n=Count("pk")).values("n")
+        ReviewComment.objects.filter(
+            article_id=OuterRef("pk"), parent__isnull=True, resolution__isnull=True
+        )
+        .order_by()
+        .values("article_id")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     row = (
         Article.objects.filter(pk=article.pk)
-        .annotate(last_approved=Subquery(
-            AuditEvent.objects.filter(article_id=OuterRef("pk"), action="approve", to_state=State.APPROVED)
-            .order_by("-version").values("version")[:1]
-        ))
+        .annotate(
+            last_approved=Subquery(
+                AuditEvent.objects.filter(
+                    article_id=OuterRef("pk"), action="approve", to_state=State.APPROVED
+                )
+                .order_by("-version")
+                .values("version")[:1]
+            )
+        )
         .values(
             "last_approved",
-            author=Exists(Article.authors.through.objects.filter(article_id=OuterRef("pk"), user_id=user.pk)),
+            author=Exists(
+                Article.authors.through.objects.filter(article_id=OuterRef("pk"), user_id=user.pk)
+            ),
             edited=Exists(history.filter(under_review, history_user_id=user.pk)),
-            conflicted=Exists(ReviewerProfile.conflicted_articles.through.objects.filter(
-                article_id=OuterRef("pk"), reviewerprofile__user_id=user.pk)),
+            conflicted=Exists(
+                ReviewerProfile.conflicted_articles.through.objects.filter(
+                    article_id=OuterRef("pk"), reviewerprofile__user_id=user.pk
+                )
+            ),
             open_comments=Coalesce(Subquery(comments), 0),
             changed=Exists(since_approval),
             substantive=Exists(since_approval.exclude(change_weight=ChangeWeight.MINOR)),
-            signoff_head=Subquery(SignOff.objects.filter(article_id=OuterRef("pk")).order_by("-pk")
-                                  .values("chain_hash")[:1]),
-            audit_head=Subquery(AuditEvent.objects.filter(article_id=OuterRef("pk")).order_by("-pk")
-                                .values("chain_hash")[:1]),
+            signoff_head=Subquery(
+                SignOff.objects.filter(article_id=OuterRef("pk"))
+                .order_by("-pk")
+                .values("chain_hash")[:1]
+            ),
+            audit_head=Subquery(
+                AuditEvent.objects.filter(article_id=OuterRef("pk"))
+                .order_by("-pk")
+                .values("chain_hash")[:1]
+            ),
         )
         .get()
     )
@@ -170,9 +212,13 @@ def signing_facts(*, article: Article, workflow: ArticleWorkflow, user: Abstract
 
 def signoffs_on_current_hash(*, article: Article, workflow: ArticleWorkflow) -> list[SignOff]:
     """This cycle's sign-offs on the article's current content hash, in the order signed."""
-    return list(SignOff.objects.filter(
-        article=article, cycle=workflow.cycle, content_hash=article.content_hash,
-    ).order_by("signed_at", "pk"))
+    return list(
+        SignOff.objects.filter(
+            article=article,
+            cycle=workflow.cycle,
+            content_hash=article.content_hash,
+        ).order_by("signed_at", "pk")
+    )
 
 
 def approvals_among(signoffs: Iterable[SignOff]) -> list[SignOff]:
@@ -216,8 +262,13 @@ def available_actions(
     """
     workflow = article.workflow
     roles = roles_for(user=user, article=article, workflow=workflow)
-    ctx = Context(article=article, workflow=workflow, user=user, roles=roles,
-                  memo=memo if memo is not None else {})
+    ctx = Context(
+        article=article,
+        workflow=workflow,
+        user=user,
+        roles=roles,
+        memo=memo if memo is not None else {},
+    )
     actions = []
     for transition in TRANSITIONS.values():
         if workflow.state not in transition.sources or not roles & transition.roles:
@@ -271,7 +322,9 @@ def workspace_page(*, article: Article, user: AbstractBaseUser) -> dict[str, Any
     if "checks" not in memo:
         memo["checks"] = article_checks(article=article)
     signoffs = list(
-        SignOff.objects.filter(article=article).select_related("reviewer").order_by("-signed_at", "-pk")[:50]
+        SignOff.objects.filter(article=article)
+        .select_related("reviewer")
+        .order_by("-signed_at", "-pk")[:50]
     )
     approvals = valid_approvals(article=article, workflow=workflow)
     references = references_for_keys(article.citation_keys)
@@ -291,17 +344,23 @@ def workspace_page(*, article: Article, user: AbstractBaseUser) -> dict[str, Any
         "approvals_needed": workflow.approvals_needed,
         "assignments": list(
             Assignment.objects.filter(article=article, cycle=workflow.cycle)
-            .select_related("reviewer__reviewer_profile").order_by("assigned_at")
+            .select_related("reviewer__reviewer_profile")
+            .order_by("assigned_at")
         ),
         "audit_events": list(
-            AuditEvent.objects.filter(article=article).select_related("actor").order_by("-created_at", "-pk")[:30]
+            AuditEvent.objects.filter(article=article)
+            .select_related("actor")
+            .order_by("-created_at", "-pk")[:30]
         ),
         "open_threads": [t for t in threads if not hasattr(t, "resolution")],
         "resolved_threads": [t for t in threads if hasattr(t, "resolution")],
-        "references": sorted({r.pk: r for r in references.values()}.values(), key=lambda r: r.citekey),
+        "references": sorted(
+            {r.pk: r for r in references.values()}.values(), key=lambda r: r.citekey
+        ),
         "authors": list(article.authors.all()),
         "problem_reports": list(
-            ProblemReport.objects.filter(article=article).exclude(status=ProblemReport.Status.CLOSED)
+            ProblemReport.objects.filter(article=article)
+            .exclude(status=ProblemReport.Status.CLOSED)
             .order_by("-created_at")[:20]
         ),
         "checks": memo["checks"],
@@ -314,18 +373,32 @@ def version_history(*, article: Article, page_number: Any, per_page: int = 25) -
     """Every version, newest first, paginated, with who saved it, why and how heavy the change."""
     versions = (
         article.history.select_related("history_user")
-        .only("history_id", "version", "content_hash", "history_date", "history_user__username",
-              "history_user__first_name", "history_user__last_name", "history_change_reason",
-              "change_weight", "id")
+        .only(
+            "history_id",
+            "version",
+            "content_hash",
+            "history_date",
+            "history_user__username",
+            "history_user__first_name",
+            "history_user__last_name",
+            "history_change_reason",
+            "change_weight",
+            "id",
+        )
         .order_by("-version", "-history_id")
     )
     page = Paginator(versions, per_page).get_page(page_number)
     signed = dict(
-        SignOff.objects.filter(article=article, version__in=[v.version for v in page], meaning=Meaning.APPROVED)
-        .values_list("version", "printed_name")
+        SignOff.objects.filter(
+            article=article, version__in=[v.version for v in page], meaning=Meaning.APPROVED
+        ).values_list("version", "printed_name")
     )
-    return {"article": article, "page_obj": page, "signed": signed,
-            "live_version": article.live_version.version if article.live_version_id else None}
+    return {
+        "article": article,
+        "page_obj": page,
+        "signed": signed,
+        "live_version": article.live_version.version if article.live_version_id else None,
+    }
 
 
 def version_pair(*, article: Article, from_version: int, to_version: int) -> tuple[Any, Any] | None:
@@ -341,7 +414,9 @@ def version_preview(*, article: Article, snapshot: Any) -> dict[str, Any]:
     for key, audience in configured_audiences().items():
         if key in snapshot.texts:
             try:
-                renditions.append((audience, rendition_get_or_create(version=snapshot, audience=key), None))
+                renditions.append(
+                    (audience, rendition_get_or_create(version=snapshot, audience=key), None)
+                )
             except ValidationError as error:
                 renditions.append((audience, None, error.messages))
     return {"article": article, "snapshot": snapshot, "renditions": renditions}
@@ -358,8 +433,16 @@ def _page(queryset: Any, params: Any, name: str) -> Any:
 
 def _workflow_rows() -> Any:
     return ArticleWorkflow.objects.select_related("article").only(
-        "state", "state_changed_at", "next_review_due", "cycle", "high_risk", "required_approvals",
-        "article__slug", "article__title", "article__version", "article__live_version",
+        "state",
+        "state_changed_at",
+        "next_review_due",
+        "cycle",
+        "high_risk",
+        "required_approvals",
+        "article__slug",
+        "article__title",
+        "article__version",
+        "article__live_version",
     )
 
 
@@ -367,11 +450,17 @@ def dashboard(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
     """The sections of the workspace home for each role the user holds; every list paginated."""
     groups = user_group_names(user)
     today = timezone.localdate()
-    context: dict[str, Any] = {"today": today, "is_author": False, "is_editor": False, "is_reviewer": False}
+    context: dict[str, Any] = {
+        "today": today,
+        "is_author": False,
+        "is_editor": False,
+        "is_reviewer": False,
+    }
     if ROLE_GROUPS[Role.REVIEWER] in groups:
         mine = (
             Assignment.objects.filter(
-                reviewer=user, article__workflow__state=State.UNDER_REVIEW,
+                reviewer=user,
+                article__workflow__state=State.UNDER_REVIEW,
                 cycle=F("article__workflow__cycle"),
             )
             .select_related("article", "article__workflow")
@@ -386,13 +475,20 @@ def dashboard(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
         own = _workflow_rows().filter(article__authors=user)
         context.update(
             is_author=True,
-            my_drafts=_page(own.filter(state=State.DRAFT).order_by("-state_changed_at"), params, "drafts"),
+            my_drafts=_page(
+                own.filter(state=State.DRAFT).order_by("-state_changed_at"), params, "drafts"
+            ),
             changes_requested=_page(
-                own.filter(state=State.CHANGES_REQUESTED).order_by("-state_changed_at"), params, "changes"
+                own.filter(state=State.CHANGES_REQUESTED).order_by("-state_changed_at"),
+                params,
+                "changes",
             ),
             in_review=_page(
-                own.filter(state__in=[State.SUBMITTED, State.UNDER_REVIEW]).order_by("-state_changed_at"),
-                params, "inreview",
+                own.filter(state__in=[State.SUBMITTED, State.UNDER_REVIEW]).order_by(
+                    "-state_changed_at"
+                ),
+                params,
+                "inreview",
             ),
         )
     if ROLE_GROUPS[Role.EDITOR] in groups:
@@ -403,16 +499,23 @@ def dashboard(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
             is_editor=True,
             queue_state=state,
             state_counts=[(s, counts.get(s.value, 0)) for s in State],
-            queue=_page(_workflow_rows().filter(state=state).order_by("state_changed_at"), params, "queue"),
+            queue=_page(
+                _workflow_rows().filter(state=state).order_by("state_changed_at"), params, "queue"
+            ),
             unassigned=_page(
-                _workflow_rows().filter(state=State.SUBMITTED).filter(~Exists(assigned))
+                _workflow_rows()
+                .filter(state=State.SUBMITTED)
+                .filter(~Exists(assigned))
                 .order_by("state_changed_at"),
-                params, "unassigned",
+                params,
+                "unassigned",
             ),
             overdue_reviews=_page(
-                _workflow_rows().filter(next_review_due__lt=today, article__live_version__isnull=False)
+                _workflow_rows()
+                .filter(next_review_due__lt=today, article__live_version__isnull=False)
                 .order_by("next_review_due"),
-                params, "overdue",
+                params,
+                "overdue",
             ),
             turnaround=review_turnaround(months=12),
         )
@@ -449,12 +552,14 @@ def _review_turnaround(*, months: int) -> list[TurnaroundMonth]:
     since = timezone.now() - timedelta(days=31 * months)
     approvals = list(
         AuditEvent.objects.filter(action="approve", to_state=State.APPROVED, created_at__gte=since)
-        .values_list("article_id", "created_at").order_by("created_at")
+        .values_list("article_id", "created_at")
+        .order_by("created_at")
     )
     submissions: dict[int, list[Any]] = {}
     for article_id, created_at in (
         AuditEvent.objects.filter(action="submit", article_id__in={a for a, _ in approvals})
-        .values_list("article_id", "created_at").order_by("created_at")
+        .values_list("article_id", "created_at")
+        .order_by("created_at")
     ):
         submissions.setdefault(article_id, []).append(created_at)
     by_month: dict[str, list[float]] = {}
@@ -463,7 +568,10 @@ def _review_turnaround(*, months: int) -> list[TurnaroundMonth]:
         if earlier:
             days = (approved_at - earlier[-1]).total_seconds() / 86400
             by_month.setdefault(f"{approved_at:%Y-%m}", []).append(days)
-    return [TurnaroundMonth(month=m, reviews=len(d), median_days=round(median(d), 1)) for m, d in sorted(by_month.items())]
+    return [
+        TurnaroundMonth(month=m, reviews=len(d), median_days=round(median(d), 1))
+        for m, d in sorted(by_month.items())
+    ]
 
 
 # --- tamper evidence -------------------------------------------------------------------------------
@@ -494,11 +602,19 @@ def chain_breaks(*, article_ids: Any = None) -> Iterator[ChainBreak]:
         for row in rows.iterator(chunk_size=2000):
             expected_previous = previous.get(row.article_id, GENESIS)
             if row.chain_previous != expected_previous:
-                yield ChainBreak(model.__name__, row.pk, row.article_id,
-                                 "does not follow the row before it (a row was removed, added or reordered)")
+                yield ChainBreak(
+                    model.__name__,
+                    row.pk,
+                    row.article_id,
+                    "does not follow the row before it (a row was removed, added or reordered)",
+                )
             elif not row.verify():
-                yield ChainBreak(model.__name__, row.pk, row.article_id,
-                                 "its content no longer matches its hash (it was changed)")
+                yield ChainBreak(
+                    model.__name__,
+                    row.pk,
+                    row.article_id,
+                    "its content no longer matches its hash (it was changed)",
+                )
             previous[row.article_id] = row.chain_hash
 
 
@@ -515,86 +631,163 @@ def article_dossier(*, article: Article) -> dict[str, Any]:
     """
     from .diff import diff_fields, diff_versions, plain_fields
 
-    versions = list(article.history.select_related("history_user").order_by("version", "history_id"))
+    versions = list(
+        article.history.select_related("history_user").order_by("version", "history_id")
+    )
     version_rows = []
-    for previous, current in zip([None, *versions], versions):
+    for previous, current in zip([None, *versions], versions, strict=False):
         changes = []
         if previous is not None:
             changes = [
-                {"field": d.audience, "html": str(d.html),
-                 "clinical": [{"old": c.old, "new": c.new, "reasons": list(c.reasons)} for c in d.clinical_changes]}
-                for d in [*diff_fields(plain_fields(previous), plain_fields(current)),
-                          *diff_versions(previous.texts, current.texts)]
+                {
+                    "field": d.audience,
+                    "html": str(d.html),
+                    "clinical": [
+                        {"old": c.old, "new": c.new, "reasons": list(c.reasons)}
+                        for c in d.clinical_changes
+                    ],
+                }
+                for d in [
+                    *diff_fields(plain_fields(previous), plain_fields(current)),
+                    *diff_versions(previous.texts, current.texts),
+                ]
                 if d.changed
             ]
-        version_rows.append({
-            "version": current.version,
-            "content_hash": current.content_hash,
-            "saved_at": current.history_date.isoformat(),
-            "saved_by": current.history_user.get_username() if current.history_user else None,
-            "reason": current.history_change_reason or "",
-            "weight": current.change_weight,
-            "title": current.title,
-            "summary": current.summary,
-            "texts": current.texts,
-            "citation_keys": current.citation_keys,
-            "related_ids": current.related_ids,
-            "changes_from_previous": changes,
-        })
+        version_rows.append(
+            {
+                "version": current.version,
+                "content_hash": current.content_hash,
+                "saved_at": current.history_date.isoformat(),
+                "saved_by": current.history_user.get_username() if current.history_user else None,
+                "reason": current.history_change_reason or "",
+                "weight": current.change_weight,
+                "title": current.title,
+                "summary": current.summary,
+                "texts": current.texts,
+                "citation_keys": current.citation_keys,
+                "related_ids": current.related_ids,
+                "changes_from_previous": changes,
+            }
+        )
     hashes = {v.version: v.content_hash for v in versions}
-    signoffs = list(SignOff.objects.filter(article=article).select_related("reviewer__reviewer_profile").order_by("pk"))
+    signoffs = list(
+        SignOff.objects.filter(article=article)
+        .select_related("reviewer__reviewer_profile")
+        .order_by("pk")
+    )
     references = references_for_keys({key for v in versions for key in (v.citation_keys or [])})
     comments = list(
-        ReviewComment.objects.filter(article=article).select_related("author", "resolution__resolved_by")
+        ReviewComment.objects.filter(article=article)
+        .select_related("author", "resolution__resolved_by")
         .order_by("pk")
     )
     events = list(AuditEvent.objects.filter(article=article).select_related("actor").order_by("pk"))
     breaks = [str(b) for b in chain_breaks(article_ids=[article.pk])]
     reviewers = {s.reviewer_id: s.reviewer for s in signoffs}
     return {
-        "article": {"id": article.pk, "slug": article.slug, "title": article.title,
-                    "current_version": article.version, "content_hash": article.content_hash,
-                    "live_version": article.live_version.version if article.live_version_id else None,
-                    "live_pending_review": article.live_pending_review,
-                    "state": article.workflow.state, "review_cycle": article.workflow.cycle,
-                    "approvals_needed": article.workflow.approvals_needed,
-                    "last_reviewed_on": article.workflow.last_reviewed_on.isoformat() if article.workflow.last_reviewed_on else None,
-                    "next_review_due": article.workflow.next_review_due.isoformat() if article.workflow.next_review_due else None,
-                    "authors": [a.get_username() for a in article.authors.all()]},
+        "article": {
+            "id": article.pk,
+            "slug": article.slug,
+            "title": article.title,
+            "current_version": article.version,
+            "content_hash": article.content_hash,
+            "live_version": article.live_version.version if article.live_version_id else None,
+            "live_pending_review": article.live_pending_review,
+            "state": article.workflow.state,
+            "review_cycle": article.workflow.cycle,
+            "approvals_needed": article.workflow.approvals_needed,
+            "last_reviewed_on": article.workflow.last_reviewed_on.isoformat()
+            if article.workflow.last_reviewed_on
+            else None,
+            "next_review_due": article.workflow.next_review_due.isoformat()
+            if article.workflow.next_review_due
+            else None,
+            "authors": [a.get_username() for a in article.authors.all()],
+        },
         "versions": version_rows,
         "signoffs": [
-            {"id": s.pk, "reviewer": s.reviewer.get_username(), "printed_name": s.printed_name,
-             "credentials": s.credentials, "meaning": s.meaning, "meaning_label": s.get_meaning_display(),
-             "statement": s.statement, "note": s.note, "signed_at": s.signed_at.isoformat(),
-             "version": s.version, "content_hash": s.content_hash, "cycle": s.cycle,
-             "record_verifies": s.verify(), "matches_version": hashes.get(s.version) == s.content_hash,
-             "chain_hash": s.chain_hash}
+            {
+                "id": s.pk,
+                "reviewer": s.reviewer.get_username(),
+                "printed_name": s.printed_name,
+                "credentials": s.credentials,
+                "meaning": s.meaning,
+                "meaning_label": s.get_meaning_display(),
+                "statement": s.statement,
+                "note": s.note,
+                "signed_at": s.signed_at.isoformat(),
+                "version": s.version,
+                "content_hash": s.content_hash,
+                "cycle": s.cycle,
+                "record_verifies": s.verify(),
+                "matches_version": hashes.get(s.version) == s.content_hash,
+                "chain_hash": s.chain_hash,
+            }
             for s in signoffs
         ],
         "conflicts_declared": [
-            {"reviewer": user.get_username(),
-             "name": getattr(getattr(user, "reviewer_profile", None), "signature_name", user.get_username()),
-             "conflicts_of_interest": getattr(getattr(user, "reviewer_profile", None), "conflicts_of_interest", "")}
+            {
+                "reviewer": user.get_username(),
+                "name": getattr(
+                    getattr(user, "reviewer_profile", None), "signature_name", user.get_username()
+                ),
+                "conflicts_of_interest": getattr(
+                    getattr(user, "reviewer_profile", None), "conflicts_of_interest", ""
+                ),
+            }
             for user in reviewers.values()
         ],
         "comments": [
-            {"id": c.pk, "parent": c.parent_id, "author": c.author.get_username(), "version": c.version,
-             "audience": c.audience, "quote": c.quote, "body": c.body, "created_at": c.created_at.isoformat(),
-             "resolved": ({"by": c.resolution.resolved_by.get_username(), "at": c.resolution.resolved_at.isoformat(),
-                           "note": c.resolution.note} if hasattr(c, "resolution") else None)}
+            {
+                "id": c.pk,
+                "parent": c.parent_id,
+                "author": c.author.get_username(),
+                "version": c.version,
+                "audience": c.audience,
+                "quote": c.quote,
+                "body": c.body,
+                "created_at": c.created_at.isoformat(),
+                "resolved": (
+                    {
+                        "by": c.resolution.resolved_by.get_username(),
+                        "at": c.resolution.resolved_at.isoformat(),
+                        "note": c.resolution.note,
+                    }
+                    if hasattr(c, "resolution")
+                    else None
+                ),
+            }
             for c in comments
         ],
         "references": [
-            {"citekey": r.citekey, "kind": r.kind, "title": r.title, "year": r.year, "doi": r.doi,
-             "pmid": r.pmid, "pmcid": r.pmcid,
-             "retracted_on": r.retracted_on.isoformat() if r.retracted_on else None,
-             "superseded_by": r.superseded_by_id}
-            for r in sorted({r.pk: r for r in references.values()}.values(), key=lambda r: r.citekey)
+            {
+                "citekey": r.citekey,
+                "kind": r.kind,
+                "title": r.title,
+                "year": r.year,
+                "doi": r.doi,
+                "pmid": r.pmid,
+                "pmcid": r.pmcid,
+                "retracted_on": r.retracted_on.isoformat() if r.retracted_on else None,
+                "superseded_by": r.superseded_by_id,
+            }
+            for r in sorted(
+                {r.pk: r for r in references.values()}.values(), key=lambda r: r.citekey
+            )
         ],
         "audit_trail": [
-            {"id": e.pk, "at": e.created_at.isoformat(), "actor": e.actor.get_username() if e.actor else None,
-             "action": e.action, "from": e.from_state, "to": e.to_state, "version": e.version,
-             "content_hash": e.content_hash, "note": e.note, "chain_hash": e.chain_hash}
+            {
+                "id": e.pk,
+                "at": e.created_at.isoformat(),
+                "actor": e.actor.get_username() if e.actor else None,
+                "action": e.action,
+                "from": e.from_state,
+                "to": e.to_state,
+                "version": e.version,
+                "content_hash": e.content_hash,
+                "note": e.note,
+                "chain_hash": e.chain_hash,
+            }
             for e in events
         ],
         "audit_chain_verifies": not breaks,

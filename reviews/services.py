@@ -155,7 +155,10 @@ def _sign(ctx: Context, transition: Transition, note: str) -> SignOff:
 def _effect_approve(ctx: Context, transition: Transition, note: str) -> State:
     """Sign; the state becomes Approved only once the quorum of approvals on this hash is met."""
     signoff = _sign(ctx, transition, note)
-    if len(approvals_among([*signoffs_on_current_hash(ctx), signoff])) < ctx.workflow.approvals_needed:
+    if (
+        len(approvals_among([*signoffs_on_current_hash(ctx), signoff]))
+        < ctx.workflow.approvals_needed
+    ):
         return State.UNDER_REVIEW
     # Re-approving a typo fix confirms the fix; it is not a new review of the whole article, so
     # it moves neither "last reviewed" nor the next review date.
@@ -183,8 +186,11 @@ def _set_live(article: Article, *, pending: bool) -> None:
     snapshot = _current_snapshot(article)
     cited = {
         c["reference_id"]
-        for rendition in renditions_get_or_create(version=snapshot, audiences=audience_keys()).values()
-        for c in rendition.citations if c.get("reference_id")
+        for rendition in renditions_get_or_create(
+            version=snapshot, audiences=audience_keys()
+        ).values()
+        for c in rendition.citations
+        if c.get("reference_id")
     }
     citation_links_set(article=article, reference_ids=cited)
     article.live_version = snapshot
@@ -287,16 +293,27 @@ def transition_apply(
         # Before the transaction, through the authentication backends (not check_password()): a
         # wrong signing password is recorded towards the account's lockout even though the action
         # is refused, and a locked account cannot sign from a session it already has.
-        signer = authenticate(None, username=user.get_username(), password=password) if password else None
+        signer = (
+            authenticate(None, username=user.get_username(), password=password)
+            if password
+            else None
+        )
         if signer is None or signer.pk != user.pk:
-            raise WorkflowError(action, ["Your password was not correct; nothing was signed."], code="reauth")
-    return _transition_apply(article=article, user=user, transition=transition, note=note,
-                             params=params or {})
+            raise WorkflowError(
+                action, ["Your password was not correct; nothing was signed."], code="reauth"
+            )
+    return _transition_apply(
+        article=article, user=user, transition=transition, note=note, params=params or {}
+    )
 
 
 @transaction.atomic
 def _transition_apply(
-    *, article: Article, user: AbstractBaseUser, transition: Transition, note: str,
+    *,
+    article: Article,
+    user: AbstractBaseUser,
+    transition: Transition,
+    note: str,
     params: Mapping[str, Any],
 ) -> ArticleWorkflow:
     action = transition.name
@@ -306,7 +323,8 @@ def _transition_apply(
     # whatever is current when the request arrives, which may be text they never saw.
     if transition.signs and not (params or {}).get("content_hash"):
         raise WorkflowError(
-            action, ["Say which version you reviewed (its content hash); nothing was signed."],
+            action,
+            ["Say which version you reviewed (its content hash); nothing was signed."],
             code="version_required",
         )
     if transition.needs_note and not note.strip():
@@ -326,8 +344,15 @@ def _transition_apply(
     workflow.save()
     # The signing facts were read under this transaction's lock, so their head is still the head.
     head = ctx.memo["signing_facts"].audit_head if "signing_facts" in ctx.memo else None
-    _audit(article=article, actor=user, action=action, from_state=from_state, to_state=target, note=note,
-           previous=head)
+    _audit(
+        article=article,
+        actor=user,
+        action=action,
+        from_state=from_state,
+        to_state=target,
+        note=note,
+        previous=head,
+    )
     transaction.on_commit(public_pages_changed)
     return workflow
 
@@ -350,8 +375,10 @@ def authorize(
     if workflow.state not in row.sources:
         raise WorkflowError(
             action,
-            [f"“{row.label}” is not possible while the article is "
-             f"{workflow.get_state_display().lower()}."],
+            [
+                f"“{row.label}” is not possible while the article is "
+                f"{workflow.get_state_display().lower()}."
+            ],
             code="illegal_state",
         )
     return roles
@@ -383,17 +410,30 @@ def draft_create(
     groups = user_group_names(user)
     if not groups & {ROLE_GROUPS[Role.AUTHOR], ROLE_GROUPS[Role.EDITOR]}:
         raise PermissionDenied("Only authors and editors create articles.")
-    article = Article(slug=slug, title=title, summary=summary, texts=dict(texts or {}),
-                      related_ids=list(related_ids), sources=list(sources))
+    article = Article(
+        slug=slug,
+        title=title,
+        summary=summary,
+        texts=dict(texts or {}),
+        related_ids=list(related_ids),
+        sources=list(sources),
+    )
     article.full_clean()
     article._history_user = user  # type: ignore[attr-defined]
     article._change_reason = change_reason  # type: ignore[attr-defined]
     article.save()
     article.authors.add(user)
-    ArticleWorkflow.objects.create(article=article, high_risk=high_risk,
-                                   required_approvals=2 if high_risk else 1)
-    _audit(article=article, actor=user, action="create", from_state=State.DRAFT,
-           to_state=State.DRAFT, note=change_reason)
+    ArticleWorkflow.objects.create(
+        article=article, high_risk=high_risk, required_approvals=2 if high_risk else 1
+    )
+    _audit(
+        article=article,
+        actor=user,
+        action="create",
+        from_state=State.DRAFT,
+        to_state=State.DRAFT,
+        note=change_reason,
+    )
     return article
 
 
@@ -417,8 +457,14 @@ def draft_update(
     authorize(user=user, article=article, workflow=workflow, action="edit")
     if article.version != base_version:
         raise EditConflict(article=article, base_version=base_version)
-    return _save_content(article=article, workflow=workflow, user=user, fields=fields,
-                         change_reason=change_reason, change_weight=change_weight)
+    return _save_content(
+        article=article,
+        workflow=workflow,
+        user=user,
+        fields=fields,
+        change_reason=change_reason,
+        change_weight=change_weight,
+    )
 
 
 @transaction.atomic
@@ -432,19 +478,28 @@ def version_revert(
         raise EditConflict(article=article, base_version=base_version)
     snapshot = article.history.filter(version=to_version).first()
     if snapshot is None:
-        raise WorkflowError("revert", [f"There is no version {to_version}."], code="unknown_version")
+        raise WorkflowError(
+            "revert", [f"There is no version {to_version}."], code="unknown_version"
+        )
     fields = {
-        name: getattr(snapshot, name) for name in ("title", "summary", "texts", "related_ids", "sources")
+        name: getattr(snapshot, name)
+        for name in ("title", "summary", "texts", "related_ids", "sources")
     }
     try:
-        return _save_content(article=article, workflow=workflow, user=user, fields=fields,
-                             change_reason=f"Restored version {to_version}.",
-                             change_weight=ChangeWeight.SUBSTANTIVE)
+        return _save_content(
+            article=article,
+            workflow=workflow,
+            user=user,
+            fields=fields,
+            change_reason=f"Restored version {to_version}.",
+            change_weight=ChangeWeight.SUBSTANTIVE,
+        )
     except ValidationError as error:
         # An old version can be invalid today (a source it lists has left the library since):
         # a refusal the user can act on, not a crash.
         raise WorkflowError(
-            "revert", [f"Version {to_version} cannot be restored as it was: {' '.join(error.messages)}"],
+            "revert",
+            [f"Version {to_version} cannot be restored as it was: {' '.join(error.messages)}"],
             code="invalid_content",
         ) from error
 
@@ -461,7 +516,9 @@ def _save_content(
     if not change_reason.strip():
         raise ValidationError({"change_reason": "Say why you made this change."})
     if change_weight not in ChangeWeight.values:
-        raise ValidationError({"change_weight": f"Choose one of: {', '.join(ChangeWeight.values)}."})
+        raise ValidationError(
+            {"change_weight": f"Choose one of: {', '.join(ChangeWeight.values)}."}
+        )
     previous_hash = article.content_hash
     voided = valid_approvals(article=article, workflow=workflow)
     _apply_content(article, fields)
@@ -490,7 +547,9 @@ def _save_content(
             f"({ChangeWeight(change_weight).label.lower()}): {change_reason}",
         )
         if voided:
-            notifications.notify_approvals_voided(article=article, signoffs=voided, reason=change_reason)
+            notifications.notify_approvals_voided(
+                article=article, signoffs=voided, reason=change_reason
+            )
         transaction.on_commit(public_pages_changed)
     return article
 
@@ -498,10 +557,14 @@ def _save_content(
 # --- review comments -----------------------------------------------------------------------------
 
 
-def _check_participant(*, user: AbstractBaseUser, article: Article, workflow: ArticleWorkflow) -> frozenset[Role]:
+def _check_participant(
+    *, user: AbstractBaseUser, article: Article, workflow: ArticleWorkflow
+) -> frozenset[Role]:
     roles = roles_for(user=user, article=article, workflow=workflow)
     if not roles:
-        raise PermissionDenied("Only the article's authors, its reviewers and editors comment on it.")
+        raise PermissionDenied(
+            "Only the article's authors, its reviewers and editors comment on it."
+        )
     return roles
 
 
@@ -519,8 +582,10 @@ def comment_create(
     if audience and audience not in audience_keys():
         errors["audience"] = f"“{audience}” is not an audience."
     elif quote:
-        haystack = " ".join(article.texts.get(audience, "").split()) if audience else " ".join(
-            " ".join(t.split()) for t in article.texts.values()
+        haystack = (
+            " ".join(article.texts.get(audience, "").split())
+            if audience
+            else " ".join(" ".join(t.split()) for t in article.texts.values())
         )
         if " ".join(quote.split()) not in haystack:
             where = f"the {audience} text" if audience else "the article"
@@ -528,23 +593,37 @@ def comment_create(
     if errors:
         raise ValidationError(errors)
     return ReviewComment.objects.create(
-        article=article, cycle=workflow.cycle, version=article.version, audience=audience,
-        quote=quote, body=body, author=user,
+        article=article,
+        cycle=workflow.cycle,
+        version=article.version,
+        audience=audience,
+        quote=quote,
+        body=body,
+        author=user,
     )
 
 
 @transaction.atomic
-def comment_reply(*, article: Article, user: AbstractBaseUser, comment_id: int, body: str) -> ReviewComment:
+def comment_reply(
+    *, article: Article, user: AbstractBaseUser, comment_id: int, body: str
+) -> ReviewComment:
     article, workflow = _locked(article)
     _check_participant(user=user, article=article, workflow=workflow)
     root = ReviewComment.objects.filter(pk=comment_id, article=article, parent__isnull=True).first()
     if root is None:
-        raise WorkflowError("reply", ["There is no such comment on this article."], code="unknown_comment")
+        raise WorkflowError(
+            "reply", ["There is no such comment on this article."], code="unknown_comment"
+        )
     if not body.strip():
         raise ValidationError({"body": "Write the reply."})
     return ReviewComment.objects.create(
-        article=article, cycle=workflow.cycle, version=article.version, audience=root.audience,
-        body=body.strip(), author=user, parent=root,
+        article=article,
+        cycle=workflow.cycle,
+        version=article.version,
+        audience=root.audience,
+        body=body.strip(),
+        author=user,
+        parent=root,
     )
 
 
@@ -557,7 +636,9 @@ def comment_resolve(
     roles = _check_participant(user=user, article=article, workflow=workflow)
     root = ReviewComment.objects.filter(pk=comment_id, article=article, parent__isnull=True).first()
     if root is None:
-        raise WorkflowError("resolve", ["There is no such comment on this article."], code="unknown_comment")
+        raise WorkflowError(
+            "resolve", ["There is no such comment on this article."], code="unknown_comment"
+        )
     if root.author_id != user.pk and Role.EDITOR not in roles:
         raise PermissionDenied("Only the comment's writer or an editor resolves it.")
     if CommentResolution.objects.filter(comment=root).exists():
@@ -579,14 +660,19 @@ def scheduled_actions_apply(*, now: Any = None) -> list[str]:
     due = ArticleWorkflow.objects.filter(
         models.Q(publish_at__lte=now) | models.Q(unpublish_at__lte=now)
     ).values_list("article_id", flat=True)
-    return [line for article_id in list(due) if (line := _apply_schedule(article_id=article_id, now=now))]
+    return [
+        line
+        for article_id in list(due)
+        if (line := _apply_schedule(article_id=article_id, now=now))
+    ]
 
 
 @transaction.atomic
 def _apply_schedule(*, article_id: int, now: Any) -> str | None:
     article = Article.objects.select_for_update().get(pk=article_id)
     workflow = (
-        ArticleWorkflow.objects.select_for_update(of=("self",)).select_related("scheduled_by")
+        ArticleWorkflow.objects.select_for_update(of=("self",))
+        .select_related("scheduled_by")
         .get(article=article)
     )
     if workflow.publish_at and workflow.publish_at <= now:
@@ -602,8 +688,14 @@ def _apply_schedule(*, article_id: int, now: Any) -> str | None:
     except (WorkflowError, PermissionDenied) as error:
         setattr(workflow, field, None)
         workflow.save(update_fields=[field])
-        _audit(article=article, actor=workflow.scheduled_by, action=f"scheduled_{action}_failed",
-               from_state=workflow.state, to_state=workflow.state, note=str(error))
+        _audit(
+            article=article,
+            actor=workflow.scheduled_by,
+            action=f"scheduled_{action}_failed",
+            from_state=workflow.state,
+            to_state=workflow.state,
+            note=str(error),
+        )
         return f"{article.slug}: {action} refused: {error}"
     return f"{article.slug}: {action} done"
 
@@ -620,13 +712,18 @@ def review_reminders_send(*, days_ahead: int = 14, today: Any = None) -> dict[st
     today = today or timezone.localdate()
     horizon = today + timedelta(days=days_ahead)
     due = list(
-        ArticleWorkflow.objects.filter(next_review_due__lte=horizon, article__live_version__isnull=False)
-        .exclude(state=State.RETIRED).select_related("article")
+        ArticleWorkflow.objects.filter(
+            next_review_due__lte=horizon, article__live_version__isnull=False
+        )
+        .exclude(state=State.RETIRED)
+        .select_related("article")
     )
     approvers: dict[int, list[Any]] = {}
-    for signoff in SignOff.objects.filter(
-        article__in=[w.article_id for w in due], meaning=Meaning.APPROVED
-    ).select_related("reviewer").order_by("article_id", "-signed_at"):
+    for signoff in (
+        SignOff.objects.filter(article__in=[w.article_id for w in due], meaning=Meaning.APPROVED)
+        .select_related("reviewer")
+        .order_by("article_id", "-signed_at")
+    ):
         approvers.setdefault(signoff.article_id, []).append(signoff.reviewer)
     editor_list = notifications.editors()
     emails = 0
@@ -635,9 +732,11 @@ def review_reminders_send(*, days_ahead: int = 14, today: Any = None) -> dict[st
         notifications.notify_review_due(workflow=workflow, recipients=recipients.values())
         emails += 1
     overdue = list(
-        Assignment.objects.filter(due_on__lt=today, article__workflow__state=State.UNDER_REVIEW,
-                                  cycle=models.F("article__workflow__cycle"))
-        .select_related("article", "reviewer")
+        Assignment.objects.filter(
+            due_on__lt=today,
+            article__workflow__state=State.UNDER_REVIEW,
+            cycle=models.F("article__workflow__cycle"),
+        ).select_related("article", "reviewer")
     )
     for assignment in overdue:
         notifications.notify_assignment_overdue(assignment=assignment)
@@ -649,28 +748,48 @@ def review_reminders_send(*, days_ahead: int = 14, today: Any = None) -> dict[st
 
 
 @transaction.atomic
-def check_waive(*, article: Article, user: AbstractBaseUser, check_key: str, reason: str) -> CheckWaiver:
+def check_waive(
+    *, article: Article, user: AbstractBaseUser, check_key: str, reason: str
+) -> CheckWaiver:
     """Record why a recommended check may fail on this exact version; a later change needs a new one."""
     from .checks import article_checks
 
     article, workflow = _locked(article)
     roles = roles_for(user=user, article=article, workflow=workflow)
     if not roles & {Role.AUTHOR, Role.EDITOR}:
-        raise PermissionDenied("Only the article's authors and editors record why a check may fail.")
+        raise PermissionDenied(
+            "Only the article's authors and editors record why a check may fail."
+        )
     result = next((c for c in article_checks(article=article) if c.key == check_key), None)
     if result is None:
         raise WorkflowError("waive", [f"There is no check “{check_key}”."], code="unknown_check")
     if not result.waivable:
-        why = "it passes" if result.passed else ("it is required" if result.level == "required" else "it is already waived")
-        raise WorkflowError("waive", [f"“{result.label}” cannot be waived: {why}."], code="not_waivable")
+        why = (
+            "it passes"
+            if result.passed
+            else ("it is required" if result.level == "required" else "it is already waived")
+        )
+        raise WorkflowError(
+            "waive", [f"“{result.label}” cannot be waived: {why}."], code="not_waivable"
+        )
     if not reason.strip():
         raise ValidationError({"reason": "Say why it is right to go ahead."})
     waiver = CheckWaiver.objects.create(
-        article=article, version=article.version, content_hash=article.content_hash,
-        check_key=check_key, reason=reason.strip(), waived_by=user,
+        article=article,
+        version=article.version,
+        content_hash=article.content_hash,
+        check_key=check_key,
+        reason=reason.strip(),
+        waived_by=user,
     )
-    _audit(article=article, actor=user, action="waive_check", from_state=workflow.state,
-           to_state=workflow.state, note=f"{result.label}: {reason.strip()}")
+    _audit(
+        article=article,
+        actor=user,
+        action="waive_check",
+        from_state=workflow.state,
+        to_state=workflow.state,
+        note=f"{result.label}: {reason.strip()}",
+    )
     return waiver
 
 
@@ -681,11 +800,25 @@ def articles_citing(reference: Any) -> list[Article]:
     """Every article whose working or live version cites the reference (by any of its keys)."""
     keys = set(reference.marker_keys)
     citing = []
-    for article in Article.objects.select_related("live_version", "workflow").only(
-        "slug", "title", "citation_keys", "sources", "version", "content_hash", "live_version__citation_keys",
-        "live_version__sources", "live_version__version", "live_version__content_hash", "workflow__state",
-        "workflow__next_review_due", "workflow__id",
-    ).iterator(chunk_size=500):
+    for article in (
+        Article.objects.select_related("live_version", "workflow")
+        .only(
+            "slug",
+            "title",
+            "citation_keys",
+            "sources",
+            "version",
+            "content_hash",
+            "live_version__citation_keys",
+            "live_version__sources",
+            "live_version__version",
+            "live_version__content_hash",
+            "workflow__state",
+            "workflow__next_review_due",
+            "workflow__id",
+        )
+        .iterator(chunk_size=500)
+    ):
         # Listed sources count: readers see them as further reading.
         used = {*article.citation_keys, *article.sources}
         if article.live_version_id:
@@ -726,15 +859,27 @@ def reference_flag(
     today = timezone.localdate()
     citing = articles_citing(reference)
     # The audit events below extend each article's chain: hold the rows' locks (in id order).
-    list(Article.objects.select_for_update().filter(pk__in=[a.pk for a in citing]).order_by("pk")
-         .values_list("pk", flat=True))
+    list(
+        Article.objects.select_for_update()
+        .filter(pk__in=[a.pk for a in citing])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     for article in citing:
         workflow = article.workflow
-        if article.live_version_id and (workflow.next_review_due is None or workflow.next_review_due > today):
+        if article.live_version_id and (
+            workflow.next_review_due is None or workflow.next_review_due > today
+        ):
             workflow.next_review_due = today
             workflow.save(update_fields=["next_review_due"])
-        _audit(article=article, actor=user, action="evidence_alert", from_state=workflow.state,
-               to_state=workflow.state, note=f"Re-review needed: {why}.")
+        _audit(
+            article=article,
+            actor=user,
+            action="evidence_alert",
+            from_state=workflow.state,
+            to_state=workflow.state,
+            note=f"Re-review needed: {why}.",
+        )
     if citing:
         notifications.notify_evidence_alert(reason=why, articles=citing)
         transaction.on_commit(public_pages_changed)
@@ -751,6 +896,12 @@ def article_topics_set(*, article: Article, user: AbstractBaseUser, topics: Iter
     article.topics.set(list(topics))
     after = set(article.topics.values_list("name", flat=True))
     if before != after:
-        _audit(article=article, actor=user, action="topics", from_state=workflow.state,
-               to_state=workflow.state, note=f"Topics: {', '.join(sorted(after)) or 'none'}.")
+        _audit(
+            article=article,
+            actor=user,
+            action="topics",
+            from_state=workflow.state,
+            to_state=workflow.state,
+            note=f"Topics: {', '.join(sorted(after)) or 'none'}.",
+        )
         transaction.on_commit(public_pages_changed)

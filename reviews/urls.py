@@ -18,6 +18,12 @@ urlpatterns = [
     path("articles/<slug:slug>/actions/<slug:name>/", views.action, name="action"),
     path("articles/<slug:slug>/checks/<str:key>/waive/", views.waive_check, name="waive"),
     path("articles/<slug:slug>/comments/", views.comment_create, name="comment"),
-    path("articles/<slug:slug>/comments/<int:comment_id>/reply/", views.comment_reply, name="reply"),
-    path("articles/<slug:slug>/comments/<int:comment_id>/resolve/", views.comment_resolve, name="resolve"),
+    path(
+        "articles/<slug:slug>/comments/<int:comment_id>/reply/", views.comment_reply, name="reply"
+    ),
+    path(
+        "articles/<slug:slug>/comments/<int:comment_id>/resolve/",
+        views.comment_resolve,
+        name="resolve",
+    ),
 ]

@@ -36,7 +36,11 @@ def _article_or_404(request: HttpRequest, slug: str) -> Article:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "reviews/dashboard.html", selectors.dashboard(user=request.user, params=request.GET))
+    return render(
+        request,
+        "reviews/dashboard.html",
+        selectors.dashboard(user=request.user, params=request.GET),
+    )
 
 
 @login_required
@@ -56,17 +60,25 @@ def article_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             article = services.draft_create(
-                user=request.user, slug=form.cleaned_data["slug"],
+                user=request.user,
+                slug=form.cleaned_data["slug"],
                 change_reason=form.cleaned_data["change_reason"],
-                high_risk=form.cleaned_data.get("high_risk", False), **form.content_fields(),
+                high_risk=form.cleaned_data.get("high_risk", False),
+                **form.content_fields(),
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            services.article_topics_set(article=article, user=request.user, topics=form.cleaned_data["topics"])
+            services.article_topics_set(
+                article=article, user=request.user, topics=form.cleaned_data["topics"]
+            )
             messages.success(request, "Draft created (version 1).")
             return redirect("reviews:article", slug=article.slug)
-    return render(request, "reviews/edit.html", {"form": form, "article": None, "audiences": audiences().values()})
+    return render(
+        request,
+        "reviews/edit.html",
+        {"form": form, "article": None, "audiences": audiences().values()},
+    )
 
 
 @login_required
@@ -74,7 +86,9 @@ def article_create(request: HttpRequest) -> HttpResponse:
 def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
     article = _article_or_404(request, slug)
     try:
-        services.authorize(user=request.user, article=article, workflow=article.workflow, action="edit")
+        services.authorize(
+            user=request.user, article=article, workflow=article.workflow, action="edit"
+        )
     except services.WorkflowError as error:
         messages.error(request, " ".join(error.reasons))
         return redirect("reviews:article", slug=article.slug)
@@ -86,8 +100,11 @@ def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid():
             try:
                 updated = services.draft_update(
-                    article=article, user=request.user, base_version=base_version,
-                    fields=form.content_fields(), change_reason=form.cleaned_data["change_reason"],
+                    article=article,
+                    user=request.user,
+                    base_version=base_version,
+                    fields=form.content_fields(),
+                    change_reason=form.cleaned_data["change_reason"],
                     change_weight=form.cleaned_data["change_weight"],
                 )
             except services.EditConflict:
@@ -98,16 +115,24 @@ def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                services.article_topics_set(article=updated, user=request.user, topics=form.cleaned_data["topics"])
+                services.article_topics_set(
+                    article=updated, user=request.user, topics=form.cleaned_data["topics"]
+                )
                 if updated.version == base_version:
                     messages.info(request, "Nothing changed, so no new version was made.")
                 else:
                     messages.success(request, f"Saved as version {updated.version}.")
                 return redirect("reviews:article", slug=article.slug)
-    return render(request, "reviews/edit.html", {"form": form, "article": article, "audiences": audiences().values()})
+    return render(
+        request,
+        "reviews/edit.html",
+        {"form": form, "article": article, "audiences": audiences().values()},
+    )
 
 
-def _conflict(request: HttpRequest, *, article: Article, form: Any, base_version: int) -> HttpResponse:
+def _conflict(
+    request: HttpRequest, *, article: Article, form: Any, base_version: int
+) -> HttpResponse:
     """Someone saved first: show what they changed, and keep every word this user typed."""
     base = article.history.filter(version=base_version).first()
     theirs = []
@@ -116,9 +141,15 @@ def _conflict(request: HttpRequest, *, article: Article, form: Any, base_version
         theirs += diff_versions(base.texts, article.texts)
     mine = form.data
     return render(
-        request, "reviews/conflict.html",
-        {"article": article, "base_version": base_version, "their_changes": [d for d in theirs if d.changed],
-         "form": ArticleContentForm(mine, instance=article), "audiences": audiences().values()},
+        request,
+        "reviews/conflict.html",
+        {
+            "article": article,
+            "base_version": base_version,
+            "their_changes": [d for d in theirs if d.changed],
+            "form": ArticleContentForm(mine, instance=article),
+            "audiences": audiences().values(),
+        },
         status=409,
     )
 
@@ -138,7 +169,11 @@ def preview(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 @login_required
 def history(request: HttpRequest, slug: str) -> HttpResponse:
     article = _article_or_404(request, slug)
-    return render(request, "reviews/history.html", selectors.version_history(article=article, page_number=request.GET.get("page")))
+    return render(
+        request,
+        "reviews/history.html",
+        selectors.version_history(article=article, page_number=request.GET.get("page")),
+    )
 
 
 @login_required
@@ -151,12 +186,18 @@ def diff(request: HttpRequest, slug: str) -> HttpResponse:
     if pair is None:
         raise Http404("No such versions.")
     old, new = pair
-    return render(request, "reviews/diff.html", {
-        "article": article, "old": old, "new": new,
-        "fields": diff_fields(plain_fields(old), plain_fields(new)),
-        "texts": diff_versions(old.texts, new.texts),
-        "related_changed": old.related_ids != new.related_ids,
-    })
+    return render(
+        request,
+        "reviews/diff.html",
+        {
+            "article": article,
+            "old": old,
+            "new": new,
+            "fields": diff_fields(plain_fields(old), plain_fields(new)),
+            "texts": diff_versions(old.texts, new.texts),
+            "related_changed": old.related_ids != new.related_ids,
+        },
+    )
 
 
 @login_required
@@ -165,7 +206,11 @@ def version_detail(request: HttpRequest, slug: str, version: int) -> HttpRespons
     snapshot = article.history.filter(version=version).first()
     if snapshot is None:
         raise Http404("No such version.")
-    return render(request, "reviews/version.html", selectors.version_preview(article=article, snapshot=snapshot))
+    return render(
+        request,
+        "reviews/version.html",
+        selectors.version_preview(article=article, snapshot=snapshot),
+    )
 
 
 @login_required
@@ -176,18 +221,26 @@ def action(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     transition = TRANSITIONS.get(name)
     if transition is None or name == "edit":
         raise Http404("No such action.")
-    form = ActionForm(request.POST or None, transition=transition, initial={"content_hash": article.content_hash})
+    form = ActionForm(
+        request.POST or None, transition=transition, initial={"content_hash": article.content_hash}
+    )
     errors: list[str] = []
     status = 200
     try:
-        services.authorize(user=request.user, article=article, workflow=article.workflow, action=name)
+        services.authorize(
+            user=request.user, article=article, workflow=article.workflow, action=name
+        )
     except services.WorkflowError as error:
         errors, status = error.reasons, 409
     if request.method == "POST" and not errors and form.is_valid():
         try:
             services.transition_apply(
-                article=article, user=request.user, action=name, note=form.cleaned_data["note"],
-                password=form.cleaned_data.get("password"), params=form.params(),
+                article=article,
+                user=request.user,
+                action=name,
+                note=form.cleaned_data["note"],
+                password=form.cleaned_data.get("password"),
+                params=form.params(),
             )
         except services.WorkflowError as error:
             errors, status = error.reasons, (409 if error.code == "illegal_state" else 422)
@@ -196,11 +249,23 @@ def action(request: HttpRequest, slug: str, name: str) -> HttpResponse:
             return redirect("reviews:article", slug=article.slug)
     elif request.method == "POST" and not errors:
         status = 422
-    statement = services.signature_statement(article=article, meaning_label=transition.signs.label) if transition.signs else ""
-    return render(request, "reviews/action.html", {
-        "article": article, "transition": transition, "form": form, "errors": errors,
-        "statement": statement,
-    }, status=status)
+    statement = (
+        services.signature_statement(article=article, meaning_label=transition.signs.label)
+        if transition.signs
+        else ""
+    )
+    return render(
+        request,
+        "reviews/action.html",
+        {
+            "article": article,
+            "transition": transition,
+            "form": form,
+            "errors": errors,
+            "statement": statement,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -209,7 +274,9 @@ def revert(request: HttpRequest, slug: str, version: int) -> HttpResponse:
     article = _article_or_404(request, slug)
     try:
         reverted = services.version_revert(
-            article=article, user=request.user, to_version=version,
+            article=article,
+            user=request.user,
+            to_version=version,
             base_version=_int(request.POST.get("base_version"), -1),
         )
     except services.EditConflict as error:
@@ -217,7 +284,10 @@ def revert(request: HttpRequest, slug: str, version: int) -> HttpResponse:
     except services.WorkflowError as error:
         messages.error(request, " ".join(error.reasons))
     else:
-        messages.success(request, f"Version {version} restored as version {reverted.version}; it must be reviewed again.")
+        messages.success(
+            request,
+            f"Version {version} restored as version {reverted.version}; it must be reviewed again.",
+        )
     return redirect("reviews:history", slug=article.slug)
 
 
@@ -240,7 +310,12 @@ def comment_reply(request: HttpRequest, slug: str, comment_id: int) -> HttpRespo
     article = _article_or_404(request, slug)
     form = ReplyForm(request.POST)
     if form.is_valid():
-        services.comment_reply(article=article, user=request.user, comment_id=comment_id, body=form.cleaned_data["body"])
+        services.comment_reply(
+            article=article,
+            user=request.user,
+            comment_id=comment_id,
+            body=form.cleaned_data["body"],
+        )
     else:
         messages.error(request, "A reply needs some text.")
     return redirect(f"{article.get_workspace_url()}#comment-{comment_id}")
@@ -253,7 +328,12 @@ def comment_resolve(request: HttpRequest, slug: str, comment_id: int) -> HttpRes
     form = ResolveForm(request.POST)
     form.is_valid()
     try:
-        services.comment_resolve(article=article, user=request.user, comment_id=comment_id, note=form.cleaned_data.get("note", ""))
+        services.comment_resolve(
+            article=article,
+            user=request.user,
+            comment_id=comment_id,
+            note=form.cleaned_data.get("note", ""),
+        )
     except services.WorkflowError as error:
         messages.error(request, " ".join(error.reasons))
     return redirect(f"{article.get_workspace_url()}#comments")
@@ -272,7 +352,9 @@ def waive_check(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     """Record why a recommended check may fail on this version."""
     article = _article_or_404(request, slug)
     try:
-        services.check_waive(article=article, user=request.user, check_key=key, reason=request.POST.get("reason", ""))
+        services.check_waive(
+            article=article, user=request.user, check_key=key, reason=request.POST.get("reason", "")
+        )
     except services.WorkflowError as error:
         messages.error(request, " ".join(error.reasons))
     except ValidationError as error:

@@ -24,15 +24,22 @@ def make_user(role: Role | None = None, *, username: str | None = None, **extra:
     n = next(_seq)
     username = username or f"user{n}"
     user = get_user_model().objects.create_user(
-        username=username, password=PASSWORD, email=f"{username}@example.org", first_name=f"First{n}",
-        last_name=f"Last{n}", **extra,
+        username=username,
+        password=PASSWORD,
+        email=f"{username}@example.org",
+        first_name=f"First{n}",
+        last_name=f"Last{n}",
+        **extra,
     )
     if role is not None:
         user.groups.add(Group.objects.get(name=ROLE_GROUPS[role]))
     if role == Role.REVIEWER:
         ReviewerProfile.objects.create(
-            user=user, slug=f"reviewer-{n}", display_name=f"Dr Reviewer {n}",
-            credentials="MD", specialty="Endocrinology",
+            user=user,
+            slug=f"reviewer-{n}",
+            display_name=f"Dr Reviewer {n}",
+            credentials="MD",
+            specialty="Endocrinology",
             credentials_verified_on=timezone.localdate() - timedelta(days=30),
         )
     return user
@@ -58,13 +65,24 @@ def make_reference(**fields: Any) -> Reference:
     return reference
 
 
-def article_texts(*, citations: list[Reference] | None = None, audiences: tuple[str, ...] = ("patient", "clinician")) -> dict[str, str]:
+def article_texts(
+    *,
+    citations: list[Reference] | None = None,
+    audiences: tuple[str, ...] = ("patient", "clinician"),
+) -> dict[str, str]:
     markers = " ".join(f"Claim [@pmid:{r.pmid}]." for r in citations or [])
     return {key: f"## About\n\nText for the {key}. {markers}" for key in audiences}
 
 
-def make_article(*, author: Any, slug: str | None = None, citations: list[Reference] | None = None,
-                 texts: dict[str, str] | None = None, high_risk: bool = False, **fields: Any) -> Article:
+def make_article(
+    *,
+    author: Any,
+    slug: str | None = None,
+    citations: list[Reference] | None = None,
+    texts: dict[str, str] | None = None,
+    high_risk: bool = False,
+    **fields: Any,
+) -> Article:
     n = next(_seq)
     return draft_create(
         user=author,
@@ -77,18 +95,29 @@ def make_article(*, author: Any, slug: str | None = None, citations: list[Refere
     )
 
 
-def submit_and_review(article: Article, *, author: Any, editor: Any, reviewers: list[Any]) -> Article:
+def submit_and_review(
+    article: Article, *, author: Any, editor: Any, reviewers: list[Any]
+) -> Article:
     transition_apply(article=article, user=author, action="submit")
-    transition_apply(article=article, user=editor, action="start_review", params={"reviewers": reviewers})
+    transition_apply(
+        article=article, user=editor, action="start_review", params={"reviewers": reviewers}
+    )
     return Article.objects.get(pk=article.pk)
 
 
 def approve(article: Article, reviewer: Any) -> None:
-    transition_apply(article=article, user=reviewer, action="approve", password=PASSWORD,
-                     params={"content_hash": article.content_hash})
+    transition_apply(
+        article=article,
+        user=reviewer,
+        action="approve",
+        password=PASSWORD,
+        params={"content_hash": article.content_hash},
+    )
 
 
-def publish_approved(article: Article, *, author: Any, editor: Any, reviewers: list[Any]) -> Article:
+def publish_approved(
+    article: Article, *, author: Any, editor: Any, reviewers: list[Any]
+) -> Article:
     """Walk an article through review, every reviewer approving, and publish it."""
     article = submit_and_review(article, author=author, editor=editor, reviewers=reviewers)
     for reviewer in reviewers:
@@ -105,8 +134,13 @@ def logged_in(user: Any) -> Client:
 
 def edit_data(article: Article, **changes: Any) -> dict[str, Any]:
     """The workspace edit form's fields for `article` as it stands, with `changes` applied."""
-    data = {"title": article.title, "summary": article.summary, "base_version": article.version,
-            "change_reason": "Clarify.", "change_weight": "substantive",
-            **{f"text_{k}": v for k, v in article.texts.items()}}
+    data = {
+        "title": article.title,
+        "summary": article.summary,
+        "base_version": article.version,
+        "change_reason": "Clarify.",
+        "change_weight": "substantive",
+        **{f"text_{k}": v for k, v in article.texts.items()},
+    }
     data.update(changes)
     return data

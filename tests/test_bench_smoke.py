@@ -23,8 +23,12 @@ def test_generator_writes_consistent_data_at_five_articles(client: Any) -> None:
     # Every version's hash is the one articles.content computes; the draft is the last version.
     for version in HistoricalArticle.objects.all():
         assert version.content_hash == content.content_hash(
-            title=version.title, summary=version.summary, texts=version.texts,
-            citation_keys=version.citation_keys, related_ids=version.related_ids)
+            title=version.title,
+            summary=version.summary,
+            texts=version.texts,
+            citation_keys=version.citation_keys,
+            related_ids=version.related_ids,
+        )
     for article in Article.objects.all():
         assert article.compute_content_hash() == article.content_hash
         assert article.history.order_by("-version").first().content_hash == article.content_hash
@@ -32,7 +36,9 @@ def test_generator_writes_consistent_data_at_five_articles(client: Any) -> None:
     featured = Article.objects.select_related("live_version", "workflow").get(slug=FEATURED_SLUG)
     assert featured.workflow.state == State.APPROVED
     assert Rendition.objects.filter(content_hash=featured.live_version.content_hash).count() == 4
-    assert SignOff.objects.filter(article=featured, content_hash=featured.live_version.content_hash).exists()
+    assert SignOff.objects.filter(
+        article=featured, content_hash=featured.live_version.content_hash
+    ).exists()
     assert ArticleWorkflow.objects.count() == 5
     # Audit events and sign-offs are chained as the app chains them.
     from reviews import selectors
@@ -41,6 +47,10 @@ def test_generator_writes_consistent_data_at_five_articles(client: Any) -> None:
         assert list(selectors.chain_breaks()) == []
     assert AuditEvent.objects.filter(article=featured, action="publish").exists()
     # The pages the benchmark loads answer.
-    for path in (f"/articles/{FEATURED_SLUG}/?audience=patient", f"/articles/{FEATURED_SLUG}/history/",
-                 "/", f"/api/v1/articles/{FEATURED_SLUG}/"):
+    for path in (
+        f"/articles/{FEATURED_SLUG}/?audience=patient",
+        f"/articles/{FEATURED_SLUG}/history/",
+        "/",
+        f"/api/v1/articles/{FEATURED_SLUG}/",
+    ):
         assert client.get(path).status_code == 200, path

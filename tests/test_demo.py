@@ -16,12 +16,24 @@ pytestmark = pytest.mark.django_db
 def test_load_demo_builds_the_documented_site_and_is_idempotent(client: Client) -> None:
     """Accounts, four articles in their documented states, real references; a second run changes nothing."""
     call_command("load_demo", stdout=open("/dev/null", "w"))
-    counts = (Article.objects.count(), Reference.objects.count(), SignOff.objects.count(), AuditEvent.objects.count())
+    counts = (
+        Article.objects.count(),
+        Reference.objects.count(),
+        SignOff.objects.count(),
+        AuditEvent.objects.count(),
+    )
     call_command("load_demo", stdout=open("/dev/null", "w"))
-    assert (Article.objects.count(), Reference.objects.count(), SignOff.objects.count(), AuditEvent.objects.count()) == counts
+    assert (
+        Article.objects.count(),
+        Reference.objects.count(),
+        SignOff.objects.count(),
+        AuditEvent.objects.count(),
+    ) == counts
 
-    states = {a.slug: (a.workflow.state, a.live_version_id is not None, a.live_pending_review)
-              for a in Article.objects.select_related("workflow")}
+    states = {
+        a.slug: (a.workflow.state, a.live_version_id is not None, a.live_pending_review)
+        for a in Article.objects.select_related("workflow")
+    }
     assert states == {
         "low-alkaline-phosphatase": (State.APPROVED, True, False),
         "antiresorptives-in-adult-hypophosphatasia": (State.APPROVED, True, False),
@@ -43,9 +55,14 @@ def test_load_demo_builds_the_documented_site_and_is_idempotent(client: Client) 
     pending = client.get("/articles/xlh-or-hypophosphatasia/?audience=caregiver").content.decode()
     assert "pending review" in pending and "There is no caregiver version" in pending
     assert client.get("/articles/high-alkaline-phosphatase-kidney-disease/").status_code == 404
-    listing = client.get("/articles/antiresorptives-in-adult-hypophosphatasia/?audience=patient").content.decode()
-    further = listing[listing.index(">Further reading</h2>"):]
-    assert "Hypophosphatasia: a unique disorder of bone mineralization" in further.split("</section>")[0]
+    listing = client.get(
+        "/articles/antiresorptives-in-adult-hypophosphatasia/?audience=patient"
+    ).content.decode()
+    further = listing[listing.index(">Further reading</h2>") :]
+    assert (
+        "Hypophosphatasia: a unique disorder of bone mineralization"
+        in further.split("</section>")[0]
+    )
     assert client.get("/pages/editorial-policy/").status_code == 200
     assert "Dr Elspeth Varrow" in client.get("/board/").content.decode()
 

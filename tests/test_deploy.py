@@ -13,17 +13,27 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, "DJANGO_SETTINGS_MODULE": "editorial.settings", **env},
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, "DJANGO_SETTINGS_MODULE": "editorial.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_check_deploy_is_clean_with_production_variables() -> None:
     """With a real secret key and hosts, Django's deployment checklist reports nothing."""
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env={
-        "DJANGO_SECRET_KEY": "k" * 20 + "-Prod-Like-Secret-Value-0123456789-abcdefghij",
-        "DJANGO_ALLOWED_HOSTS": "health.example.org",
-    })
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={
+            "DJANGO_SECRET_KEY": "k" * 20 + "-Prod-Like-Secret-Value-0123456789-abcdefghij",
+            "DJANGO_ALLOWED_HOSTS": "health.example.org",
+        },
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
 

@@ -6,29 +6,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0001_initial'),
+        ("articles", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProblemReport',
+            name="ProblemReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(help_text='The published version the reader saw.')),
-                ('audience', models.CharField(max_length=32)),
-                ('kind', models.CharField(choices=[('error', 'Something is medically wrong'), ('outdated', 'Something is out of date'), ('unclear', 'Something is hard to understand'), ('link', 'A link or reference does not work'), ('other', 'Something else')], max_length=16)),
-                ('message', models.TextField(max_length=4000)),
-                ('email', models.EmailField(blank=True, help_text='Only if the reader wants an answer.', max_length=254)),
-                ('reporter_fingerprint', models.CharField(editable=False, help_text='Keyed hash of the address, never the address.', max_length=64)),
-                ('status', models.CharField(choices=[('new', 'New'), ('triaged', 'Being looked at'), ('closed', 'Closed')], default='new', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='problem_reports', to='articles.article')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.PositiveIntegerField(help_text="The published version the reader saw."),
+                ),
+                ("audience", models.CharField(max_length=32)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("error", "Something is medically wrong"),
+                            ("outdated", "Something is out of date"),
+                            ("unclear", "Something is hard to understand"),
+                            ("link", "A link or reference does not work"),
+                            ("other", "Something else"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("message", models.TextField(max_length=4000)),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True, help_text="Only if the reader wants an answer.", max_length=254
+                    ),
+                ),
+                (
+                    "reporter_fingerprint",
+                    models.CharField(
+                        editable=False,
+                        help_text="Keyed hash of the address, never the address.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("triaged", "Being looked at"),
+                            ("closed", "Closed"),
+                        ],
+                        default="new",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="problem_reports",
+                        to="articles.article",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['article', 'status'], name='report_article_status')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["article", "status"], name="report_article_status")
+                ],
             },
         ),
     ]

@@ -69,7 +69,6 @@ def drop_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("articles", "0002_problem_reports"),
     ]

@@ -4,27 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0003_article_search_indexes'),
+        ("articles", "0003_article_search_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReadabilityScore',
+            name="ReadabilityScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_hash', models.CharField(max_length=64)),
-                ('audience', models.CharField(max_length=32)),
-                ('fk_grade', models.FloatField(verbose_name='Flesch-Kincaid grade')),
-                ('smog', models.FloatField(verbose_name='SMOG index')),
-                ('words', models.PositiveIntegerField()),
-                ('library', models.CharField(max_length=40)),
-                ('library_version', models.CharField(max_length=20)),
-                ('computed_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("content_hash", models.CharField(max_length=64)),
+                ("audience", models.CharField(max_length=32)),
+                ("fk_grade", models.FloatField(verbose_name="Flesch-Kincaid grade")),
+                ("smog", models.FloatField(verbose_name="SMOG index")),
+                ("words", models.PositiveIntegerField()),
+                ("library", models.CharField(max_length=40)),
+                ("library_version", models.CharField(max_length=20)),
+                ("computed_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('content_hash', 'audience', 'library', 'library_version'), name='readability_unique_key')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("content_hash", "audience", "library", "library_version"),
+                        name="readability_unique_key",
+                    )
+                ],
             },
         ),
     ]

@@ -7,47 +7,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0004_readability_and_waivers'),
+        ("articles", "0004_readability_and_waivers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GlossaryTerm',
+            name="GlossaryTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(max_length=80, unique=True)),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('also_matches', models.CharField(blank=True, help_text='Other forms, comma-separated (e.g. plurals).', max_length=300)),
-                ('definition', models.TextField(help_text='Plain language, one or two sentences.', max_length=500)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("term", models.CharField(max_length=80, unique=True)),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                (
+                    "also_matches",
+                    models.CharField(
+                        blank=True,
+                        help_text="Other forms, comma-separated (e.g. plurals).",
+                        max_length=300,
+                    ),
+                ),
+                (
+                    "definition",
+                    models.TextField(
+                        help_text="Plain language, one or two sentences.", max_length=500
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['term'],
+                "ordering": ["term"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalGlossaryTerm',
+            name="HistoricalGlossaryTerm",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('term', models.CharField(db_index=True, max_length=80)),
-                ('slug', models.SlugField(max_length=80)),
-                ('also_matches', models.CharField(blank=True, help_text='Other forms, comma-separated (e.g. plurals).', max_length=300)),
-                ('definition', models.TextField(help_text='Plain language, one or two sentences.', max_length=500)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("term", models.CharField(db_index=True, max_length=80)),
+                ("slug", models.SlugField(max_length=80)),
+                (
+                    "also_matches",
+                    models.CharField(
+                        blank=True,
+                        help_text="Other forms, comma-separated (e.g. plurals).",
+                        max_length=300,
+                    ),
+                ),
+                (
+                    "definition",
+                    models.TextField(
+                        help_text="Plain language, one or two sentences.", max_length=500
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical glossary term',
-                'verbose_name_plural': 'historical glossary terms',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical glossary term",
+                "verbose_name_plural": "historical glossary terms",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),

@@ -5,38 +5,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0005_glossary'),
+        ("articles", "0005_glossary"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Topic',
+            name="Topic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('description', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("description", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='article',
-            name='topics',
-            field=models.ManyToManyField(blank=True, related_name='articles', to='articles.topic'),
+            model_name="article",
+            name="topics",
+            field=models.ManyToManyField(blank=True, related_name="articles", to="articles.topic"),
         ),
         migrations.CreateModel(
-            name='CitationLink',
+            name="CitationLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='citation_links', to='articles.article')),
-                ('reference', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='citation_links', to='articles.reference')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="citation_links",
+                        to="articles.article",
+                    ),
+                ),
+                (
+                    "reference",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="citation_links",
+                        to="articles.reference",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('article', 'reference'), name='citation_link_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("article", "reference"), name="citation_link_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0006_topics_and_citation_links'),
+        ("articles", "0006_topics_and_citation_links"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='article',
-            name='sources',
-            field=models.JSONField(blank=True, default=list, help_text='Sources consulted: citation keys (pmid:N, doi:10.…, citekey), in order.'),
+            model_name="article",
+            name="sources",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Sources consulted: citation keys (pmid:N, doi:10.…, citekey), in order.",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalarticle',
-            name='sources',
-            field=models.JSONField(blank=True, default=list, help_text='Sources consulted: citation keys (pmid:N, doi:10.…, citekey), in order.'),
+            model_name="historicalarticle",
+            name="sources",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Sources consulted: citation keys (pmid:N, doi:10.…, citekey), in order.",
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0007_article_sources'),
+        ("articles", "0007_article_sources"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='rendition',
-            name='further_reading',
+            model_name="rendition",
+            name="further_reading",
             field=models.JSONField(blank=True, default=list),
         ),
     ]

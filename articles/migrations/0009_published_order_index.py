@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0008_rendition_further_reading'),
+        ("articles", "0008_rendition_further_reading"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='article',
-            index=models.Index(models.OrderBy(models.F('published_at'), descending=True), models.F('id'), condition=models.Q(('live_version__isnull', False)), name='article_published_order'),
+            model_name="article",
+            index=models.Index(
+                models.OrderBy(models.F("published_at"), descending=True),
+                models.F("id"),
+                condition=models.Q(("live_version__isnull", False)),
+                name="article_published_order",
+            ),
         ),
     ]

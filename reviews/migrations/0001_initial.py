@@ -8,134 +8,365 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('articles', '0001_initial'),
+        ("articles", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalReviewerProfile',
+            name="HistoricalReviewerProfile",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80)),
-                ('display_name', models.CharField(max_length=120)),
-                ('credentials', models.CharField(help_text='E.g. MBBS, MD, FRCP.', max_length=120)),
-                ('specialty', models.CharField(max_length=120)),
-                ('bio', models.TextField(blank=True)),
-                ('conflicts_of_interest', models.TextField(blank=True, help_text='Declared conflicts; “None declared.” when there are none.')),
-                ('credentials_verified_on', models.DateField(blank=True, null=True)),
-                ('on_board', models.BooleanField(default=True, help_text='Listed on the public board page.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80)),
+                ("display_name", models.CharField(max_length=120)),
+                ("credentials", models.CharField(help_text="E.g. MBBS, MD, FRCP.", max_length=120)),
+                ("specialty", models.CharField(max_length=120)),
+                ("bio", models.TextField(blank=True)),
+                (
+                    "conflicts_of_interest",
+                    models.TextField(
+                        blank=True,
+                        help_text="Declared conflicts; “None declared.” when there are none.",
+                    ),
+                ),
+                ("credentials_verified_on", models.DateField(blank=True, null=True)),
+                (
+                    "on_board",
+                    models.BooleanField(default=True, help_text="Listed on the public board page."),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical reviewer profile',
-                'verbose_name_plural': 'historical reviewer profiles',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical reviewer profile",
+                "verbose_name_plural": "historical reviewer profiles",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='ReviewerProfile',
+            name="ReviewerProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('display_name', models.CharField(max_length=120)),
-                ('credentials', models.CharField(help_text='E.g. MBBS, MD, FRCP.', max_length=120)),
-                ('specialty', models.CharField(max_length=120)),
-                ('bio', models.TextField(blank=True)),
-                ('conflicts_of_interest', models.TextField(blank=True, help_text='Declared conflicts; “None declared.” when there are none.')),
-                ('credentials_verified_on', models.DateField(blank=True, null=True)),
-                ('on_board', models.BooleanField(default=True, help_text='Listed on the public board page.')),
-                ('conflicted_articles', models.ManyToManyField(blank=True, help_text='Articles this reviewer must not approve because of a declared conflict.', related_name='conflicted_reviewers', to='articles.article')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='reviewer_profile', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("display_name", models.CharField(max_length=120)),
+                ("credentials", models.CharField(help_text="E.g. MBBS, MD, FRCP.", max_length=120)),
+                ("specialty", models.CharField(max_length=120)),
+                ("bio", models.TextField(blank=True)),
+                (
+                    "conflicts_of_interest",
+                    models.TextField(
+                        blank=True,
+                        help_text="Declared conflicts; “None declared.” when there are none.",
+                    ),
+                ),
+                ("credentials_verified_on", models.DateField(blank=True, null=True)),
+                (
+                    "on_board",
+                    models.BooleanField(default=True, help_text="Listed on the public board page."),
+                ),
+                (
+                    "conflicted_articles",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Articles this reviewer must not approve because of a declared conflict.",
+                        related_name="conflicted_reviewers",
+                        to="articles.article",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reviewer_profile",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['display_name'],
+                "ordering": ["display_name"],
             },
         ),
         migrations.CreateModel(
-            name='ArticleWorkflow',
+            name="ArticleWorkflow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('under_review', 'Under Review'), ('changes_requested', 'Changes requested'), ('approved', 'Approved'), ('retired', 'Retired')], default='draft', max_length=20)),
-                ('cycle', models.PositiveIntegerField(default=1, help_text='Review cycle; a new one starts at each submission of a draft.')),
-                ('cycle_started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('required_approvals', models.PositiveSmallIntegerField(default=1, help_text='Approvals needed on the same version (2 for high-risk content).')),
-                ('high_risk', models.BooleanField(default=False, help_text='E.g. contains doses.')),
-                ('review_interval_days', models.PositiveIntegerField(blank=True, help_text='Override of the default re-review interval.', null=True)),
-                ('last_reviewed_on', models.DateField(blank=True, null=True)),
-                ('next_review_due', models.DateField(blank=True, null=True)),
-                ('state_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('article', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='workflow', to='articles.article')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("under_review", "Under Review"),
+                            ("changes_requested", "Changes requested"),
+                            ("approved", "Approved"),
+                            ("retired", "Retired"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "cycle",
+                    models.PositiveIntegerField(
+                        default=1,
+                        help_text="Review cycle; a new one starts at each submission of a draft.",
+                    ),
+                ),
+                ("cycle_started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "required_approvals",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        help_text="Approvals needed on the same version (2 for high-risk content).",
+                    ),
+                ),
+                ("high_risk", models.BooleanField(default=False, help_text="E.g. contains doses.")),
+                (
+                    "review_interval_days",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Override of the default re-review interval.",
+                        null=True,
+                    ),
+                ),
+                ("last_reviewed_on", models.DateField(blank=True, null=True)),
+                ("next_review_due", models.DateField(blank=True, null=True)),
+                ("state_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "article",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="workflow",
+                        to="articles.article",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['state', 'state_changed_at'], name='workflow_state'), models.Index(fields=['next_review_due'], name='workflow_next_review')],
+                "indexes": [
+                    models.Index(fields=["state", "state_changed_at"], name="workflow_state"),
+                    models.Index(fields=["next_review_due"], name="workflow_next_review"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Assignment',
+            name="Assignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle', models.PositiveIntegerField()),
-                ('due_on', models.DateField(blank=True, null=True)),
-                ('assigned_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='articles.article')),
-                ('assigned_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='review_assignments', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cycle", models.PositiveIntegerField()),
+                ("due_on", models.DateField(blank=True, null=True)),
+                ("assigned_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="articles.article",
+                    ),
+                ),
+                (
+                    "assigned_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="review_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['reviewer', 'due_on'], name='assignment_reviewer_due')],
-                'constraints': [models.UniqueConstraint(fields=('article', 'cycle', 'reviewer'), name='assignment_once_per_cycle')],
+                "indexes": [
+                    models.Index(fields=["reviewer", "due_on"], name="assignment_reviewer_due")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("article", "cycle", "reviewer"), name="assignment_once_per_cycle"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=40)),
-                ('from_state', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('under_review', 'Under Review'), ('changes_requested', 'Changes requested'), ('approved', 'Approved'), ('retired', 'Retired')], max_length=20)),
-                ('to_state', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('under_review', 'Under Review'), ('changes_requested', 'Changes requested'), ('approved', 'Approved'), ('retired', 'Retired')], max_length=20)),
-                ('version', models.PositiveIntegerField()),
-                ('content_hash', models.CharField(max_length=64)),
-                ('note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, help_text='Empty for system actions (scheduled jobs).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='audit_events', to='articles.article')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=40)),
+                (
+                    "from_state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("under_review", "Under Review"),
+                            ("changes_requested", "Changes requested"),
+                            ("approved", "Approved"),
+                            ("retired", "Retired"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("under_review", "Under Review"),
+                            ("changes_requested", "Changes requested"),
+                            ("approved", "Approved"),
+                            ("retired", "Retired"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("content_hash", models.CharField(max_length=64)),
+                ("note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty for system actions (scheduled jobs).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="audit_events",
+                        to="articles.article",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
-                'indexes': [models.Index(fields=['article', 'created_at'], name='audit_article_time')],
+                "ordering": ["created_at", "pk"],
+                "indexes": [
+                    models.Index(fields=["article", "created_at"], name="audit_article_time")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SignOff',
+            name="SignOff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('content_hash', models.CharField(max_length=64)),
-                ('cycle', models.PositiveIntegerField()),
-                ('printed_name', models.CharField(max_length=120)),
-                ('credentials', models.CharField(max_length=120)),
-                ('meaning', models.CharField(choices=[('approved', 'Approved for medical accuracy'), ('changes_requested', 'Reviewed: changes requested before approval')], max_length=20)),
-                ('statement', models.TextField(help_text='The exact statement shown to the reviewer and signed.')),
-                ('note', models.TextField(blank=True)),
-                ('signed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signoffs', to='articles.article')),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signoffs', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("content_hash", models.CharField(max_length=64)),
+                ("cycle", models.PositiveIntegerField()),
+                ("printed_name", models.CharField(max_length=120)),
+                ("credentials", models.CharField(max_length=120)),
+                (
+                    "meaning",
+                    models.CharField(
+                        choices=[
+                            ("approved", "Approved for medical accuracy"),
+                            ("changes_requested", "Reviewed: changes requested before approval"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "statement",
+                    models.TextField(
+                        help_text="The exact statement shown to the reviewer and signed."
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("signed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signoffs",
+                        to="articles.article",
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signoffs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['signed_at', 'pk'],
-                'indexes': [models.Index(fields=['article', 'content_hash'], name='signoff_article_hash'), models.Index(fields=['reviewer', 'signed_at'], name='signoff_reviewer')],
+                "ordering": ["signed_at", "pk"],
+                "indexes": [
+                    models.Index(fields=["article", "content_hash"], name="signoff_article_hash"),
+                    models.Index(fields=["reviewer", "signed_at"], name="signoff_reviewer"),
+                ],
             },
         ),
     ]

@@ -7,110 +7,183 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0001_initial'),
-        ('reviews', '0002_roles'),
+        ("articles", "0001_initial"),
+        ("reviews", "0002_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='What uses it, e.g. drafting pipeline.', max_length=100)),
-                ('prefix', models.CharField(help_text='First characters, to recognise it.', max_length=12)),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="What uses it, e.g. drafting pipeline.", max_length=100
+                    ),
+                ),
+                (
+                    "prefix",
+                    models.CharField(help_text="First characters, to recognise it.", max_length=12),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='CommentResolution',
+            name="CommentResolution",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('note', models.TextField(blank=True)),
-                ('resolved_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("resolved_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ReviewComment',
+            name="ReviewComment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle', models.PositiveIntegerField()),
-                ('version', models.PositiveIntegerField(help_text='The version the comment was written on.')),
-                ('audience', models.CharField(blank=True, help_text='Empty: the whole article.', max_length=32)),
-                ('quote', models.TextField(blank=True, help_text='The passage commented on, as quoted.')),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cycle", models.PositiveIntegerField()),
+                (
+                    "version",
+                    models.PositiveIntegerField(
+                        help_text="The version the comment was written on."
+                    ),
+                ),
+                (
+                    "audience",
+                    models.CharField(
+                        blank=True, help_text="Empty: the whole article.", max_length=32
+                    ),
+                ),
+                (
+                    "quote",
+                    models.TextField(blank=True, help_text="The passage commented on, as quoted."),
+                ),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='articleworkflow',
-            name='publish_at',
-            field=models.DateTimeField(blank=True, help_text='Scheduled publication (manage.py publish_scheduled).', null=True),
+            model_name="articleworkflow",
+            name="publish_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Scheduled publication (manage.py publish_scheduled).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='articleworkflow',
-            name='scheduled_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="articleworkflow",
+            name="scheduled_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='articleworkflow',
-            name='unpublish_at',
-            field=models.DateTimeField(blank=True, help_text='Scheduled removal from the public site.', null=True),
+            model_name="articleworkflow",
+            name="unpublish_at",
+            field=models.DateTimeField(
+                blank=True, help_text="Scheduled removal from the public site.", null=True
+            ),
         ),
         migrations.AddIndex(
-            model_name='articleworkflow',
-            index=models.Index(fields=['publish_at'], name='workflow_publish_at'),
+            model_name="articleworkflow",
+            index=models.Index(fields=["publish_at"], name="workflow_publish_at"),
         ),
         migrations.AddIndex(
-            model_name='articleworkflow',
-            index=models.Index(fields=['unpublish_at'], name='workflow_unpublish_at'),
+            model_name="articleworkflow",
+            index=models.Index(fields=["unpublish_at"], name="workflow_unpublish_at"),
         ),
         migrations.AddField(
-            model_name='apitoken',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL),
+            model_name="apitoken",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="api_tokens",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='commentresolution',
-            name='resolved_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="commentresolution",
+            name="resolved_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='reviewcomment',
-            name='article',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='review_comments', to='articles.article'),
+            model_name="reviewcomment",
+            name="article",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="review_comments",
+                to="articles.article",
+            ),
         ),
         migrations.AddField(
-            model_name='reviewcomment',
-            name='author',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='review_comments', to=settings.AUTH_USER_MODEL),
+            model_name="reviewcomment",
+            name="author",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="review_comments",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='reviewcomment',
-            name='parent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replies', to='reviews.reviewcomment'),
+            model_name="reviewcomment",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="replies",
+                to="reviews.reviewcomment",
+            ),
         ),
         migrations.AddField(
-            model_name='commentresolution',
-            name='comment',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='resolution', to='reviews.reviewcomment'),
+            model_name="commentresolution",
+            name="comment",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="resolution",
+                to="reviews.reviewcomment",
+            ),
         ),
         migrations.AddIndex(
-            model_name='reviewcomment',
-            index=models.Index(fields=['article', 'cycle'], name='comment_article_cycle'),
+            model_name="reviewcomment",
+            index=models.Index(fields=["article", "cycle"], name="comment_article_cycle"),
         ),
     ]

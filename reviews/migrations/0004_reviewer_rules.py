@@ -5,20 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reviews', '0003_comments_tokens_scheduling'),
+        ("reviews", "0003_comments_tokens_scheduling"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='articleworkflow',
-            name='cycle',
-            field=models.PositiveIntegerField(default=0, help_text='Review cycle; 0 until first submitted, +1 at each submission of a draft.'),
+            model_name="articleworkflow",
+            name="cycle",
+            field=models.PositiveIntegerField(
+                default=0,
+                help_text="Review cycle; 0 until first submitted, +1 at each submission of a draft.",
+            ),
         ),
         migrations.AlterField(
-            model_name='articleworkflow',
-            name='review_interval_days',
-            field=models.PositiveIntegerField(blank=True, help_text='Override of the default re-review interval.', null=True, validators=[django.core.validators.MinValueValidator(1)]),
+            model_name="articleworkflow",
+            name="review_interval_days",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="Override of the default re-review interval.",
+                null=True,
+                validators=[django.core.validators.MinValueValidator(1)],
+            ),
         ),
     ]

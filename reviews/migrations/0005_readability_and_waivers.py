@@ -7,28 +7,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0004_readability_and_waivers'),
-        ('reviews', '0004_reviewer_rules'),
+        ("articles", "0004_readability_and_waivers"),
+        ("reviews", "0004_reviewer_rules"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CheckWaiver',
+            name="CheckWaiver",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('content_hash', models.CharField(max_length=64)),
-                ('check_key', models.CharField(max_length=60)),
-                ('reason', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='check_waivers', to='articles.article')),
-                ('waived_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("content_hash", models.CharField(max_length=64)),
+                ("check_key", models.CharField(max_length=60)),
+                ("reason", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="check_waivers",
+                        to="articles.article",
+                    ),
+                ),
+                (
+                    "waived_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('article', 'content_hash', 'check_key'), name='waiver_once_per_version')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("article", "content_hash", "check_key"),
+                        name="waiver_once_per_version",
+                    )
+                ],
             },
         ),
     ]

@@ -7,12 +7,28 @@ from django.db import migrations, models
 from reviews.models import GENESIS, chain_content
 
 AUDIT_FIELDS = (
-    "article_id", "actor_id", "action", "from_state", "to_state", "version", "content_hash",
-    "note", "created_at",
+    "article_id",
+    "actor_id",
+    "action",
+    "from_state",
+    "to_state",
+    "version",
+    "content_hash",
+    "note",
+    "created_at",
 )
 SIGNOFF_FIELDS = (
-    "article_id", "version", "content_hash", "cycle", "reviewer_id", "printed_name",
-    "credentials", "meaning", "statement", "note", "signed_at",
+    "article_id",
+    "version",
+    "content_hash",
+    "cycle",
+    "reviewer_id",
+    "printed_name",
+    "credentials",
+    "meaning",
+    "statement",
+    "note",
+    "signed_at",
 )
 
 
@@ -32,32 +48,30 @@ def link_existing_rows(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reviews', '0005_readability_and_waivers'),
+        ("reviews", "0005_readability_and_waivers"),
     ]
 
     operations = [
-
         migrations.AddField(
-            model_name='auditevent',
-            name='chain_hash',
-            field=models.CharField(default='', editable=False, max_length=64),
+            model_name="auditevent",
+            name="chain_hash",
+            field=models.CharField(default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='chain_previous',
-            field=models.CharField(default='', editable=False, max_length=64),
+            model_name="auditevent",
+            name="chain_previous",
+            field=models.CharField(default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='signoff',
-            name='chain_hash',
-            field=models.CharField(default='', editable=False, max_length=64),
+            model_name="signoff",
+            name="chain_hash",
+            field=models.CharField(default="", editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='signoff',
-            name='chain_previous',
-            field=models.CharField(default='', editable=False, max_length=64),
+            model_name="signoff",
+            name="chain_previous",
+            field=models.CharField(default="", editable=False, max_length=64),
         ),
         migrations.RunPython(link_existing_rows, migrations.RunPython.noop),
     ]

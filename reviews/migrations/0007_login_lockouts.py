@@ -7,41 +7,81 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reviews', '0006_hash_chain'),
+        ("reviews", "0006_hash_chain"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LoginFailure',
+            name="LoginFailure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('username', models.CharField(max_length=254)),
-                ('address', models.GenericIPAddressField(blank=True, null=True)),
-                ('attempted_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("username", models.CharField(max_length=254)),
+                ("address", models.GenericIPAddressField(blank=True, null=True)),
+                ("attempted_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['-attempted_at'],
-                'indexes': [models.Index(fields=['username', 'attempted_at'], name='loginfailure_user_time'), models.Index(fields=['address', 'attempted_at'], name='loginfailure_addr_time'), models.Index(fields=['attempted_at'], name='loginfailure_time')],
+                "ordering": ["-attempted_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["username", "attempted_at"], name="loginfailure_user_time"
+                    ),
+                    models.Index(fields=["address", "attempted_at"], name="loginfailure_addr_time"),
+                    models.Index(fields=["attempted_at"], name="loginfailure_time"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='LoginLockout',
+            name="LoginLockout",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(choices=[('account', 'Account'), ('address', 'Network address')], max_length=10)),
-                ('key', models.CharField(help_text='The username (casefolded) or the IP address.', max_length=254)),
-                ('failures', models.PositiveIntegerField(help_text='Failed sign-ins that caused the lock.')),
-                ('locked_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('locked_until', models.DateTimeField()),
-                ('unlocked_at', models.DateTimeField(blank=True, null=True)),
-                ('unlocked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[("account", "Account"), ("address", "Network address")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="The username (casefolded) or the IP address.", max_length=254
+                    ),
+                ),
+                (
+                    "failures",
+                    models.PositiveIntegerField(help_text="Failed sign-ins that caused the lock."),
+                ),
+                ("locked_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("locked_until", models.DateTimeField()),
+                ("unlocked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "unlocked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-locked_at'],
-                'indexes': [models.Index(fields=['scope', 'key', 'locked_until'], name='lockout_lookup')],
+                "ordering": ["-locked_at"],
+                "indexes": [
+                    models.Index(fields=["scope", "key", "locked_until"], name="lockout_lookup")
+                ],
             },
         ),
     ]

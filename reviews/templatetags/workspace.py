@@ -18,7 +18,9 @@ BAR_HEIGHT, GAP, LABEL_WIDTH, CHART_WIDTH = 22, 6, 70, 420
 def turnaround_chart(months: Sequence[Any]) -> SafeString:
     """A horizontal bar chart (inline SVG, no script) of median review days per month."""
     if not months:
-        return format_html('<p class="empty">{}</p>', "No article has been approved in the last year.")
+        return format_html(
+            '<p class="empty">{}</p>', "No article has been approved in the last year."
+        )
     longest = max(m.median_days for m in months) or 1
     height = len(months) * (BAR_HEIGHT + GAP)
     bars = format_html_join(
@@ -28,16 +30,29 @@ def turnaround_chart(months: Sequence[Any]) -> SafeString:
         '<text x="{}" y="{}" class="chart-value">{} d ({} reviews)</text></g>',
         (
             (
-                i * (BAR_HEIGHT + GAP) + 15, m.month,
-                LABEL_WIDTH, i * (BAR_HEIGHT + GAP), max(2, round(m.median_days / longest * (CHART_WIDTH - LABEL_WIDTH - 110))), BAR_HEIGHT,
-                LABEL_WIDTH + max(2, round(m.median_days / longest * (CHART_WIDTH - LABEL_WIDTH - 110))) + 6, i * (BAR_HEIGHT + GAP) + 15,
-                m.median_days, m.reviews,
+                i * (BAR_HEIGHT + GAP) + 15,
+                m.month,
+                LABEL_WIDTH,
+                i * (BAR_HEIGHT + GAP),
+                max(2, round(m.median_days / longest * (CHART_WIDTH - LABEL_WIDTH - 110))),
+                BAR_HEIGHT,
+                LABEL_WIDTH
+                + max(2, round(m.median_days / longest * (CHART_WIDTH - LABEL_WIDTH - 110)))
+                + 6,
+                i * (BAR_HEIGHT + GAP) + 15,
+                m.median_days,
+                m.reviews,
             )
             for i, m in enumerate(months)
         ),
     )
-    summary = "; ".join(f"{m.month}: median {m.median_days} days over {m.reviews} reviews" for m in months)
+    summary = "; ".join(
+        f"{m.month}: median {m.median_days} days over {m.reviews} reviews" for m in months
+    )
     return format_html(
         '<svg class="chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%">{}</svg>',
-        f"Review turnaround by month. {summary}", CHART_WIDTH, height, bars,
+        f"Review turnaround by month. {summary}",
+        CHART_WIDTH,
+        height,
+        bars,
     )

@@ -20,9 +20,25 @@ pytestmark = pytest.mark.django_db
 DEMO = Path(__file__).resolve().parents[2] / "articles" / "demo" / "references.ris"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "references"
 ROUND_TRIP_FIELDS = (
-    "kind", "authors", "more_authors", "title", "journal", "container_title", "editors", "year",
-    "volume", "issue", "pages", "publisher", "place", "edition", "url", "accessed_on", "doi",
-    "pmid", "pmcid",
+    "kind",
+    "authors",
+    "more_authors",
+    "title",
+    "journal",
+    "container_title",
+    "editors",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "publisher",
+    "place",
+    "edition",
+    "url",
+    "accessed_on",
+    "doi",
+    "pmid",
+    "pmcid",
 )
 
 
@@ -49,23 +65,40 @@ def round_trip(export: Any, filename: str) -> None:
 
 
 class TestRoundTrip:
-    @pytest.mark.parametrize(("export", "filename"), [
-        (references_to_ris, "library.ris"), (references_to_csljson, "library.json"),
-    ])
+    @pytest.mark.parametrize(
+        ("export", "filename"),
+        [
+            (references_to_ris, "library.ris"),
+            (references_to_csljson, "library.json"),
+        ],
+    )
     def test_demo_references_survive_export_and_import(self, export: Any, filename: str) -> None:
         """kind, authors, title, journal, year, volume, issue, pages, identifiers… and superseded-by."""
         references_import(data=DEMO.read_bytes(), filename=DEMO.name)
         assert len(library()) == 6
         round_trip(export, filename)
 
-    @pytest.mark.parametrize(("export", "filename"), [
-        (references_to_ris, "library.ris"), (references_to_csljson, "library.json"),
-    ])
-    def test_books_chapters_pages_and_reviews_survive_export_and_import(self, export: Any, filename: str) -> None:
+    @pytest.mark.parametrize(
+        ("export", "filename"),
+        [
+            (references_to_ris, "library.ris"),
+            (references_to_csljson, "library.json"),
+        ],
+    )
+    def test_books_chapters_pages_and_reviews_survive_export_and_import(
+        self, export: Any, filename: str
+    ) -> None:
         """Editors, book titles, places, editions, URLs and access dates too."""
         references_import(data=(FIXTURES / "valid.ris").read_bytes(), filename="valid.ris")
         kinds = set(Reference.objects.values_list("kind", flat=True))
-        assert kinds == {"journal-article", "book", "chapter", "web-page", "guideline", "systematic-review"}
+        assert kinds == {
+            "journal-article",
+            "book",
+            "chapter",
+            "web-page",
+            "guideline",
+            "systematic-review",
+        }
         round_trip(export, filename)
 
     @pytest.mark.parametrize("name", ["valid.bib", "valid.nbib"])
@@ -80,9 +113,17 @@ class TestFormats:
     def test_ris_export_writes_one_tagged_record_per_reference(self) -> None:
         """TY first, ER last, no numbering lines, authors as "Family, I.", pages split, PMID in AN."""
         ref = make_reference(
-            citekey="bowden-2018", authors=[{"family": "Bowden", "initials": "SA"}], title="Profile",
-            journal="Drug Des Devel Ther", year=2018, volume="12", pages="3147-3161",
-            doi="10.2147/DDDT.S154922", pmid="30288020", pmcid="PMC6161731", more_authors=True,
+            citekey="bowden-2018",
+            authors=[{"family": "Bowden", "initials": "SA"}],
+            title="Profile",
+            journal="Drug Des Devel Ther",
+            year=2018,
+            volume="12",
+            pages="3147-3161",
+            doi="10.2147/DDDT.S154922",
+            pmid="30288020",
+            pmcid="PMC6161731",
+            more_authors=True,
         )
         assert references_to_ris([ref]) == (
             "TY  - JOUR\nID  - bowden-2018\nAU  - Bowden, S.A.\nAU  - et al.\nTI  - Profile\n"
@@ -93,16 +134,30 @@ class TestFormats:
     def test_csljson_item_uses_csl_variable_names(self) -> None:
         """A guideline in a journal: article-journal with its genre; corporate authors as literal."""
         ref = make_reference(
-            citekey="ga-2020", kind=Reference.Kind.GUIDELINE, title="Guideline",
+            citekey="ga-2020",
+            kind=Reference.Kind.GUIDELINE,
+            title="Guideline",
             authors=[{"literal": "Guideline Group"}, {"family": "Emma", "initials": "F"}],
-            journal="Nat Rev Nephrol", year=2020, volume="15", issue="7", pages="435-455", pmid="31068690",
+            journal="Nat Rev Nephrol",
+            year=2020,
+            volume="15",
+            issue="7",
+            pages="435-455",
+            pmid="31068690",
         )
         assert reference_as_csl(ref) == {
-            "id": "ga-2020", "type": "article-journal", "title": "Guideline",
+            "id": "ga-2020",
+            "type": "article-journal",
+            "title": "Guideline",
             "author": [{"literal": "Guideline Group"}, {"family": "Emma", "given": "F."}],
-            "genre": "Practice Guideline", "container-title": "Nat Rev Nephrol",
-            "container-title-short": "Nat Rev Nephrol", "issued": {"date-parts": [[2020]]},
-            "volume": "15", "issue": "7", "page": "435-455", "PMID": "31068690",
+            "genre": "Practice Guideline",
+            "container-title": "Nat Rev Nephrol",
+            "container-title-short": "Nat Rev Nephrol",
+            "issued": {"date-parts": [[2020]]},
+            "volume": "15",
+            "issue": "7",
+            "page": "435-455",
+            "PMID": "31068690",
         }
 
 
@@ -123,7 +178,9 @@ def published(author: Any, editor: Any, reviewer: Any) -> Article:
 
 
 class TestDownloads:
-    def test_ris_download_lists_the_live_versions_references_as_an_attachment(self, client: Client, published: Article) -> None:
+    def test_ris_download_lists_the_live_versions_references_as_an_attachment(
+        self, client: Client, published: Article
+    ) -> None:
         """RIS content type, a file name, each cited reference once in order of first citation."""
         response = client.get("/articles/low-alp/references.ris")
         assert response.status_code == 200
@@ -141,24 +198,40 @@ class TestDownloads:
         assert response["Content-Type"] == "application/vnd.citationstyles.csl+json; charset=utf-8"
         assert response["Content-Disposition"] == 'attachment; filename="low-alp-references.json"'
         items = json.loads(response.content)
-        assert [(item["id"], item["title"]) for item in items] == [("second-2021", "Second cited"), ("first-2020", "First cited")]
+        assert [(item["id"], item["title"]) for item in items] == [
+            ("second-2021", "Second cited"),
+            ("first-2020", "First cited"),
+        ]
 
-    def test_downloads_follow_the_published_version_not_the_draft(self, client: Client, published: Article, author: Any) -> None:
+    def test_downloads_follow_the_published_version_not_the_draft(
+        self, client: Client, published: Article, author: Any
+    ) -> None:
         """A reference added in a later draft is not downloadable until that draft is published."""
         make_reference(citekey="draft-only")
         draft_update(
-            article=published, user=author, base_version=published.version,
+            article=published,
+            user=author,
+            base_version=published.version,
             fields={"texts": {**published.texts, "patient": "Now citing [@draft-only]."}},
             change_reason="New source.",
         )
-        ids = [line[6:] for line in client.get("/articles/low-alp/references.ris").content.decode().splitlines() if line.startswith("ID  - ")]
+        ids = [
+            line[6:]
+            for line in client.get("/articles/low-alp/references.ris").content.decode().splitlines()
+            if line.startswith("ID  - ")
+        ]
         assert "draft-only" not in ids and ids == ["second-2021", "first-2020"]
 
-    def test_unpublished_or_unknown_articles_have_no_downloads(self, client: Client, author: Any) -> None:
+    def test_unpublished_or_unknown_articles_have_no_downloads(
+        self, client: Client, author: Any
+    ) -> None:
         """404 for a draft and for a slug that does not exist."""
         make_article(author=author, slug="draft-article", citations=[make_reference()])
-        for path in ("/articles/draft-article/references.ris", "/articles/draft-article/references.json",
-                     "/articles/nothing-here/references.ris"):
+        for path in (
+            "/articles/draft-article/references.ris",
+            "/articles/draft-article/references.json",
+            "/articles/nothing-here/references.ris",
+        ):
             assert client.get(path).status_code == 404
 
     def test_downloads_accept_only_get(self, client: Client, published: Article) -> None:

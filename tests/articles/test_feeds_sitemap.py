@@ -12,7 +12,13 @@ from django.utils import timezone
 from articles import feeds
 from articles.models import Article, SitePage
 from reviews.services import draft_update, transition_apply
-from tests.factories import approve, make_article, make_reference, publish_approved, submit_and_review
+from tests.factories import (
+    approve,
+    make_article,
+    make_reference,
+    publish_approved,
+    submit_and_review,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +27,9 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def publish(author: Any, editor: Any, reviewer: Any, **fields: Any) -> Article:
-    return publish_approved(make_article(author=author, **fields), author=author, editor=editor, reviewers=[reviewer])
+    return publish_approved(
+        make_article(author=author, **fields), author=author, editor=editor, reviewers=[reviewer]
+    )
 
 
 def publish_pending(author: Any, editor: Any, reviewer: Any, **fields: Any) -> Article:
@@ -44,9 +52,13 @@ def feed_entries(client: Client) -> list[ET.Element]:
 
 
 class TestSitemap:
-    def test_lists_approved_articles_with_lastmod_and_the_site_pages(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_lists_approved_articles_with_lastmod_and_the_site_pages(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """Home, board, editorial policy and each approved article at its canonical address."""
-        SitePage.objects.create(slug="editorial-policy", title="Editorial policy", body="How we work.")
+        SitePage.objects.create(
+            slug="editorial-policy", title="Editorial policy", body="How we work."
+        )
         article = publish(author, editor, reviewer, slug="low-alp")
         response = client.get("/sitemap.xml")
         assert response.status_code == 200
@@ -55,11 +67,16 @@ class TestSitemap:
         assert entries["http://testserver/articles/low-alp/?audience=patient"] == (
             article.live_version.updated_at.date().isoformat()
         )
-        assert {"http://testserver/", "http://testserver/board/",
-                "http://testserver/pages/editorial-policy/"} < entries.keys()
+        assert {
+            "http://testserver/",
+            "http://testserver/board/",
+            "http://testserver/pages/editorial-policy/",
+        } < entries.keys()
         assert len(entries) == 4
 
-    def test_leaves_out_drafts_pending_review_and_unpublished_articles(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_leaves_out_drafts_pending_review_and_unpublished_articles(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """Only what is public and approved (pending pages carry noindex) is offered to crawlers."""
         make_article(author=author, slug="a-draft")
         publish_pending(author, editor, reviewer, slug="pending")
@@ -69,17 +86,34 @@ class TestSitemap:
         articles = [loc for loc in sitemap_entries(client) if "/articles/" in loc]
         assert articles == ["http://testserver/articles/approved/?audience=patient"]
 
-    def test_lastmod_is_the_live_versions_not_the_drafts(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_lastmod_is_the_live_versions_not_the_drafts(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """An unpublished edit does not move lastmod: crawlers see the signed version's date."""
         article = publish(author, editor, reviewer, slug="low-alp")
         live_date = article.live_version.updated_at.date().isoformat()
-        draft_update(article=article, user=author, base_version=article.version,
-                     fields={"summary": "A new summary."}, change_reason="Edit")
-        assert sitemap_entries(client)["http://testserver/articles/low-alp/?audience=patient"] == live_date
+        draft_update(
+            article=article,
+            user=author,
+            base_version=article.version,
+            fields={"summary": "A new summary."},
+            change_reason="Edit",
+        )
+        assert (
+            sitemap_entries(client)["http://testserver/articles/low-alp/?audience=patient"]
+            == live_date
+        )
 
     @pytest.mark.parametrize("n_articles", [2, 12])
-    def test_query_count_is_flat(self, client: Client, author: Any, editor: Any, reviewer: Any, n_articles: int,
-                                 django_assert_max_num_queries: Any) -> None:
+    def test_query_count_is_flat(
+        self,
+        client: Client,
+        author: Any,
+        editor: Any,
+        reviewer: Any,
+        n_articles: int,
+        django_assert_max_num_queries: Any,
+    ) -> None:
         """Three queries (the policy page, the articles, their count) however many are listed."""
         for _ in range(n_articles):
             publish(author, editor, reviewer)
@@ -88,7 +122,9 @@ class TestSitemap:
 
 
 class TestRobots:
-    def test_robots_txt_keeps_crawlers_out_of_private_areas_and_names_the_sitemap(self, client: Client) -> None:
+    def test_robots_txt_keeps_crawlers_out_of_private_areas_and_names_the_sitemap(
+        self, client: Client
+    ) -> None:
         """Plain text; the workspace, admin, sign-in and drafting API are disallowed; sitemap absolute."""
         response = client.get("/robots.txt")
         assert response.status_code == 200
@@ -96,57 +132,100 @@ class TestRobots:
         lines = response.content.decode().splitlines()
         assert lines[0] == "User-agent: *"
         assert {line for line in lines if line.startswith("Disallow:")} == {
-            "Disallow: /workspace/", "Disallow: /admin/", "Disallow: /accounts/", "Disallow: /api/v1/drafts/",
+            "Disallow: /workspace/",
+            "Disallow: /admin/",
+            "Disallow: /accounts/",
+            "Disallow: /api/v1/drafts/",
         }
         assert "Disallow: /" not in lines
         assert "Sitemap: http://testserver/sitemap.xml" in lines
 
 
 class TestFeed:
-    def test_entries_carry_title_canonical_link_summary_updated_and_reviewer(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_entries_carry_title_canonical_link_summary_updated_and_reviewer(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """An approved entry says who medically reviewed it and when."""
-        article = publish(author, editor, reviewer, slug="low-alp", title="What is low ALP?", summary="Low ALP, explained.")
+        article = publish(
+            author,
+            editor,
+            reviewer,
+            slug="low-alp",
+            title="What is low ALP?",
+            summary="Low ALP, explained.",
+        )
         response = client.get("/feed/")
         assert response["Content-Type"].startswith("application/atom+xml")
         assert response["Cache-Control"] == "public, max-age=300"
         [entry] = feed_entries(client)
         assert entry.findtext(f"{ATOM}title") == "What is low ALP?"
-        assert entry.find(f"{ATOM}link").get("href") == "http://testserver/articles/low-alp/?audience=patient"
+        assert (
+            entry.find(f"{ATOM}link").get("href")
+            == "http://testserver/articles/low-alp/?audience=patient"
+        )
         assert entry.findtext(f"{ATOM}updated").startswith(article.published_at.date().isoformat())
-        assert entry.findtext(f"{ATOM}id").endswith(f"/articles/low-alp/?audience=patient#version-{article.version}")
+        assert entry.findtext(f"{ATOM}id").endswith(
+            f"/articles/low-alp/?audience=patient#version-{article.version}"
+        )
         summary = entry.findtext(f"{ATOM}summary")
         assert "<p>Low ALP, explained.</p>" in summary
         today = timezone.localdate()
-        assert f"Medically reviewed by {reviewer.reviewer_profile.display_name}, MD on {today.day} {today:%B %Y}." in summary
+        assert (
+            f"Medically reviewed by {reviewer.reviewer_profile.display_name}, MD on {today.day} {today:%B %Y}."
+            in summary
+        )
 
-    def test_pending_review_entry_claims_no_review(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_pending_review_entry_claims_no_review(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """Published pending review: the entry says so and names no reviewer."""
         publish_pending(author, editor, reviewer, slug="pending")
         summary = feed_entries(client)[0].findtext(f"{ATOM}summary")
         assert "pending medical review" in summary
         assert "Medically reviewed by" not in summary
 
-    def test_entries_are_newest_publication_first_and_drafts_are_absent(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_entries_are_newest_publication_first_and_drafts_are_absent(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """Ordered by published_at; republishing a new version brings the article to the top."""
         first = publish(author, editor, reviewer, title="First?")
         publish(author, editor, reviewer, title="Second?")
         make_article(author=author, title="Draft?")
         assert [e.findtext(f"{ATOM}title") for e in feed_entries(client)] == ["Second?", "First?"]
-        article = draft_update(article=first, user=author, base_version=first.version,
-                               fields={"title": "First, revised?"}, change_reason="Retitle")
+        article = draft_update(
+            article=first,
+            user=author,
+            base_version=first.version,
+            fields={"title": "First, revised?"},
+            change_reason="Retitle",
+        )
         approve(article, reviewer)  # the edit sent it back into review
         transition_apply(article=article, user=editor, action="publish")
-        assert [e.findtext(f"{ATOM}title") for e in feed_entries(client)] == ["First, revised?", "Second?"]
+        assert [e.findtext(f"{ATOM}title") for e in feed_entries(client)] == [
+            "First, revised?",
+            "Second?",
+        ]
 
-    def test_feed_is_limited_to_the_latest_publications(self, client: Client, author: Any, editor: Any, reviewer: Any,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_feed_is_limited_to_the_latest_publications(
+        self,
+        client: Client,
+        author: Any,
+        editor: Any,
+        reviewer: Any,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
         """Only the newest FEED_LENGTH publications are listed."""
         monkeypatch.setattr(feeds, "FEED_LENGTH", 2)
         for n in range(3):
             publish(author, editor, reviewer, title=f"Question {n}?")
-        assert [e.findtext(f"{ATOM}title") for e in feed_entries(client)] == ["Question 2?", "Question 1?"]
+        assert [e.findtext(f"{ATOM}title") for e in feed_entries(client)] == [
+            "Question 2?",
+            "Question 1?",
+        ]
 
-    def test_summaries_are_escaped_html(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_summaries_are_escaped_html(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """A summary's markup reaches feed readers as text, never as HTML."""
         publish(author, editor, reviewer, summary="Beware <script>alert(1)</script> & co.")
         summary = feed_entries(client)[0].findtext(f"{ATOM}summary")
@@ -159,10 +238,20 @@ class TestFeed:
         assert '<link rel="alternate" type="application/atom+xml" href="/feed/"' in html
 
     @pytest.mark.parametrize("n_articles", [2, 12])
-    def test_query_count_is_flat(self, client: Client, author: Any, editor: Any, reviewer: Any, n_articles: int,
-                                 django_assert_max_num_queries: Any) -> None:
+    def test_query_count_is_flat(
+        self,
+        client: Client,
+        author: Any,
+        editor: Any,
+        reviewer: Any,
+        n_articles: int,
+        django_assert_max_num_queries: Any,
+    ) -> None:
         """Entries and their sign-offs in two queries, whatever their number."""
         for _ in range(n_articles):
             publish(author, editor, reviewer)
         with django_assert_max_num_queries(2):
-            assert len(ET.fromstring(client.get("/feed/").content).findall(f"{ATOM}entry")) == n_articles
+            assert (
+                len(ET.fromstring(client.get("/feed/").content).findall(f"{ATOM}entry"))
+                == n_articles
+            )

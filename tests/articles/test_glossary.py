@@ -12,7 +12,12 @@ from articles.models import GlossaryTerm
 from articles.rendering import render_markdown
 from tests.factories import make_article, make_reference, publish_approved
 
-ENZYME = Term(term="enzyme", slug="enzyme", definition="A protein that does a chemical job.", forms=("enzyme", "enzymes"))
+ENZYME = Term(
+    term="enzyme",
+    slug="enzyme",
+    definition="A protein that does a chemical job.",
+    forms=("enzyme", "enzymes"),
+)
 GLOSSARY = Glossary(terms=(ENZYME,), fingerprint="test")
 
 
@@ -25,9 +30,18 @@ class TestAnnotate:
         """The first use links to the entry and is described by a tooltip; later uses are plain."""
         html = render("An enzyme helps. Another enzyme too.")
         assert html.count('class="glossary-term"') == 1
-        assert '<a class="glossary-term" href="#glossary-enzyme" aria-describedby="gloss-enzyme">enzyme</a>' in html
-        assert '<span class="glossary-tip" role="tooltip" id="gloss-enzyme">A protein that does a chemical job.</span>' in html
-        assert '<dt id="glossary-enzyme">enzyme</dt><dd>A protein that does a chemical job.</dd>' in html
+        assert (
+            '<a class="glossary-term" href="#glossary-enzyme" aria-describedby="gloss-enzyme">enzyme</a>'
+            in html
+        )
+        assert (
+            '<span class="glossary-tip" role="tooltip" id="gloss-enzyme">A protein that does a chemical job.</span>'
+            in html
+        )
+        assert (
+            '<dt id="glossary-enzyme">enzyme</dt><dd>A protein that does a chemical job.</dd>'
+            in html
+        )
 
     def test_other_forms_and_case_match_and_keep_the_writers_spelling(self) -> None:
         """'Enzymes' at a sentence start matches, and is shown as written."""
@@ -35,7 +49,9 @@ class TestAnnotate:
 
     def test_headings_links_and_code_are_left_alone(self) -> None:
         """No definition inside a heading, a link or code; the first use in running text gets it."""
-        html = render("## The enzyme\n\n[enzyme page](https://example.org) and `enzyme` then an enzyme.")
+        html = render(
+            "## The enzyme\n\n[enzyme page](https://example.org) and `enzyme` then an enzyme."
+        )
         assert "<h2>The enzyme</h2>" in html
         assert html.count("glossary-term") == 1
         assert html.index("glossary-term") > html.index("</code>")
@@ -46,8 +62,17 @@ class TestAnnotate:
 
     def test_definitions_are_escaped(self) -> None:
         """A hostile definition is shown as text."""
-        hostile = Glossary(terms=(Term(term="enzyme", slug="enzyme", definition="<script>alert(1)</script>",
-                                       forms=("enzyme",)),), fingerprint="x")
+        hostile = Glossary(
+            terms=(
+                Term(
+                    term="enzyme",
+                    slug="enzyme",
+                    definition="<script>alert(1)</script>",
+                    forms=("enzyme",),
+                ),
+            ),
+            fingerprint="x",
+        )
         html = annotate(render_markdown("An enzyme.", references={}).html, hostile)
         assert "<script>" not in html and "&lt;script&gt;" in html
 
@@ -58,22 +83,46 @@ class TestOnThePage:
         self, client: Client, author: Any, editor: Any, reviewer: Any
     ) -> None:
         """The lay renderings annotate terms; the clinician rendering is untouched."""
-        GlossaryTerm.objects.create(term="enzyme", slug="enzyme", definition="A protein that does a job.")
-        texts = {key: f"The enzyme is low [@pmid:{{pmid}}]." for key in ("patient", "caregiver", "clinician")}
+        GlossaryTerm.objects.create(
+            term="enzyme", slug="enzyme", definition="A protein that does a job."
+        )
+        texts = dict.fromkeys(("patient", "caregiver", "clinician"), "The enzyme is low [@pmid:{pmid}].")
         reference = make_reference()
         texts = {k: v.format(pmid=reference.pmid) for k, v in texts.items()}
-        publish_approved(make_article(author=author, slug="alp", texts=texts), author=author, editor=editor, reviewers=[reviewer])
+        publish_approved(
+            make_article(author=author, slug="alp", texts=texts),
+            author=author,
+            editor=editor,
+            reviewers=[reviewer],
+        )
         for audience in ("patient", "caregiver"):
-            assert "A protein that does a job." in client.get(f"/articles/alp/?audience={audience}").content.decode()
+            assert (
+                "A protein that does a job."
+                in client.get(f"/articles/alp/?audience={audience}").content.decode()
+            )
         assert "glossary" not in client.get("/articles/alp/?audience=clinician").content.decode()
 
-    def test_editing_a_definition_reaches_published_pages(self, client: Client, author: Any, editor: Any, reviewer: Any,
-                                                          django_capture_on_commit_callbacks: Any) -> None:
+    def test_editing_a_definition_reaches_published_pages(
+        self,
+        client: Client,
+        author: Any,
+        editor: Any,
+        reviewer: Any,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
         """Renditions are keyed by the glossary's fingerprint, so a new definition shows at once."""
         with django_capture_on_commit_callbacks(execute=True):
-            term = GlossaryTerm.objects.create(term="enzyme", slug="enzyme", definition="Old words.")
-        publish_approved(make_article(author=author, slug="alp", texts={"patient": "An enzyme.", "clinician": "x"}),
-                         author=author, editor=editor, reviewers=[reviewer])
+            term = GlossaryTerm.objects.create(
+                term="enzyme", slug="enzyme", definition="Old words."
+            )
+        publish_approved(
+            make_article(
+                author=author, slug="alp", texts={"patient": "An enzyme.", "clinician": "x"}
+            ),
+            author=author,
+            editor=editor,
+            reviewers=[reviewer],
+        )
         assert "Old words." in client.get("/articles/alp/?audience=patient").content.decode()
         with django_capture_on_commit_callbacks(execute=True):
             term.definition = "New words."

@@ -27,18 +27,30 @@ def populate(n: int, *, author: Any, editor: Any, reviewer: Any) -> None:
     shared = Topic.objects.create(name="Bones", slug="bones", description="Bone health.")
     reference = make_reference()
     for k in range(n):
-        article = publish_approved(make_article(author=author, citations=[reference]), author=author,
-                                   editor=editor, reviewers=[reviewer])
+        article = publish_approved(
+            make_article(author=author, citations=[reference]),
+            author=author,
+            editor=editor,
+            reviewers=[reviewer],
+        )
         own = Topic.objects.create(name=f"Topic {k}", slug=f"topic-{k}")
         article_topics_set(article=article, user=editor, topics=[shared, own])
         make_user(Role.REVIEWER)
-    SitePage.objects.create(slug="editorial-policy", title="Editorial policy", body="How we **work**.")
+    SitePage.objects.create(
+        slug="editorial-policy", title="Editorial policy", body="How we **work**."
+    )
     SitePage.objects.create(slug="about-the-board", title="The board", body="Who reviews.")
 
 
 @pytest.mark.parametrize("n", [2, 25])
-def test_public_page_query_count_is_small_and_flat(client: Client, author: Any, editor: Any, reviewer: Any,
-                                                  n: int, django_assert_max_num_queries: Any) -> None:
+def test_public_page_query_count_is_small_and_flat(
+    client: Client,
+    author: Any,
+    editor: Any,
+    reviewer: Any,
+    n: int,
+    django_assert_max_num_queries: Any,
+) -> None:
     populate(n, author=author, editor=editor, reviewer=reviewer)
     paths = ["/", "/topics/", "/topics/bones/", "/board/", "/pages/editorial-policy/"]
     if n > 20:  # 20 a page: the second pages exist
@@ -50,7 +62,10 @@ def test_public_page_query_count_is_small_and_flat(client: Client, author: Any, 
 
 
 def test_the_published_count_is_kept_until_a_publication_changes_it(
-    author: Any, editor: Any, reviewer: Any, django_assert_num_queries: Any,
+    author: Any,
+    editor: Any,
+    reviewer: Any,
+    django_assert_num_queries: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     """Counting every published article is the one cost of a list that grows with the data:
@@ -59,8 +74,12 @@ def test_the_published_count_is_kept_until_a_publication_changes_it(
 
     def publish() -> None:
         with django_capture_on_commit_callbacks(execute=True):  # the epoch moves on commit
-            publish_approved(make_article(author=author, citations=[make_reference()]), author=author,
-                             editor=editor, reviewers=[reviewer])
+            publish_approved(
+                make_article(author=author, citations=[make_reference()]),
+                author=author,
+                editor=editor,
+                reviewers=[reviewer],
+            )
 
     for _ in range(4):
         publish()
@@ -72,18 +91,25 @@ def test_the_published_count_is_kept_until_a_publication_changes_it(
 
 
 def test_pages_in_the_back_half_are_read_from_the_other_end_with_the_same_rows(
-    author: Any, editor: Any, reviewer: Any, django_assert_num_queries: Any,
+    author: Any,
+    editor: Any,
+    reviewer: Any,
+    django_assert_num_queries: Any,
 ) -> None:
     """Every page holds exactly what forward slicing gives, in the same order."""
     from articles.selectors import published_article_page, published_articles
 
     for _ in range(7):
-        publish_approved(make_article(author=author, citations=[make_reference()]), author=author,
-                         editor=editor, reviewers=[reviewer])
+        publish_approved(
+            make_article(author=author, citations=[make_reference()]),
+            author=author,
+            editor=editor,
+            reviewers=[reviewer],
+        )
     forward = [a.pk for a in published_articles()]
     published_article_page(page_number=1, per_page=2)  # counts once
     for number in (1, 2, 3, 4):
         with django_assert_num_queries(1):
             page = published_article_page(page_number=number, per_page=2)
-            assert [a.pk for a in page] == forward[(number - 1) * 2:number * 2]
+            assert [a.pk for a in page] == forward[(number - 1) * 2 : number * 2]
         assert page.number == number and page.paginator.num_pages == 4

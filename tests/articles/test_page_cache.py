@@ -19,9 +19,14 @@ URL = "/articles/kept/?audience=patient"
 
 @pytest.fixture
 def published(author: Any, editor: Any, reviewer: Any) -> Any:
-    return publish_approved(make_article(author=author, slug="kept", title="First title?",
-                                         citations=[make_reference()]),
-                            author=author, editor=editor, reviewers=[reviewer])
+    return publish_approved(
+        make_article(
+            author=author, slug="kept", title="First title?", citations=[make_reference()]
+        ),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
 
 
 class TestLocalPages:
@@ -47,25 +52,41 @@ class TestLocalPages:
 @pytest.mark.django_db
 class TestSharedPage:
     def test_a_repeat_request_takes_the_page_from_the_process_not_the_shared_cache(
-        self, client: Client, published: Any, monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: Any,
+        self,
+        client: Client,
+        published: Any,
+        monkeypatch: pytest.MonkeyPatch,
+        django_assert_num_queries: Any,
     ) -> None:
         first = client.get(URL)
         asked: list[str] = []
         real_get = cache.get
-        monkeypatch.setattr(cache, "get", lambda key, *a, **k: asked.append(key) or real_get(key, *a, **k))
+        monkeypatch.setattr(
+            cache, "get", lambda key, *a, **k: asked.append(key) or real_get(key, *a, **k)
+        )
         with django_assert_num_queries(0):
             again = client.get(URL)
         assert again.content == first.content and again.status_code == 200
         assert not [key for key in asked if key.startswith("page:")]  # only the epoch was read
 
     def test_a_publication_is_seen_at_once(
-        self, client: Client, published: Any, author: Any, editor: Any, reviewer: Any,
+        self,
+        client: Client,
+        published: Any,
+        author: Any,
+        editor: Any,
+        reviewer: Any,
         django_capture_on_commit_callbacks: Any,
     ) -> None:
         assert "First title?" in client.get(URL).content.decode()
         with django_capture_on_commit_callbacks(execute=True):
-            article = draft_update(article=published, user=author, base_version=published.version,
-                                   fields={"title": "Second title?"}, change_reason="Retitled")
+            article = draft_update(
+                article=published,
+                user=author,
+                base_version=published.version,
+                fields={"title": "Second title?"},
+                change_reason="Retitled",
+            )
             approve(article, reviewer)
             transition_apply(article=article, user=editor, action="publish")
         assert "Second title?" in client.get(URL).content.decode()

@@ -18,12 +18,21 @@ pytestmark = pytest.mark.django_db
 
 def published_times(n: int, *, author: Any, editor: Any, reviewer: Any) -> Article:
     """An article published n times, version k carrying the change note "Change k"."""
-    article = publish_approved(make_article(author=author, slug="often", citations=[make_reference()]),
-                               author=author, editor=editor, reviewers=[reviewer])
+    article = publish_approved(
+        make_article(author=author, slug="often", citations=[make_reference()]),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
     for k in range(2, n + 1):
-        article = draft_update(article=article, user=author, base_version=article.version,
-                               fields={"summary": f"Summary {k}."}, change_reason=f"Change {k}",
-                               change_weight="minor")
+        article = draft_update(
+            article=article,
+            user=author,
+            base_version=article.version,
+            fields={"summary": f"Summary {k}."},
+            change_reason=f"Change {k}",
+            change_weight="minor",
+        )
         approve(article, reviewer)
         transition_apply(article=article, user=editor, action="publish")
     return Article.objects.get(pk=article.pk)
@@ -31,7 +40,11 @@ def published_times(n: int, *, author: Any, editor: Any, reviewer: Any) -> Artic
 
 @pytest.mark.parametrize("publications", [2, 25])
 def test_history_page_takes_at_most_four_queries_however_many_publications(
-    client: Client, author: Any, editor: Any, reviewer: Any, publications: int,
+    client: Client,
+    author: Any,
+    editor: Any,
+    reviewer: Any,
+    publications: int,
     django_assert_max_num_queries: Any,
 ) -> None:
     published_times(publications, author=author, editor=editor, reviewer=reviewer)
@@ -42,7 +55,10 @@ def test_history_page_takes_at_most_four_queries_however_many_publications(
 
 
 def test_history_second_page_lists_each_publication_with_only_its_own_changes(
-    client: Client, author: Any, editor: Any, reviewer: Any,
+    client: Client,
+    author: Any,
+    editor: Any,
+    reviewer: Any,
 ) -> None:
     """Page 2 starts at version 5 (20 a page, newest first); its notes are its own, not page 1's."""
     published_times(25, author=author, editor=editor, reviewer=reviewer)
@@ -57,8 +73,9 @@ def test_history_second_page_lists_each_publication_with_only_its_own_changes(
 
 
 class TestPageWithCount:
-    def test_counts_in_the_same_query_as_the_rows(self, author: Any, editor: Any, reviewer: Any,
-                                                  django_assert_num_queries: Any) -> None:
+    def test_counts_in_the_same_query_as_the_rows(
+        self, author: Any, editor: Any, reviewer: Any, django_assert_num_queries: Any
+    ) -> None:
         published_times(3, author=author, editor=editor, reviewer=reviewer)
         events = AuditEvent.objects.order_by("pk")
         total, expected = events.count(), list(events.values_list("pk", flat=True)[2:4])
@@ -68,7 +85,9 @@ class TestPageWithCount:
             assert [e.pk for e in page] == expected
             assert page.has_previous() and page.number == 2
 
-    def test_past_the_end_gives_the_last_page_and_nothing_gives_an_empty_first(self, author: Any) -> None:
+    def test_past_the_end_gives_the_last_page_and_nothing_gives_an_empty_first(
+        self, author: Any
+    ) -> None:
         make_article(author=author)
         events = AuditEvent.objects.order_by("pk")
         last = page_with_count(events, page_number=50, per_page=1)

@@ -13,7 +13,13 @@ from django.urls import reverse
 
 from articles.models import Article, Disclaimer, SitePage
 from reviews.services import draft_update, transition_apply
-from tests.factories import article_texts, make_article, make_reference, publish_approved, submit_and_review
+from tests.factories import (
+    article_texts,
+    make_article,
+    make_reference,
+    publish_approved,
+    submit_and_review,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +34,10 @@ def structured_data(html: str) -> dict[str, Any]:
 def published(author: Any, editor: Any, reviewer: Any) -> Article:
     refs = [make_reference(), make_reference()]
     texts = {
-        "patient": "## For you\n\nPatient words [@pmid:%s]." % refs[0].pmid,
-        "caregiver": "Caregiver words [@%s]." % refs[1].citekey,
-        "student": "Student words [@pmid:%s] and [@pmid:%s]." % (refs[1].pmid, refs[0].pmid),
-        "clinician": "Clinician words [@pmid:%s; @pmid:%s]." % (refs[0].pmid, refs[1].pmid),
+        "patient": f"## For you\n\nPatient words [@pmid:{refs[0].pmid}].",
+        "caregiver": f"Caregiver words [@{refs[1].citekey}].",
+        "student": f"Student words [@pmid:{refs[1].pmid}] and [@pmid:{refs[0].pmid}].",
+        "clinician": f"Clinician words [@pmid:{refs[0].pmid}; @pmid:{refs[1].pmid}].",
     }
     for audience in texts:
         Disclaimer.objects.create(audience=audience, text=f"Disclaimer for the {audience} reader.")
@@ -41,24 +47,33 @@ def published(author: Any, editor: Any, reviewer: Any) -> Article:
 
 class TestArticlePage:
     @pytest.mark.parametrize("audience", ["patient", "caregiver", "student", "clinician"])
-    def test_each_audience_gets_its_own_text_and_disclaimer(self, client: Client, published: Article, audience: str) -> None:
+    def test_each_audience_gets_its_own_text_and_disclaimer(
+        self, client: Client, published: Article, audience: str
+    ) -> None:
         """?audience=<key> renders that audience's text, its disclaimer and a canonical link."""
         response = client.get(f"/articles/low-alp/?audience={audience}")
         html = response.content.decode()
         assert response.status_code == 200
         assert f"{audience.capitalize()} words" in html
         assert f"Disclaimer for the {audience} reader." in html
-        assert f'<link rel="canonical" href="http://testserver/articles/low-alp/?audience={audience}">' in html
+        assert (
+            f'<link rel="canonical" href="http://testserver/articles/low-alp/?audience={audience}">'
+            in html
+        )
         assert "There is no" not in html
 
-    def test_citations_are_numbered_and_listed_with_the_bibliography(self, client: Client, published: Article) -> None:
+    def test_citations_are_numbered_and_listed_with_the_bibliography(
+        self, client: Client, published: Article
+    ) -> None:
         """Markers become superscript links; the references section lists the sources in order."""
         html = client.get("/articles/low-alp/?audience=student").content.decode()
         assert re.findall(r'href="#ref-(\d)"', html) == ["1", "2"]
         assert html.count('<li id="ref-') == 2
         assert "[@" not in html
 
-    def test_missing_audience_text_falls_back_and_says_so(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_missing_audience_text_falls_back_and_says_so(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """A caregiver reading an article with only patient and clinician text gets the patient text, with a notice."""
         article = make_article(author=author, slug="short", texts=article_texts())
         publish_approved(article, author=author, editor=editor, reviewers=[reviewer])
@@ -67,14 +82,18 @@ class TestArticlePage:
         assert "There is no caregiver version of this article yet" in html
         assert "written for patients" in html
 
-    def test_cookie_chooses_the_audience_when_the_url_does_not(self, client: Client, published: Article) -> None:
+    def test_cookie_chooses_the_audience_when_the_url_does_not(
+        self, client: Client, published: Article
+    ) -> None:
         """Without ?audience the remembered choice is used, and the response varies on the cookie."""
         client.cookies["audience"] = "clinician"
         response = client.get("/articles/low-alp/")
         assert "Clinician words" in response.content.decode()
         assert "Cookie" in response["Vary"]
 
-    def test_choosing_an_audience_remembers_it_and_returns_to_the_page(self, client: Client, published: Article) -> None:
+    def test_choosing_an_audience_remembers_it_and_returns_to_the_page(
+        self, client: Client, published: Article
+    ) -> None:
         """The chooser link sets the cookie and redirects to the page's URL for that audience."""
         response = client.get("/audience/caregiver/?next=/articles/low-alp/")
         assert response.status_code == 302
@@ -87,7 +106,9 @@ class TestArticlePage:
         response = client.get("/audience/patient/?next=https://evil.example/")
         assert response["Location"] == "/?audience=patient"
 
-    def test_chooser_links_work_without_javascript(self, client: Client, published: Article) -> None:
+    def test_chooser_links_work_without_javascript(
+        self, client: Client, published: Article
+    ) -> None:
         """The chooser is plain links to the audience endpoint; the script only adds the prompt."""
         html = client.get("/articles/low-alp/?audience=patient").content.decode()
         assert "Which best describes you?" in html
@@ -104,7 +125,9 @@ class TestArticlePage:
         assert "clinician" in response.content.decode()
         assert client.get("/audience/martian/").status_code == 400
 
-    def test_approved_article_shows_reviewer_status_and_dates(self, client: Client, published: Article, reviewer: Any) -> None:
+    def test_approved_article_shows_reviewer_status_and_dates(
+        self, client: Client, published: Article, reviewer: Any
+    ) -> None:
         """An approved live version shows who reviewed it and when, Approved on the tracker, no banner."""
         html = client.get("/articles/low-alp/?audience=patient").content.decode()
         assert "Medically reviewed by" in html
@@ -118,22 +141,32 @@ class TestArticlePage:
         assert published.content_hash[:12] in html
         assert 'name="robots"' not in html
 
-    def test_pending_review_shows_caution_banner_tracker_step_and_noindex(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_pending_review_shows_caution_banner_tracker_step_and_noindex(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """Published pending review: caution banner, Under Review highlighted, noindex, no reviewed-by line."""
         article = make_article(author=author, slug="pending", citations=[make_reference()])
         submit_and_review(article, author=author, editor=editor, reviewers=[reviewer])
-        transition_apply(article=article, user=editor, action="publish_pending_review", note="Early.")
+        transition_apply(
+            article=article, user=editor, action="publish_pending_review", note="Early."
+        )
         html = client.get("/articles/pending/?audience=patient").content.decode()
         assert "This content is pending review" in html
         assert re.search(r'is-current[^>]*aria-current="step">\s*Under Review', html)
         assert '<meta name="robots" content="noindex">' in html
         assert "Medically reviewed by" not in html
 
-    def test_readers_keep_seeing_the_signed_version_while_a_new_draft_is_edited(self, client: Client, published: Article, author: Any) -> None:
+    def test_readers_keep_seeing_the_signed_version_while_a_new_draft_is_edited(
+        self, client: Client, published: Article, author: Any
+    ) -> None:
         """Editing after publication changes nothing on the public page until re-approved."""
-        draft_update(article=published, user=author, base_version=published.version,
-                     fields={"texts": {**published.texts, "patient": "Unreviewed new words."}},
-                     change_reason="Rewrite")
+        draft_update(
+            article=published,
+            user=author,
+            base_version=published.version,
+            fields={"texts": {**published.texts, "patient": "Unreviewed new words."}},
+            change_reason="Rewrite",
+        )
         html = client.get("/articles/low-alp/?audience=patient").content.decode()
         assert "Patient words" in html
         assert "Unreviewed new words" not in html
@@ -146,18 +179,29 @@ class TestArticlePage:
         assert client.get("/articles/secret-draft/?audience=clinician").status_code == 404
         assert client.get("/articles/no-such-article/").status_code == 404
 
-    def test_unpublished_article_answers_404(self, client: Client, published: Article, editor: Any) -> None:
+    def test_unpublished_article_answers_404(
+        self, client: Client, published: Article, editor: Any
+    ) -> None:
         """Unpublishing removes the page."""
         transition_apply(article=published, user=editor, action="unpublish", note="Withdrawn.")
         assert client.get("/articles/low-alp/").status_code == 404
 
-    def test_related_questions_link_only_to_published_articles(self, client: Client, published: Article, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_related_questions_link_only_to_published_articles(
+        self, client: Client, published: Article, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """Related questions list published related articles and skip drafts."""
-        other = make_article(author=author, slug="other", title="Is it genetic?", citations=[make_reference()])
+        other = make_article(
+            author=author, slug="other", title="Is it genetic?", citations=[make_reference()]
+        )
         publish_approved(other, author=author, editor=editor, reviewers=[reviewer])
         hidden = make_article(author=author, slug="hidden", title="Hidden draft?")
-        article = draft_update(article=published, user=editor, base_version=published.version,
-                               fields={"related_ids": [other.pk, hidden.pk]}, change_reason="Link")
+        article = draft_update(
+            article=published,
+            user=editor,
+            base_version=published.version,
+            fields={"related_ids": [other.pk, hidden.pk]},
+            change_reason="Link",
+        )
         article = publish_again(article, editor=editor, reviewer=reviewer)
         html = client.get("/articles/low-alp/?audience=patient").content.decode()
         assert "Related Questions" in html
@@ -174,7 +218,9 @@ def publish_again(article: Article, *, editor: Any, reviewer: Any) -> Article:
 
 
 class TestStructuredData:
-    def test_json_ld_describes_a_reviewed_medical_web_page(self, client: Client, published: Article, reviewer: Any, author: Any) -> None:
+    def test_json_ld_describes_a_reviewed_medical_web_page(
+        self, client: Client, published: Article, reviewer: Any, author: Any
+    ) -> None:
         """MedicalWebPage with lastReviewed, reviewedBy, author, dateModified, citations, audience."""
         data = structured_data(client.get("/articles/low-alp/?audience=clinician").content.decode())
         assert data["@type"] == "MedicalWebPage"
@@ -189,23 +235,35 @@ class TestStructuredData:
         assert len(data["citation"]) == 2
         assert {i["propertyID"] for c in data["citation"] for i in c["identifier"]} == {"PMID"}
 
-    def test_caregiver_audience_is_a_medical_audience_with_a_type(self, client: Client, published: Article) -> None:
+    def test_caregiver_audience_is_a_medical_audience_with_a_type(
+        self, client: Client, published: Article
+    ) -> None:
         """Audiences without a schema.org type become MedicalAudience with audienceType."""
         data = structured_data(client.get("/articles/low-alp/?audience=caregiver").content.decode())
         assert data["medicalAudience"] == {"@type": "MedicalAudience", "audienceType": "Caregiver"}
 
-    def test_pending_article_claims_no_review(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_pending_article_claims_no_review(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """A page pending review has no lastReviewed or reviewedBy."""
         article = make_article(author=author, slug="pending", citations=[make_reference()])
         submit_and_review(article, author=author, editor=editor, reviewers=[reviewer])
-        transition_apply(article=article, user=editor, action="publish_pending_review", note="Early.")
+        transition_apply(
+            article=article, user=editor, action="publish_pending_review", note="Early."
+        )
         data = structured_data(client.get("/articles/pending/").content.decode())
         assert "reviewedBy" not in data and "lastReviewed" not in data
 
-    def test_json_ld_cannot_break_out_of_its_script_tag(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_json_ld_cannot_break_out_of_its_script_tag(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """A title containing </script> stays inside the JSON string."""
-        article = make_article(author=author, slug="evil", title="Is </script><script>alert(1)</script> bad?",
-                               citations=[make_reference()])
+        article = make_article(
+            author=author,
+            slug="evil",
+            title="Is </script><script>alert(1)</script> bad?",
+            citations=[make_reference()],
+        )
         publish_approved(article, author=author, editor=editor, reviewers=[reviewer])
         html = client.get("/articles/evil/").content.decode()
         assert "<script>alert(1)" not in html
@@ -215,16 +273,29 @@ class TestStructuredData:
 class TestQueryCounts:
     @pytest.mark.parametrize("n_citations", [2, 20])
     def test_article_page_query_count_is_flat_in_citations(
-        self, client: Client, author: Any, editor: Any, reviewer: Any, n_citations: int,
+        self,
+        client: Client,
+        author: Any,
+        editor: Any,
+        reviewer: Any,
+        n_citations: int,
         django_assert_max_num_queries: Any,
     ) -> None:
         """The same budget serves 2 or 20 citations and 1 or 10 related articles, cold or warm cache."""
         refs = [make_reference() for _ in range(n_citations)]
         related = [
-            publish_approved(make_article(author=author, citations=refs[:1]), author=author, editor=editor, reviewers=[reviewer]).pk
+            publish_approved(
+                make_article(author=author, citations=refs[:1]),
+                author=author,
+                editor=editor,
+                reviewers=[reviewer],
+            ).pk
             for _ in range(1 if n_citations == 2 else 10)
         ]
-        texts = {key: " ".join(f"S [@pmid:{r.pmid}]." for r in refs) for key in ("patient", "caregiver", "student", "clinician")}
+        texts = {
+            key: " ".join(f"S [@pmid:{r.pmid}]." for r in refs)
+            for key in ("patient", "caregiver", "student", "clinician")
+        }
         article = make_article(author=author, slug="many", texts=texts, related_ids=related)
         publish_approved(article, author=author, editor=editor, reviewers=[reviewer])
         cache.clear()  # a fresh app server: renditions and disclaimers come from the database
@@ -233,16 +304,30 @@ class TestQueryCounts:
         with django_assert_max_num_queries(4):
             assert client.get("/articles/many/?audience=clinician").status_code == 200
 
-    def test_home_page_query_count_is_flat(self, client: Client, author: Any, editor: Any, reviewer: Any, django_assert_max_num_queries: Any) -> None:
+    def test_home_page_query_count_is_flat(
+        self,
+        client: Client,
+        author: Any,
+        editor: Any,
+        reviewer: Any,
+        django_assert_max_num_queries: Any,
+    ) -> None:
         """The home page lists published articles in a fixed number of queries."""
         for _ in range(5):
-            publish_approved(make_article(author=author, citations=[make_reference()]), author=author, editor=editor, reviewers=[reviewer])
+            publish_approved(
+                make_article(author=author, citations=[make_reference()]),
+                author=author,
+                editor=editor,
+                reviewers=[reviewer],
+            )
         with django_assert_max_num_queries(2):
             assert client.get("/").status_code == 200
 
 
 class TestOtherPages:
-    def test_home_lists_published_articles_only(self, client: Client, published: Article, author: Any) -> None:
+    def test_home_lists_published_articles_only(
+        self, client: Client, published: Article, author: Any
+    ) -> None:
         """Drafts never appear on the home page."""
         make_article(author=author, title="A draft question?")
         html = client.get("/").content.decode()
@@ -251,13 +336,18 @@ class TestOtherPages:
 
     def test_editorial_policy_page_renders_markdown_safely(self, client: Client) -> None:
         """Site pages are Markdown, sanitised."""
-        SitePage.objects.create(slug="editorial-policy", title="Editorial policy",
-                                body="## How we review\n\nCarefully. <script>alert(1)</script>")
+        SitePage.objects.create(
+            slug="editorial-policy",
+            title="Editorial policy",
+            body="## How we review\n\nCarefully. <script>alert(1)</script>",
+        )
         html = client.get(reverse("articles:page", args=["editorial-policy"])).content.decode()
         assert "<h2>How we review</h2>" in html
         assert "<script>alert" not in html
 
-    def test_board_page_lists_members_with_credentials_and_conflicts(self, client: Client, reviewer: Any) -> None:
+    def test_board_page_lists_members_with_credentials_and_conflicts(
+        self, client: Client, reviewer: Any
+    ) -> None:
         """The board page shows each member's name, credentials, specialty and declared conflicts."""
         profile = reviewer.reviewer_profile
         profile.conflicts_of_interest = "Speaker fees from a drug maker (2024)."
@@ -281,19 +371,30 @@ def test_references_are_grouped_into_guidelines_and_research_keeping_their_numbe
     """Guidelines and research are listed apart, each entry with its type and its number from the text."""
     research = make_reference(title="A trial")
     guideline = make_reference(kind="guideline", title="A guideline")
-    texts = {k: f"Trial [@pmid:{research.pmid}]. Guideline [@pmid:{guideline.pmid}]." for k in ("patient", "clinician")}
-    publish_approved(make_article(author=author, slug="grouped", texts=texts), author=author, editor=editor, reviewers=[reviewer])
+    texts = dict.fromkeys(("patient", "clinician"), f"Trial [@pmid:{research.pmid}]. Guideline [@pmid:{guideline.pmid}].")
+    publish_approved(
+        make_article(author=author, slug="grouped", texts=texts),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
     html = client.get("/articles/grouped/?audience=patient").content.decode()
     assert html.index("From the Guidelines") < html.index("From the Research")
     assert '<li id="ref-2" value="2"><span class="ref-kind">Guideline</span>' in html
     assert '<li id="ref-1" value="1"><span class="ref-kind">Journal article</span>' in html
 
 
-def test_json_ld_names_the_aspects_the_sections_cover(client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+def test_json_ld_names_the_aspects_the_sections_cover(
+    client: Client, author: Any, editor: Any, reviewer: Any
+) -> None:
     """Section headings about causes, symptoms and treatment become schema.org aspects."""
     ref = make_reference()
     body = f"## Other causes\n\nText [@pmid:{ref.pmid}].\n\n## Symptoms in adults\n\nText.\n\n## Treatment\n\nText."
-    publish_approved(make_article(author=author, slug="aspects", texts={"patient": body, "clinician": body}),
-                     author=author, editor=editor, reviewers=[reviewer])
+    publish_approved(
+        make_article(author=author, slug="aspects", texts={"patient": body, "clinician": body}),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
     data = structured_data(client.get("/articles/aspects/?audience=patient").content.decode())
     assert data["aspect"] == ["Causes", "Symptoms", "Treatment"]

@@ -12,10 +12,16 @@ from tests.factories import make_reference
 
 
 class TestIdentifiers:
-    @pytest.mark.parametrize("raw", [
-        "10.2147/DDDT.S154922", "doi:10.2147/dddt.s154922", "https://doi.org/10.2147/DDDT.S154922",
-        "http://dx.doi.org/10.2147/DDDT.S154922", "  DOI: 10.2147/DDDT.S154922 ",
-    ])
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            "10.2147/DDDT.S154922",
+            "doi:10.2147/dddt.s154922",
+            "https://doi.org/10.2147/DDDT.S154922",
+            "http://dx.doi.org/10.2147/DDDT.S154922",
+            "  DOI: 10.2147/DDDT.S154922 ",
+        ],
+    )
     def test_doi_is_lower_cased_without_resolver_prefix(self, raw: str) -> None:
         """Every common way of writing a DOI normalises to the same lower-case value."""
         assert normalize_doi(raw) == "10.2147/dddt.s154922"
@@ -41,7 +47,9 @@ class TestIdentifiers:
 
     def test_pmcid_gets_its_prefix(self) -> None:
         """pmc6161731, PMC6161731 and 6161731 all mean PMC6161731."""
-        assert {normalize_pmcid(v) for v in ("pmc6161731", "PMC6161731", "6161731")} == {"PMC6161731"}
+        assert {normalize_pmcid(v) for v in ("pmc6161731", "PMC6161731", "6161731")} == {
+            "PMC6161731"
+        }
         with pytest.raises(ValidationError, match="is not a PMCID"):
             normalize_pmcid("PMX12")
 
@@ -63,17 +71,26 @@ class TestIdentifiers:
 class TestReferenceModel:
     def test_clean_normalises_identifiers(self) -> None:
         """full_clean stores identifiers in their canonical form."""
-        reference = Reference(citekey="bowden-2018", title="Profile of asfotase alfa",
-                              authors=[{"family": "Bowden", "initials": "SA"}],
-                              doi="https://doi.org/10.2147/DDDT.S154922", pmid="PMID:30288020",
-                              pmcid="6161731")
+        reference = Reference(
+            citekey="bowden-2018",
+            title="Profile of asfotase alfa",
+            authors=[{"family": "Bowden", "initials": "SA"}],
+            doi="https://doi.org/10.2147/DDDT.S154922",
+            pmid="PMID:30288020",
+            pmcid="6161731",
+        )
         reference.full_clean()
-        assert (reference.doi, reference.pmid, reference.pmcid) == ("10.2147/dddt.s154922", "30288020", "PMC6161731")
+        assert (reference.doi, reference.pmid, reference.pmcid) == (
+            "10.2147/dddt.s154922",
+            "30288020",
+            "PMC6161731",
+        )
 
     def test_clean_reports_every_bad_field_at_once(self) -> None:
         """Errors are keyed by field, all of them in one go."""
-        reference = Reference(citekey="Bad Key!", title="T", doi="x", pmid="y", pmcid="z",
-                              authors=[{"initials": "A"}])
+        reference = Reference(
+            citekey="Bad Key!", title="T", doi="x", pmid="y", pmcid="z", authors=[{"initials": "A"}]
+        )
         with pytest.raises(ValidationError) as error:
             reference.full_clean()
         assert set(error.value.message_dict) >= {"citekey", "doi", "pmid", "pmcid", "authors"}
@@ -93,11 +110,22 @@ class TestReferenceModel:
         reference = make_reference(title="Old title")
         reference.title = "New title"
         reference.save()
-        assert [h.title for h in reference.history.order_by("history_id")] == ["Old title", "New title"]
+        assert [h.title for h in reference.history.order_by("history_id")] == [
+            "Old title",
+            "New title",
+        ]
 
     def test_marker_keys_lists_every_way_to_cite_it(self) -> None:
         """A reference answers to its citekey, PMID, DOI and PMCID markers."""
-        reference = make_reference(citekey="rush-2018", pmid="30012160", doi="10.1186/s13023-018-0866-7",
-                                   pmcid="PMC6048713")
-        assert reference.marker_keys == ["rush-2018", "pmid:30012160", "doi:10.1186/s13023-018-0866-7",
-                                         "pmcid:PMC6048713"]
+        reference = make_reference(
+            citekey="rush-2018",
+            pmid="30012160",
+            doi="10.1186/s13023-018-0866-7",
+            pmcid="PMC6048713",
+        )
+        assert reference.marker_keys == [
+            "rush-2018",
+            "pmid:30012160",
+            "doi:10.1186/s13023-018-0866-7",
+            "pmcid:PMC6048713",
+        ]

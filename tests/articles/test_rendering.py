@@ -277,10 +277,8 @@ def test_style_attributes_are_removed() -> None:
 
 
 def test_allowed_links_get_noopener_noreferrer() -> None:
-    out = render("[site](https://example.org \"Title\") and <mailto:a@example.org>")
-    assert (
-        '<a href="https://example.org" title="Title" rel="noopener noreferrer">site</a>' in out
-    )
+    out = render('[site](https://example.org "Title") and <mailto:a@example.org>')
+    assert '<a href="https://example.org" title="Title" rel="noopener noreferrer">site</a>' in out
     assert 'href="mailto:a@example.org"' in out
 
 
@@ -359,5 +357,7 @@ def test_references_for_no_keys_makes_no_query() -> None:
 def test_superscript_follows_the_word_without_a_space() -> None:
     """The space typed before a marker is dropped, so the number sits against its word."""
     bowden = Reference(pk=1, citekey="bowden-2018", pmid="30288020", title="T", authors=[])
-    out = render_markdown("Bones harden [@pmid:30288020].", references={"pmid:30288020": bowden}).html
+    out = render_markdown(
+        "Bones harden [@pmid:30288020].", references={"pmid:30288020": bowden}
+    ).html
     assert "harden<sup" in out

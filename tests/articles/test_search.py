@@ -40,7 +40,9 @@ def texts(patient: str, clinician: str | None = None) -> dict[str, str]:
 
 
 def publish(author: Any, editor: Any, reviewer: Any, **fields: Any) -> Article:
-    return publish_approved(make_article(author=author, **fields), author=author, editor=editor, reviewers=[reviewer])
+    return publish_approved(
+        make_article(author=author, **fields), author=author, editor=editor, reviewers=[reviewer]
+    )
 
 
 def result_titles(html: str) -> list[str]:
@@ -54,7 +56,9 @@ def snippets(html: str) -> list[str]:
 class TestPlainText:
     def test_markdown_syntax_and_citation_markers_are_removed(self) -> None:
         """Headings, emphasis, links, list bullets and citation markers leave only the words."""
-        text = plain_text("## Causes\n\n- **Low** zinc [@pmid:30288020; @bowden-2018].\n- See [the NHS](https://nhs.uk).")
+        text = plain_text(
+            "## Causes\n\n- **Low** zinc [@pmid:30288020; @bowden-2018].\n- See [the NHS](https://nhs.uk)."
+        )
         assert text == "Causes\n\nLow zinc.\nSee the NHS."
         table = plain_text("| Test | Result |\n|:---|---:|\n| `ALP` | *low* |")
         assert table.split() == ["Test", "Result", "ALP", "low"]
@@ -63,67 +67,111 @@ class TestPlainText:
         """The GIN index expression was written with the rules search uses today."""
         migration = importlib.import_module("articles.migrations.0003_article_search_indexes")
         assert migration.PLAIN_TEXT_RULES == PLAIN_TEXT_RULES
-        assert migration.AUDIENCE_TEXTS == {a.key: (a.key, *a.fallback) for a in audiences().values()}
+        assert migration.AUDIENCE_TEXTS == {
+            a.key: (a.key, *a.fallback) for a in audiences().values()
+        }
 
 
 @pytest.mark.django_db
 class TestSearchPage:
-    def test_finds_by_title_summary_and_body_and_ranks_title_first(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_finds_by_title_summary_and_body_and_ranks_title_first(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """The word in a title ranks above the word in a summary, which ranks above the body."""
-        publish(author, editor, reviewer, title="Body only?", texts=texts("Rickets can follow osteomalacia."))
-        publish(author, editor, reviewer, title="Summary only?", summary="About osteomalacia in adults.")
+        publish(
+            author,
+            editor,
+            reviewer,
+            title="Body only?",
+            texts=texts("Rickets can follow osteomalacia."),
+        )
+        publish(
+            author, editor, reviewer, title="Summary only?", summary="About osteomalacia in adults."
+        )
         publish(author, editor, reviewer, title="What is osteomalacia?")
         publish(author, editor, reviewer, title="Unrelated question?")
         html = client.get("/search/?q=osteomalacia").content.decode()
         assert result_titles(html) == ["What is osteomalacia?", "Summary only?", "Body only?"]
         assert "3 articles match" in html
 
-    def test_only_the_published_live_version_is_searched(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_only_the_published_live_version_is_searched(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """Drafts, unpublished articles and unreviewed edits of a live article are never found."""
         make_article(author=author, title="Draft about zebrafish?")
         withdrawn = publish(author, editor, reviewer, title="Withdrawn zebrafish?")
         transition_apply(article=withdrawn, user=editor, action="unpublish", note="Withdrawn.")
         live = publish(author, editor, reviewer, slug="live", title="Live question?")
-        draft_update(article=live, user=author, base_version=live.version,
-                     fields={"texts": texts("Unreviewed zebrafish text.")}, change_reason="Rewrite")
+        draft_update(
+            article=live,
+            user=author,
+            base_version=live.version,
+            fields={"texts": texts("Unreviewed zebrafish text.")},
+            change_reason="Rewrite",
+        )
         html = client.get("/search/?q=zebrafish").content.decode()
         assert result_titles(html) == []
         assert "No published article matches “zebrafish”" in html
 
-    def test_pending_review_articles_are_found_and_flagged(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_pending_review_articles_are_found_and_flagged(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """An article published pending review is public, so it is found, with its badge."""
         article = make_article(author=author, title="Pending walrus?", citations=[make_reference()])
         submit_and_review(article, author=author, editor=editor, reviewers=[reviewer])
-        transition_apply(article=article, user=editor, action="publish_pending_review", note="Early.")
+        transition_apply(
+            article=article, user=editor, action="publish_pending_review", note="Early."
+        )
         html = client.get("/search/?q=walrus").content.decode()
         assert result_titles(html) == ["Pending walrus?"]
         assert "Pending review" in html
 
-    def test_snippet_is_escaped_highlighted_and_free_of_markdown(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_snippet_is_escaped_highlighted_and_free_of_markdown(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """User text never reaches the page as markup: only our <mark> tags are HTML."""
         ref = make_reference()
-        body = (f"## Warning <script>alert(1)</script>\n\n**Hypophosphatasia** & <b>bold</b> "
-                f"claims [@pmid:{ref.pmid}] about hypophosphatasia.")
+        body = (
+            f"## Warning <script>alert(1)</script>\n\n**Hypophosphatasia** & <b>bold</b> "
+            f"claims [@pmid:{ref.pmid}] about hypophosphatasia."
+        )
         publish(author, editor, reviewer, title="Is it <em>rare</em>?", texts=texts(body))
         html = client.get("/search/?q=hypophosphatasia").content.decode()
         [snippet] = snippets(html)
         assert "<script" not in html.split("<main", 1)[1]
         assert "<b>" not in snippet and "<em>rare" not in html
         assert "Is it &lt;em&gt;rare&lt;/em&gt;?" in html
-        assert "<mark>Hypophosphatasia</mark>" in snippet and "<mark>hypophosphatasia</mark>" in snippet
+        assert (
+            "<mark>Hypophosphatasia</mark>" in snippet
+            and "<mark>hypophosphatasia</mark>" in snippet
+        )
         assert re.sub(r"</?mark>", "", snippet).count("<") == 0
         assert "&amp;" in snippet
         assert "**" not in snippet and "[@" not in snippet and "##" not in snippet
 
-    def test_snippet_and_matching_follow_the_readers_audience(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_snippet_and_matching_follow_the_readers_audience(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """?audience= or the cookie chooses whose text is searched and quoted; links keep it."""
-        publish(author, editor, reviewer, slug="alp", title="What is ALP?",
-                texts=texts("An enzyme in your bones.", "An enzyme; hydrolase activity rises with bone turnover."))
+        publish(
+            author,
+            editor,
+            reviewer,
+            slug="alp",
+            title="What is ALP?",
+            texts=texts(
+                "An enzyme in your bones.",
+                "An enzyme; hydrolase activity rises with bone turnover.",
+            ),
+        )
         [clinician] = snippets(client.get("/search/?q=enzyme&audience=clinician").content.decode())
         assert "<mark>enzyme</mark>" in clinician and "hydrolase" in clinician
         [patient] = snippets(client.get("/search/?q=enzyme").content.decode())
         assert "<mark>enzyme</mark> in your bones" in patient
-        assert result_titles(client.get("/search/?q=hydrolase&audience=patient").content.decode()) == []
+        assert (
+            result_titles(client.get("/search/?q=hydrolase&audience=patient").content.decode())
+            == []
+        )
         client.cookies["audience"] = "clinician"
         response = client.get("/search/?q=hydrolase")
         html = response.content.decode()
@@ -131,14 +179,24 @@ class TestSearchPage:
         assert 'href="/articles/alp/?audience=clinician"' in html
         assert "Cookie" in response["Vary"] and "private" in response["Cache-Control"]
 
-    def test_an_audience_without_text_searches_its_fallback(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_an_audience_without_text_searches_its_fallback(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """A caregiver searches the patient text when there is no caregiver text, as the page shows it."""
-        publish(author, editor, reviewer, title="Fallback?", texts=texts("Patients feel tired.", "Fatigue is common."))
+        publish(
+            author,
+            editor,
+            reviewer,
+            title="Fallback?",
+            texts=texts("Patients feel tired.", "Fatigue is common."),
+        )
         html = client.get("/search/?q=tired&audience=caregiver").content.decode()
         assert result_titles(html) == ["Fallback?"]
         assert "<mark>tired</mark>" in snippets(html)[0]
 
-    def test_results_are_paginated_with_the_query_kept(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_results_are_paginated_with_the_query_kept(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """Twenty results a page; the page links keep the query and the audience."""
         for n in range(23):
             publish(author, editor, reviewer, title=f"Narwhal question {n:02}?")
@@ -162,12 +220,16 @@ class TestSearchPage:
         assert f"please use at most {MAX_QUERY_LENGTH}" in response.content.decode()
         assert client.get("/search/", {"q": "x" * MAX_QUERY_LENGTH}).status_code == 200
 
-    def test_control_characters_and_operators_do_not_break_search(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
+    def test_control_characters_and_operators_do_not_break_search(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
         """NUL bytes, stray quotes and operators are a query like any other, never a 500."""
         publish(author, editor, reviewer, title="What is a manatee?")
         for query in ["mana\x00tee", '"manatee', "manatee -", "or", "&|!():*", "the"]:
             assert client.get("/search/", {"q": query}).status_code == 200
-        assert result_titles(client.get("/search/", {"q": "\x02manatee\x03"}).content.decode()) == ["What is a manatee?"]
+        assert result_titles(client.get("/search/", {"q": "\x02manatee\x03"}).content.decode()) == [
+            "What is a manatee?"
+        ]
 
     def test_unknown_audience_is_a_clear_400(self, client: Client) -> None:
         """As on the article page: ?audience=nonsense names the valid audiences."""
@@ -176,8 +238,15 @@ class TestSearchPage:
         assert "clinician" in response.content.decode()
 
     @pytest.mark.parametrize("n_matching", [2, 25])
-    def test_query_count_is_flat(self, client: Client, author: Any, editor: Any, reviewer: Any, n_matching: int,
-                                 django_assert_max_num_queries: Any) -> None:
+    def test_query_count_is_flat(
+        self,
+        client: Client,
+        author: Any,
+        editor: Any,
+        reviewer: Any,
+        n_matching: int,
+        django_assert_max_num_queries: Any,
+    ) -> None:
         """Two queries (count, page with snippets) for 2 or 25 matches."""
         for n in range(n_matching):
             publish(author, editor, reviewer, title=f"Dugong question {n}?")
@@ -185,7 +254,9 @@ class TestSearchPage:
             response = client.get("/search/?q=dugong")
         assert len(result_titles(response.content.decode())) == min(n_matching, 20)
 
-    def test_an_empty_query_costs_no_queries(self, client: Client, django_assert_num_queries: Any) -> None:
+    def test_an_empty_query_costs_no_queries(
+        self, client: Client, django_assert_num_queries: Any
+    ) -> None:
         """The prompt is served without touching the database."""
         with django_assert_num_queries(0):
             assert client.get("/search/").status_code == 200
@@ -195,11 +266,18 @@ class TestSearchPage:
 class TestFullText:
     pytestmark = postgres_only
 
-    def test_words_match_by_stem_and_websearch_syntax_works(self, client: Client, author: Any, editor: Any, reviewer: Any) -> None:
-        """"fractures" finds "fracture"; quotes make a phrase; -word excludes."""
+    def test_words_match_by_stem_and_websearch_syntax_works(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
+        """ "fractures" finds "fracture"; quotes make a phrase; -word excludes."""
         publish(author, editor, reviewer, title="Can a bone fracture heal slowly?")
-        publish(author, editor, reviewer, title="Do children get fractures of the bone?",
-                texts=texts("Children heal quickly."))
+        publish(
+            author,
+            editor,
+            reviewer,
+            title="Do children get fractures of the bone?",
+            texts=texts("Children heal quickly."),
+        )
         assert len(result_titles(client.get("/search/?q=fractures").content.decode())) == 2
         assert result_titles(client.get("/search/", {"q": '"fracture heal"'}).content.decode()) == [
             "Can a bone fracture heal slowly?"
@@ -210,7 +288,13 @@ class TestFullText:
 
     def test_headline_comes_from_postgresql(self, author: Any, editor: Any, reviewer: Any) -> None:
         """The real full-text path runs: ts_headline marks the stemmed match in the snippet."""
-        publish(author, editor, reviewer, title="Headline?", texts=texts("Symptoms include aching muscles and weakness."))
+        publish(
+            author,
+            editor,
+            reviewer,
+            title="Headline?",
+            texts=texts("Symptoms include aching muscles and weakness."),
+        )
         found = article_search(query="ache", audience=audiences()["patient"], page_number=1)
         assert found.full_text
         [result] = found.results
@@ -221,7 +305,9 @@ class TestFullText:
         with CaptureQueriesContext(connection) as queries:
             article_search(query="bone", audience=audiences()["patient"], page_number=1)
         matching = [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
-        assert matching and all('INNER JOIN "articles_historicalarticle"' in sql for sql in matching)
+        assert matching and all(
+            'INNER JOIN "articles_historicalarticle"' in sql for sql in matching
+        )
 
     @pytest.mark.parametrize("audience", ["patient", "caregiver", "student", "clinician"])
     def test_the_gin_index_serves_each_audiences_match(self, audience: str) -> None:

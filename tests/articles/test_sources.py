@@ -47,25 +47,38 @@ class TestContent:
 
 @pytest.mark.django_db
 class TestModel:
-    def test_sources_are_stored_normalised_in_the_version_and_its_history_row(self, author: Any) -> None:
+    def test_sources_are_stored_normalised_in_the_version_and_its_history_row(
+        self, author: Any
+    ) -> None:
         """A sources change makes a new version whose frozen snapshot lists them."""
         ref = make_reference()
         article = make_article(author=author)
-        article = draft_update(article=article, user=author, base_version=1,
-                               fields={"sources": [f" PMID:{ref.pmid} ", ref.citekey]}, change_reason="List")
+        article = draft_update(
+            article=article,
+            user=author,
+            base_version=1,
+            fields={"sources": [f" PMID:{ref.pmid} ", ref.citekey]},
+            change_reason="List",
+        )
         assert article.version == 2
         assert article.sources == [f"pmid:{ref.pmid}", ref.citekey]
         assert article.history.get(version=2).sources == article.sources
         assert article.compute_content_hash() == article.content_hash
 
-    def test_an_unknown_or_malformed_key_is_refused_by_name_and_nothing_is_written(self, author: Any) -> None:
+    def test_an_unknown_or_malformed_key_is_refused_by_name_and_nothing_is_written(
+        self, author: Any
+    ) -> None:
         """full_clean() names each key the library does not resolve, and each malformed one."""
         ref = make_reference()
         article = make_article(author=author)
         with pytest.raises(ValidationError) as refused:
-            draft_update(article=article, user=author, base_version=1,
-                         fields={"sources": [f"pmid:{ref.pmid}", "pmid:999999", "no such key!"]},
-                         change_reason="List")
+            draft_update(
+                article=article,
+                user=author,
+                base_version=1,
+                fields={"sources": [f"pmid:{ref.pmid}", "pmid:999999", "no such key!"]},
+                change_reason="List",
+            )
         messages = refused.value.message_dict["sources"]
         assert any("Not in the reference library: pmid:999999." in m for m in messages)
         assert any("Not a citation key: “no such key!”" in m for m in messages)
@@ -96,8 +109,9 @@ class TestEditForm:
         ref, other = make_reference(), make_reference()
         article = make_article(author=author)
         typed = f"{other.citekey}\n\n  PMID:{ref.pmid}\n{other.citekey}\n"
-        response = logged_in(author).post(f"/workspace/articles/{article.slug}/edit/",
-                                          edit_data(article, sources=typed))
+        response = logged_in(author).post(
+            f"/workspace/articles/{article.slug}/edit/", edit_data(article, sources=typed)
+        )
         assert response.status_code == 302
         stored = Article.objects.get(pk=article.pk)
         assert (stored.version, stored.sources) == (2, [other.citekey, f"pmid:{ref.pmid}"])
@@ -105,22 +119,36 @@ class TestEditForm:
     def test_a_new_article_is_created_with_its_sources(self, author: Any) -> None:
         """The new-article form takes the list too; an unknown key there creates nothing."""
         ref = make_reference()
-        data = {"slug": "new", "title": "New?", "summary": "Short.", "text_patient": "Words.",
-                "text_clinician": "Words.", "change_reason": "First version.", "change_weight": "substantive"}
+        data = {
+            "slug": "new",
+            "title": "New?",
+            "summary": "Short.",
+            "text_patient": "Words.",
+            "text_clinician": "Words.",
+            "change_reason": "First version.",
+            "change_weight": "substantive",
+        }
         client = logged_in(author)
         refused = client.post("/workspace/new/", {**data, "sources": "pmid:99999999"})
-        assert refused.status_code == 200 and "Not in the reference library: pmid:99999999." in refused.content.decode()
+        assert (
+            refused.status_code == 200
+            and "Not in the reference library: pmid:99999999." in refused.content.decode()
+        )
         assert not Article.objects.filter(slug="new").exists()
         assert client.post("/workspace/new/", {**data, "sources": ref.citekey}).status_code == 302
         assert Article.objects.get(slug="new").sources == [ref.citekey]
 
-    def test_an_unknown_key_is_an_error_on_the_field_and_nothing_is_written(self, author: Any) -> None:
+    def test_an_unknown_key_is_an_error_on_the_field_and_nothing_is_written(
+        self, author: Any
+    ) -> None:
         """The form comes back (200, not 500) naming the unknown key under the field."""
         ref = make_reference()
         article = make_article(author=author)
         response = logged_in(author).post(
             f"/workspace/articles/{article.slug}/edit/",
-            edit_data(article, sources=f"pmid:{ref.pmid}\ndoi:10.9999/missing", text_patient="Changed."),
+            edit_data(
+                article, sources=f"pmid:{ref.pmid}\ndoi:10.9999/missing", text_patient="Changed."
+            ),
         )
         assert response.status_code == 200
         errors = response.context["form"].errors
@@ -140,7 +168,9 @@ class TestEditForm:
         emptied = ArticleContentForm({**data, "sources": ""}, instance=article)
         assert emptied.is_valid() and emptied.content_fields()["sources"] == []
 
-    def test_an_admin_save_keeps_the_sources_it_does_not_show(self, author: Any, editor: Any) -> None:
+    def test_an_admin_save_keeps_the_sources_it_does_not_show(
+        self, author: Any, editor: Any
+    ) -> None:
         """The admin's article form has no sources textarea; saving there leaves the list alone."""
         ref = make_reference()
         article = make_article(author=author, sources=[ref.citekey])
@@ -164,18 +194,30 @@ class TestRevert:
         """Version 1's list comes back as a new version after the list was changed."""
         one, two = make_reference(), make_reference()
         article = make_article(author=author, sources=[one.citekey])
-        article = draft_update(article=article, user=author, base_version=1,
-                               fields={"sources": [two.citekey]}, change_reason="Swap")
+        article = draft_update(
+            article=article,
+            user=author,
+            base_version=1,
+            fields={"sources": [two.citekey]},
+            change_reason="Swap",
+        )
         article = version_revert(article=article, user=author, to_version=1, base_version=2)
         assert (article.version, article.sources) == (3, [one.citekey])
         assert article.content_hash == article.history.get(version=1).content_hash
 
-    def test_a_version_whose_source_left_the_library_is_refused_not_crashed(self, author: Any) -> None:
+    def test_a_version_whose_source_left_the_library_is_refused_not_crashed(
+        self, author: Any
+    ) -> None:
         """Restoring a list naming a deleted reference is a workflow refusal naming the key."""
         gone, kept = make_reference(), make_reference()
         article = make_article(author=author, sources=[gone.citekey])
-        article = draft_update(article=article, user=author, base_version=1,
-                               fields={"sources": [kept.citekey]}, change_reason="Swap")
+        article = draft_update(
+            article=article,
+            user=author,
+            base_version=1,
+            fields={"sources": [kept.citekey]},
+            change_reason="Swap",
+        )
         gone.delete()
         with pytest.raises(WorkflowError, match=f"Not in the reference library: {gone.citekey}"):
             version_revert(article=article, user=author, to_version=1, base_version=2)
@@ -187,13 +229,28 @@ def listed(author: Any, editor: Any, reviewer: Any) -> dict[str, Any]:
     """A published article citing one reference, listing it (by another key) and two more."""
     cited = make_reference()
     extra = make_reference(doi="10.1234/extra.5", title="An uncited cohort study")
-    guideline = make_reference(kind="guideline", pmid="", doi="", citekey="nice-2020",
-                               title="A guideline consulted", journal="", publisher="NICE")
-    texts = {key: f"Words [@pmid:{cited.pmid}]." for key in ("patient", "caregiver", "student", "clinician")}
-    article = make_article(author=author, slug="listed", texts=texts,
-                           sources=[cited.citekey, f"pmid:{extra.pmid}", "nice-2020"])
-    check_waive(article=article, user=author, check_key="citations.listed_not_cited",
-                reason="Background reading for readers.")
+    guideline = make_reference(
+        kind="guideline",
+        pmid="",
+        doi="",
+        citekey="nice-2020",
+        title="A guideline consulted",
+        journal="",
+        publisher="NICE",
+    )
+    texts = dict.fromkeys(("patient", "caregiver", "student", "clinician"), f"Words [@pmid:{cited.pmid}].")
+    article = make_article(
+        author=author,
+        slug="listed",
+        texts=texts,
+        sources=[cited.citekey, f"pmid:{extra.pmid}", "nice-2020"],
+    )
+    check_waive(
+        article=article,
+        user=author,
+        check_key="citations.listed_not_cited",
+        reason="Background reading for readers.",
+    )
     article = publish_approved(article, author=author, editor=editor, reviewers=[reviewer])
     return {"article": article, "cited": cited, "extra": extra, "guideline": guideline}
 
@@ -205,9 +262,12 @@ class TestPublicPage:
     ) -> None:
         """Unnumbered, Vancouver-formatted with their links; a listed source the text cites is not repeated."""
         html = client.get("/articles/listed/?audience=patient").content.decode()
-        references, further = html.index('id="references-title"'), html.index(">Further reading</h2>")
+        references, further = (
+            html.index('id="references-title"'),
+            html.index(">Further reading</h2>"),
+        )
         assert references < further
-        section = html[further:html.index("</section>", further)]
+        section = html[further : html.index("</section>", further)]
         extra = listed["extra"]
         assert "An uncited cohort study" in section and "A guideline consulted" in section
         assert f'href="https://doi.org/{extra.doi}"' in section
@@ -221,8 +281,12 @@ class TestPublicPage:
     ) -> None:
         """Nothing listed, nothing shown."""
         ref = make_reference()
-        publish_approved(make_article(author=author, slug="plain", citations=[ref]), author=author,
-                         editor=editor, reviewers=[reviewer])
+        publish_approved(
+            make_article(author=author, slug="plain", citations=[ref]),
+            author=author,
+            editor=editor,
+            reviewers=[reviewer],
+        )
         assert "Further reading" not in client.get("/articles/plain/").content.decode()
 
     def test_further_reading_is_taken_from_the_live_version(
@@ -230,22 +294,41 @@ class TestPublicPage:
     ) -> None:
         """A draft's new list is not shown until it is published."""
         article = listed["article"]
-        draft_update(article=article, user=author, base_version=article.version,
-                     fields={"sources": []}, change_reason="Drop")
+        draft_update(
+            article=article,
+            user=author,
+            base_version=article.version,
+            fields={"sources": []},
+            change_reason="Drop",
+        )
         assert "An uncited cohort study" in client.get("/articles/listed/").content.decode()
 
     @pytest.mark.parametrize("audience", ["clinician", "patient"])
     def test_listed_sources_cost_no_query_cold_or_warm(
-        self, client: Client, author: Any, editor: Any, reviewer: Any, listed: dict[str, Any], audience: str
+        self,
+        client: Client,
+        author: Any,
+        editor: Any,
+        reviewer: Any,
+        listed: dict[str, Any],
+        audience: str,
     ) -> None:
         """The further reading is rendered with the text, so the page costs what it costs without
         sources (at most four queries warm), for two listed sources or twenty."""
         refs = [make_reference() for _ in range(20)]
         texts = dict.fromkeys(("patient", "clinician"), f"Words [@pmid:{listed['cited'].pmid}].")
-        plain = publish_approved(make_article(author=author, slug="plain", texts=texts),
-                                 author=author, editor=editor, reviewers=[reviewer])
-        many = make_article(author=author, slug="many", texts=texts, sources=[r.citekey for r in refs])
-        check_waive(article=many, user=author, check_key="citations.listed_not_cited", reason="Reading.")
+        plain = publish_approved(
+            make_article(author=author, slug="plain", texts=texts),
+            author=author,
+            editor=editor,
+            reviewers=[reviewer],
+        )
+        many = make_article(
+            author=author, slug="many", texts=texts, sources=[r.citekey for r in refs]
+        )
+        check_waive(
+            article=many, user=author, check_key="citations.listed_not_cited", reason="Reading."
+        )
         publish_approved(many, author=author, editor=editor, reviewers=[reviewer])
 
         def cost(slug: str) -> tuple[int, int]:
@@ -262,21 +345,32 @@ class TestPublicPage:
         assert base_warm <= 4
         assert "Further reading" in client.get("/articles/many/").content.decode()
 
-    def test_further_reading_is_rendered_once_with_the_rendition(self, listed: dict[str, Any]) -> None:
+    def test_further_reading_is_rendered_once_with_the_rendition(
+        self, listed: dict[str, Any]
+    ) -> None:
         """Stored on every audience's rendition of the live version: unnumbered, in list order,
         leaving out a listed source the text cites."""
         version = listed["article"].live_version
         renditions = Rendition.objects.filter(content_hash=version.content_hash)
         assert renditions.count() == len(audience_keys())
         for rendition in renditions:
-            assert [e["citekey"] for e in rendition.further_reading] == [listed["extra"].citekey, "nice-2020"]
+            assert [e["citekey"] for e in rendition.further_reading] == [
+                listed["extra"].citekey,
+                "nice-2020",
+            ]
             assert all("number" not in e for e in rendition.further_reading)
 
-    def test_further_reading_leaves_out_sources_cited_by_any_of_their_keys(self, listed: dict[str, Any]) -> None:
+    def test_further_reading_leaves_out_sources_cited_by_any_of_their_keys(
+        self, listed: dict[str, Any]
+    ) -> None:
         cited = listed["cited"]
         references = references_for_keys([f"pmid:{cited.pmid}", cited.citekey])
-        assert further_reading(sources=[cited.citekey], citation_keys=[f"pmid:{cited.pmid}"],
-                               references=references) == []
+        assert (
+            further_reading(
+                sources=[cited.citekey], citation_keys=[f"pmid:{cited.pmid}"], references=references
+            )
+            == []
+        )
 
 
 @pytest.mark.django_db
@@ -291,7 +385,9 @@ class TestExport:
         expected = [listed["cited"].citekey, listed["extra"].citekey, "nice-2020"]
         body = response.content.decode()
         if fmt == "ris":
-            assert [line.split("  - ")[1] for line in body.splitlines() if line.startswith("ID  - ")] == expected
+            assert [
+                line.split("  - ")[1] for line in body.splitlines() if line.startswith("ID  - ")
+            ] == expected
         else:
             assert [item["id"] for item in json.loads(body)] == expected
 
@@ -301,9 +397,16 @@ class TestShortReference:
         """Vancouver names, "et al." after the first of several, the title cut at a word."""
         from articles.models import Reference
 
-        ref = Reference(citekey="x", authors=[{"family": "Bowden", "initials": "SA"}, {"family": "Lee", "initials": "B"}],
-                        year=2018, title="Alkaline phosphatase in the diagnosis of hypophosphatasia in children and adults.")
-        assert format_short_reference(ref) == "Bowden SA, et al. 2018. Alkaline phosphatase in the diagnosis of hypophosphatasia in…"
+        ref = Reference(
+            citekey="x",
+            authors=[{"family": "Bowden", "initials": "SA"}, {"family": "Lee", "initials": "B"}],
+            year=2018,
+            title="Alkaline phosphatase in the diagnosis of hypophosphatasia in children and adults.",
+        )
+        assert (
+            format_short_reference(ref)
+            == "Bowden SA, et al. 2018. Alkaline phosphatase in the diagnosis of hypophosphatasia in…"
+        )
         alone = Reference(citekey="y", authors=[{"literal": "NICE"}], title="Guideline.")
         assert format_short_reference(alone) == "NICE. Guideline"
 
@@ -314,21 +417,41 @@ class TestReviewSeesSourceChanges:
         """A reviewer cannot sign a sources-only change without seeing it."""
         first, second = make_reference(), make_reference()
         article = make_article(author=author, slug="src", sources=[first.citekey])
-        draft_update(article=article, user=author, base_version=1, fields={"sources": [first.citekey, second.citekey]},
-                     change_reason="Add a source")
+        draft_update(
+            article=article,
+            user=author,
+            base_version=1,
+            fields={"sources": [first.citekey, second.citekey]},
+            change_reason="Add a source",
+        )
         html = logged_in(author).get("/workspace/articles/src/diff/?from=1&to=2").content.decode()
-        assert "Sources consulted" in html and second.citekey in html.split("Sources consulted", 1)[1]
+        assert (
+            "Sources consulted" in html and second.citekey in html.split("Sources consulted", 1)[1]
+        )
 
-    def test_an_article_without_sources_shows_no_sources_section_in_the_diff(self, author: Any) -> None:
+    def test_an_article_without_sources_shows_no_sources_section_in_the_diff(
+        self, author: Any
+    ) -> None:
         article = make_article(author=author, slug="plain-src")
-        draft_update(article=article, user=author, base_version=1, fields={"summary": "Changed."},
-                     change_reason="Summary")
-        html = logged_in(author).get("/workspace/articles/plain-src/diff/?from=1&to=2").content.decode()
+        draft_update(
+            article=article,
+            user=author,
+            base_version=1,
+            fields={"summary": "Changed."},
+            change_reason="Summary",
+        )
+        html = (
+            logged_in(author)
+            .get("/workspace/articles/plain-src/diff/?from=1&to=2")
+            .content.decode()
+        )
         assert "Sources consulted" not in html and "Summary" in html
 
 
 @pytest.mark.django_db
-def test_retracting_a_listed_source_alerts_the_articles_that_list_it(author: Any, editor: Any, reviewer: Any) -> None:
+def test_retracting_a_listed_source_alerts_the_articles_that_list_it(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
     """Readers see listed sources as further reading, so a retraction flags the article too."""
     from datetime import date
 
@@ -336,13 +459,19 @@ def test_retracting_a_listed_source_alerts_the_articles_that_list_it(author: Any
 
     listed_only = make_reference()
     article = make_article(author=author, slug="lists-it", sources=[listed_only.citekey])
-    flagged = reference_flag(reference=listed_only, user=editor, retracted_on=date(2026, 1, 5),
-                             retraction_notice_url="https://example.org/notice")
+    flagged = reference_flag(
+        reference=listed_only,
+        user=editor,
+        retracted_on=date(2026, 1, 5),
+        retraction_notice_url="https://example.org/notice",
+    )
     assert [a.pk for a in flagged] == [article.pk]
 
 
 @pytest.mark.django_db
-def test_the_read_api_gives_the_further_reading_unnumbered(client: Client, listed: dict[str, Any]) -> None:
+def test_the_read_api_gives_the_further_reading_unnumbered(
+    client: Client, listed: dict[str, Any]
+) -> None:
     data = client.get("/api/v1/articles/listed/?audience=clinician").json()
     assert [e["citekey"] for e in data["further_reading"]] == [listed["extra"].citekey, "nice-2020"]
     assert all("number" not in e for e in data["further_reading"])

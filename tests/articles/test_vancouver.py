@@ -202,9 +202,7 @@ def test_systematic_review_in_a_journal_is_formatted_as_a_journal_article() -> N
         volume="6",
         pages="CD012345",
     )
-    assert format_reference_text(ref) == (
-        "A title. Cochrane Database Syst Rev. 2019;6:CD012345."
-    )
+    assert format_reference_text(ref) == ("A title. Cochrane Database Syst Rev. 2019;6:CD012345.")
 
 
 # --- books, chapters, documents -------------------------------------------------------------
@@ -319,9 +317,7 @@ def test_systematic_review_without_journal_or_url_is_a_report() -> None:
         publisher="Agency X",
         year=2015,
     )
-    assert format_reference_text(ref) == (
-        "Agency X. Review of Y. Rockville (MD): Agency X; 2015."
-    )
+    assert format_reference_text(ref) == ("Agency X. Review of Y. Rockville (MD): Agency X; 2015.")
 
 
 # --- HTML -----------------------------------------------------------------------------------

@@ -34,11 +34,14 @@ class TestCanonicalHash:
 
     def test_line_endings_trailing_spaces_and_unicode_forms_do_not_change_the_hash(self) -> None:
         """Text that reads the same hashes the same (CRLF, trailing blanks, NFD vs NFC)."""
-        variant = dict(KNOWN_CONTENT, texts={
-            "patient": "Hello [@pmid:30288020].  \r\n",
-            "clinician": "Fu\u0308r A\u0308rzte.",
-            "student": "   ",
-        })
+        variant = dict(
+            KNOWN_CONTENT,
+            texts={
+                "patient": "Hello [@pmid:30288020].  \r\n",
+                "clinician": "Fu\u0308r A\u0308rzte.",
+                "student": "   ",
+            },
+        )
         assert content.content_hash(**variant) == KNOWN_HASH
 
     def test_every_content_field_changes_the_hash(self) -> None:
@@ -51,7 +54,9 @@ class TestCanonicalHash:
             "related_ids": [1],
         }
         for field, value in changes.items():
-            assert content.content_hash(**dict(KNOWN_CONTENT, **{field: value})) != KNOWN_HASH, field
+            assert content.content_hash(**dict(KNOWN_CONTENT, **{field: value})) != KNOWN_HASH, (
+                field
+            )
 
 
 @pytest.mark.django_db
@@ -63,7 +68,9 @@ class TestArticleVersions:
         assert article.history.count() == 1
         assert article.content_hash == article.compute_content_hash()
 
-    def test_saving_without_a_content_change_makes_no_version_and_no_history(self, author: Any) -> None:
+    def test_saving_without_a_content_change_makes_no_version_and_no_history(
+        self, author: Any
+    ) -> None:
         """A no-op save keeps the version number and writes no history row."""
         article = make_article(author=author)
         article.save()
@@ -85,11 +92,15 @@ class TestArticleVersions:
         assert snapshot.texts["patient"] == "Changed text."
         assert snapshot.content_hash == article.content_hash
 
-    def test_stored_hash_matches_a_recomputation_after_a_database_round_trip(self, author: Any) -> None:
+    def test_stored_hash_matches_a_recomputation_after_a_database_round_trip(
+        self, author: Any
+    ) -> None:
         """What the database gives back hashes to the stored value (same on SQLite and PostgreSQL)."""
         make_reference(pmid="30288020")
         article = make_article(
-            author=author, title=KNOWN_CONTENT["title"], summary=KNOWN_CONTENT["summary"],
+            author=author,
+            title=KNOWN_CONTENT["title"],
+            summary=KNOWN_CONTENT["summary"],
             texts=KNOWN_CONTENT["texts"],
         )
         reloaded = Article.objects.get(pk=article.pk)
@@ -100,18 +111,28 @@ class TestArticleVersions:
     def test_database_round_trip_gives_the_known_hash(self, author: Any) -> None:
         """The fixed content saved and read back hashes to the documented constant."""
         related = [make_article(author=author).pk, make_article(author=author).pk]
-        article = make_article(author=author, title=KNOWN_CONTENT["title"],
-                               summary=KNOWN_CONTENT["summary"], texts=KNOWN_CONTENT["texts"])
+        article = make_article(
+            author=author,
+            title=KNOWN_CONTENT["title"],
+            summary=KNOWN_CONTENT["summary"],
+            texts=KNOWN_CONTENT["texts"],
+        )
         article.related_ids = list(reversed(related))
         article.save()
         reloaded = Article.objects.get(pk=article.pk)
-        assert reloaded.content_hash == content.content_hash(**dict(KNOWN_CONTENT, related_ids=related))
+        assert reloaded.content_hash == content.content_hash(
+            **dict(KNOWN_CONTENT, related_ids=related)
+        )
 
     def test_saved_content_hashes_to_the_same_literal_on_every_database(self, author: Any) -> None:
         """Stored through the ORM (JSON on SQLite, jsonb on PostgreSQL), the hash is this literal."""
         make_reference(pmid="30288020")
-        article = make_article(author=author, title=KNOWN_CONTENT["title"],
-                               summary=KNOWN_CONTENT["summary"], texts=KNOWN_CONTENT["texts"])
+        article = make_article(
+            author=author,
+            title=KNOWN_CONTENT["title"],
+            summary=KNOWN_CONTENT["summary"],
+            texts=KNOWN_CONTENT["texts"],
+        )
         reloaded = Article.objects.get(pk=article.pk)
         literal = "c1df88c68478a89901dcda46774599053c872c3719617220bd9ba6c8f0982889"
         assert reloaded.content_hash == literal
@@ -136,8 +157,13 @@ class TestArticleVersions:
         article = make_article(author=author, citations=[make_reference()])
         published = publish_approved(article, author=author, editor=editor, reviewers=[reviewer])
         live_hash = published.live_version.content_hash
-        draft_update(article=published, user=author, base_version=published.version,
-                     fields={"summary": "A new summary."}, change_reason="Clarify.")
+        draft_update(
+            article=published,
+            user=author,
+            base_version=published.version,
+            fields={"summary": "A new summary."},
+            change_reason="Clarify.",
+        )
         article = Article.objects.select_related("live_version").get(pk=article.pk)
         assert article.version == 2
         assert article.live_version.version == 1

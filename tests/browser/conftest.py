@@ -14,8 +14,12 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # Flags checked on this kind of machine: no sandbox as root, no GPU, and no background traffic
 # (the network is closed; Chromium's own connections would otherwise fail noisily).
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 
@@ -24,7 +28,11 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
             if not CHROMIUM.exists():
-                item.add_marker(pytest.mark.skip(reason="Debian's chromium is not installed (.ci/run installs it)"))
+                item.add_marker(
+                    pytest.mark.skip(
+                        reason="Debian's chromium is not installed (.ci/run installs it)"
+                    )
+                )
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +54,9 @@ def new_page(browser: Any, live_server: Any) -> Iterator[Any]:
     contexts = []
 
     def make() -> Any:
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1200, "height": 900})
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": 1200, "height": 900}
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

@@ -40,21 +40,32 @@ def axe_violations(page: Any, name: str) -> list[dict[str, Any]]:
     results = Axe().run(page).response
     violations = results["violations"]
     summary = [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"],
-         "targets": [", ".join(map(str, node["target"])) for node in v["nodes"]]}
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "targets": [", ".join(map(str, node["target"])) for node in v["nodes"]],
+        }
         for v in violations
     ]
     folder = ARTIFACTS / "axe"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.json").write_text(json.dumps({
-        "url": page.url,
-        "counts": dict(Counter(v["impact"] for v in violations)),
-        "violations": summary,
-        # What axe could not decide on its own (e.g. contrast over a background it cannot see).
-        "needs_review": [{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"])}
-                         for v in results["incomplete"]],
-        "rules_passed": len(results["passes"]),
-    }, indent=2))
+    (folder / f"{name}.json").write_text(
+        json.dumps(
+            {
+                "url": page.url,
+                "counts": dict(Counter(v["impact"] for v in violations)),
+                "violations": summary,
+                # What axe could not decide on its own (e.g. contrast over a background it cannot see).
+                "needs_review": [
+                    {"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"])}
+                    for v in results["incomplete"]
+                ],
+                "rules_passed": len(results["passes"]),
+            },
+            indent=2,
+        )
+    )
     return violations
 
 
@@ -74,9 +85,13 @@ def assert_no_serious_violations(page: Any, name: str) -> None:
         + "\n    ".join(", ".join(map(str, node["target"])) for node in v["nodes"])
         for v in blocking
     )
-    assert not blocking, f"axe found {len(blocking)} serious/critical violation(s) on {page.url}:\n{report}"
+    assert not blocking, (
+        f"axe found {len(blocking)} serious/critical violation(s) on {page.url}:\n{report}"
+    )
     dangling = page.evaluate(DANGLING_REFERENCES)
-    assert not dangling, f"ARIA or label references to missing (or self-referencing) ids on {page.url}: {dangling}"
+    assert not dangling, (
+        f"ARIA or label references to missing (or self-referencing) ids on {page.url}: {dangling}"
+    )
 
 
 def sign_in(page: Any, username: str) -> None:
@@ -109,7 +124,9 @@ def test_public_page_has_no_serious_accessibility_violations(
     page = new_page()
     response = page.goto(PUBLIC_PAGES[name])
     if name == "search" and response.status == 404:
-        pytest.skip("/search/ is not routed in this build (404), so there is no search page to check")
+        pytest.skip(
+            "/search/ is not routed in this build (404), so there is no search page to check"
+        )
     assert response.status == 200, f"{PUBLIC_PAGES[name]} answered {response.status}"
     if name == "article":
         # A first visit: the audience prompt is showing, as a new reader sees the page.
@@ -152,10 +169,13 @@ def test_the_skip_link_is_the_first_stop_and_moves_focus_to_the_main_content(
     page = new_page()
     page.goto(f"/articles/{LOW_ALP_SLUG}/")
     page.keyboard.press("Tab")
-    focused = page.evaluate("({cls: document.activeElement.className, text: document.activeElement.textContent})")
+    focused = page.evaluate(
+        "({cls: document.activeElement.className, text: document.activeElement.textContent})"
+    )
     assert focused == {"cls": "skip-link", "text": "Skip to content"}
     assert page.locator(".skip-link").evaluate(
-        "el => { const r = el.getBoundingClientRect(); return r.left >= 0 && r.width > 0; }")
+        "el => { const r = el.getBoundingClientRect(); return r.left >= 0 && r.width > 0; }"
+    )
     page.keyboard.press("Enter")
     page.wait_for_url("**#main")
     # <main> is not focusable itself (no tabindex), so Chromium moves the sequential focus

@@ -17,7 +17,14 @@ from reviews.models import CommentResolution, ReviewComment, SignOff, State
 from reviews.services import comment_create, transition_apply
 from reviews.workflow import Role
 from tests.browser.test_reader import ensure_role_groups
-from tests.factories import PASSWORD, approve, make_article, make_reference, make_user, submit_and_review
+from tests.factories import (
+    PASSWORD,
+    approve,
+    make_article,
+    make_reference,
+    make_user,
+    submit_and_review,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,10 +66,15 @@ def state() -> State:
 
 def draft(people: dict[str, Any]) -> Article:
     ref = people["reference"]
-    return make_article(author=people["author"], slug=SLUG, title=TITLE, texts={
-        "patient": f"## What it means\n\nA low ALP can be a sign of HPP [@pmid:{ref.pmid}].",
-        "clinician": "## Clinical view\n\nPersistently low ALP warrants ALPL testing.",
-    })
+    return make_article(
+        author=people["author"],
+        slug=SLUG,
+        title=TITLE,
+        texts={
+            "patient": f"## What it means\n\nA low ALP can be a sign of HPP [@pmid:{ref.pmid}].",
+            "clinician": "## Clinical view\n\nPersistently low ALP warrants ALPL testing.",
+        },
+    )
 
 
 # --- the steps ------------------------------------------------------------------------------------
@@ -74,11 +86,18 @@ def author_writes_and_submits(page: Any, shoot: Any, people: dict[str, Any]) -> 
     page.fill("#id_slug", SLUG)
     page.fill("#id_title", TITLE)
     page.fill("#id_summary", "A low ALP can point to hypophosphatasia.")
-    page.fill("#id_text_patient", f"## What it means\n\nA low ALP can be a sign of HPP [@pmid:{people['reference'].pmid}].")
+    page.fill(
+        "#id_text_patient",
+        f"## What it means\n\nA low ALP can be a sign of HPP [@pmid:{people['reference'].pmid}].",
+    )
     page.click("a.tab-link[data-tab=clinician]")
-    page.fill("#id_text_clinician", "## Clinical view\n\nPersistently low ALP warrants ALPL testing.")
+    page.fill(
+        "#id_text_clinician", "## Clinical view\n\nPersistently low ALP warrants ALPL testing."
+    )
     page.click("a.tab-link[data-tab=patient]")
-    page.wait_for_selector("#tab-patient .preview sup.citation")  # the live preview rendered the citation
+    page.wait_for_selector(
+        "#tab-patient .preview sup.citation"
+    )  # the live preview rendered the citation
     shoot(page, "author-draft-with-preview")
     page.click("button:text('Save')")
     page.wait_for_url(f"**/workspace/articles/{SLUG}/")
@@ -103,7 +122,12 @@ def reviewer_comments(page: Any, shoot: Any) -> None:
     page.fill("#id_quote", "A low ALP can be a sign of HPP")
     page.fill("#id_body", "Say that a mildly low ALP can also be normal.")
     page.click("text=Add comment")
-    act(page, "Request changes (sign)", password=PASSWORD, note="See my comment on the patient text.")
+    act(
+        page,
+        "Request changes (sign)",
+        password=PASSWORD,
+        note="See my comment on the patient text.",
+    )
     shoot(page, "reviewer-commented-and-requested-changes")
 
 
@@ -111,8 +135,11 @@ def author_fixes(page: Any, shoot: Any, people: dict[str, Any]) -> None:
     sign_in(page, "author")
     page.goto(f"/workspace/articles/{SLUG}/")
     page.get_by_role("link", name="Edit", exact=True).click()
-    page.fill("#id_text_patient", f"## What it means\n\nA low ALP can be a sign of HPP [@pmid:{people['reference'].pmid}]. "
-                                  "A mildly low level can also be normal for you.")
+    page.fill(
+        "#id_text_patient",
+        f"## What it means\n\nA low ALP can be a sign of HPP [@pmid:{people['reference'].pmid}]. "
+        "A mildly low level can also be normal for you.",
+    )
     page.fill("#id_change_reason", "Added the normal-variant sentence the reviewer asked for.")
     page.click("button:text('Save')")
     page.fill(".thread textarea[name=body]", "Added it, thank you.")
@@ -170,31 +197,61 @@ def test_editor_assigns_a_reviewer(new_page: Any, shoot: Any, people: dict[str, 
     assert state() == State.UNDER_REVIEW
 
 
-def test_reviewer_comments_and_requests_changes(new_page: Any, shoot: Any, people: dict[str, Any]) -> None:
+def test_reviewer_comments_and_requests_changes(
+    new_page: Any, shoot: Any, people: dict[str, Any]
+) -> None:
     """The reviewer comments on a quoted passage and signs a request for changes."""
-    submit_and_review(draft(people), author=people["author"], editor=people["editor"], reviewers=[people["reviewer"]])
+    submit_and_review(
+        draft(people),
+        author=people["author"],
+        editor=people["editor"],
+        reviewers=[people["reviewer"]],
+    )
     reviewer_comments(new_page(), shoot)
     assert state() == State.CHANGES_REQUESTED
     assert ReviewComment.objects.get().quote == "A low ALP can be a sign of HPP"
 
 
-def test_author_fixes_replies_and_resubmits(new_page: Any, shoot: Any, people: dict[str, Any]) -> None:
+def test_author_fixes_replies_and_resubmits(
+    new_page: Any, shoot: Any, people: dict[str, Any]
+) -> None:
     """The author edits the text, answers the comment and submits again."""
-    article = submit_and_review(draft(people), author=people["author"], editor=people["editor"],
-                                reviewers=[people["reviewer"]])
-    comment_create(article=article, user=people["reviewer"], audience="patient", body="Mention normal variants.")
-    transition_apply(article=article, user=people["reviewer"], action="request_changes", password=PASSWORD,
-                     note="See comment.", params={"content_hash": article.content_hash})
+    article = submit_and_review(
+        draft(people),
+        author=people["author"],
+        editor=people["editor"],
+        reviewers=[people["reviewer"]],
+    )
+    comment_create(
+        article=article,
+        user=people["reviewer"],
+        audience="patient",
+        body="Mention normal variants.",
+    )
+    transition_apply(
+        article=article,
+        user=people["reviewer"],
+        action="request_changes",
+        password=PASSWORD,
+        note="See comment.",
+        params={"content_hash": article.content_hash},
+    )
     author_fixes(new_page(), shoot, people)
     article = Article.objects.get(slug=SLUG)
     assert state() == State.SUBMITTED and article.version == 2
     assert "normal for you" in article.texts["patient"]
 
 
-def test_reviewer_signs_with_the_password(new_page: Any, shoot: Any, people: dict[str, Any]) -> None:
+def test_reviewer_signs_with_the_password(
+    new_page: Any, shoot: Any, people: dict[str, Any]
+) -> None:
     """The reviewer resolves the thread and signs the approval, re-entering the password."""
-    article = submit_and_review(draft(people), author=people["author"], editor=people["editor"],
-                                reviewers=[people["reviewer"]])
+    article = submit_and_review(
+        draft(people),
+        author=people["author"],
+        editor=people["editor"],
+        reviewers=[people["reviewer"]],
+    )
     comment_create(article=article, user=people["reviewer"], body="Fine now.")
     reviewer_signs(new_page(), shoot)
     assert state() == State.APPROVED
@@ -204,23 +261,35 @@ def test_reviewer_signs_with_the_password(new_page: Any, shoot: Any, people: dic
 
 def test_editor_publishes(new_page: Any, shoot: Any, people: dict[str, Any]) -> None:
     """The editor publishes the approved version; it becomes the live one."""
-    article = submit_and_review(draft(people), author=people["author"], editor=people["editor"],
-                                reviewers=[people["reviewer"]])
+    article = submit_and_review(
+        draft(people),
+        author=people["author"],
+        editor=people["editor"],
+        reviewers=[people["reviewer"]],
+    )
     approve(article, people["reviewer"])
     editor_publishes(new_page(), shoot)
     assert Article.objects.get(slug=SLUG).live_version.version == 1
 
 
-def test_reader_switches_audience_on_the_reviewed_text(new_page: Any, shoot: Any, people: dict[str, Any]) -> None:
+def test_reader_switches_audience_on_the_reviewed_text(
+    new_page: Any, shoot: Any, people: dict[str, Any]
+) -> None:
     """A reader without an account switches to the clinician text; the choice is remembered."""
-    article = submit_and_review(draft(people), author=people["author"], editor=people["editor"],
-                                reviewers=[people["reviewer"]])
+    article = submit_and_review(
+        draft(people),
+        author=people["author"],
+        editor=people["editor"],
+        reviewers=[people["reviewer"]],
+    )
     approve(article, people["reviewer"])
     transition_apply(article=article, user=people["editor"], action="publish")
     reader_switches_audience(new_page(), shoot)
 
 
-def test_the_whole_journey_from_a_blank_draft_to_a_reader(new_page: Any, shoot: Any, people: dict[str, Any]) -> None:
+def test_the_whole_journey_from_a_blank_draft_to_a_reader(
+    new_page: Any, shoot: Any, people: dict[str, Any]
+) -> None:
     """Every step in turn, each person in their own browser context."""
     author, editor, reviewer = new_page(), new_page(), new_page()
     author_writes_and_submits(author, shoot, people)
@@ -232,4 +301,7 @@ def test_the_whole_journey_from_a_blank_draft_to_a_reader(new_page: Any, shoot: 
     reviewer_signs(reviewer, shoot)
     editor_publishes(editor, shoot)
     reader_switches_audience(new_page(), shoot)
-    assert "A mildly low level can also be normal for you." in Article.objects.get(slug=SLUG).live_version.texts["patient"]
+    assert (
+        "A mildly low level can also be normal for you."
+        in Article.objects.get(slug=SLUG).live_version.texts["patient"]
+    )

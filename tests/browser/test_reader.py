@@ -14,7 +14,13 @@ from articles.models import Article, Disclaimer, GlossaryTerm, SitePage
 from reviews.services import transition_apply
 from reviews.workflow import Role
 from tests.browser.conftest import ARTIFACTS
-from tests.factories import make_article, make_reference, make_user, publish_approved, submit_and_review
+from tests.factories import (
+    make_article,
+    make_reference,
+    make_user,
+    publish_approved,
+    submit_and_review,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,10 +35,13 @@ def ensure_role_groups() -> None:
     for name, codes in roles.items():
         group, _ = Group.objects.get_or_create(name=name)
         wanted = {tuple(code.split(".")) for code in codes}
-        group.permissions.add(*(
-            p for p in Permission.objects.select_related("content_type")
-            if (p.content_type.app_label, p.codename) in wanted
-        ))
+        group.permissions.add(
+            *(
+                p
+                for p in Permission.objects.select_related("content_type")
+                if (p.content_type.app_label, p.codename) in wanted
+            )
+        )
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -193,22 +202,25 @@ before treating apparent osteoporosis [@pmid:30288020].
 }
 
 GLOSSARY = [
-    ("hypophosphatasia", "hypophosphatasia", "HPP",
-     "A rare condition passed down in families. The body makes too little of an enzyme it needs "
-     "to harden bones and teeth."),
-    ("enzyme", "enzyme", "enzymes",
-     "A protein that helps a chemical change happen in the body."),
+    (
+        "hypophosphatasia",
+        "hypophosphatasia",
+        "HPP",
+        "A rare condition passed down in families. The body makes too little of an enzyme it needs "
+        "to harden bones and teeth.",
+    ),
+    ("enzyme", "enzyme", "enzymes", "A protein that helps a chemical change happen in the body."),
 ]
 
 DISCLAIMERS = {
     "patient": "This article explains a health topic in general terms. It is not advice about your own "
-               "care: talk to your doctor or nurse before you change anything.",
+    "care: talk to your doctor or nurse before you change anything.",
     "caregiver": "This article explains a health topic in general terms. Talk to the doctor or nurse of "
-                 "the person you look after before changing their care.",
+    "the person you look after before changing their care.",
     "student": "Written for learning. Check the primary literature before you rely on any detail.",
     "clinician": "This content supplements and does not replace clinical judgement. Verify doses and "
-                 "recommendations against the primary literature; the publisher accepts no liability "
-                 "for decisions made on the basis of this article.",
+    "recommendations against the primary literature; the publisher accepts no liability "
+    "for decisions made on the basis of this article.",
 }
 
 POLICY = """\
@@ -243,56 +255,133 @@ def build_library() -> Library:
     author = make_user(Role.AUTHOR, username="author")
     editor = make_user(Role.EDITOR, username="editor", is_staff=True)
     reviewer = make_user(Role.REVIEWER, username="reviewer")
-    make_reference(citekey="bowden-2018", pmid="30288020", doi="10.2147/DDDT.S154922", pmcid="PMC6161731",
-                   authors=[{"family": "Bowden", "initials": "SA"}, {"family": "Foster", "initials": "BL"}],
-                   title="Profile of asfotase alfa in the treatment of hypophosphatasia: design, "
-                         "development, and place in therapy",
-                   journal="Drug Des Devel Ther", year=2018, volume="12", pages="3147-3161")
-    make_reference(citekey="rush-2018", pmid="30012160", doi="10.1186/s13023-018-0866-7", pmcid="PMC6048713",
-                   authors=[{"family": "Rush", "initials": "ET"}],
-                   title="Childhood hypophosphatasia: to treat or not to treat",
-                   journal="Orphanet J Rare Dis", year=2018, volume="13", pages="116")
-    make_reference(citekey="haffner-2019", pmid="31068690", doi="10.1038/s41581-019-0152-5",
-                   kind="guideline", more_authors=True,
-                   authors=[{"family": "Haffner", "initials": "D"}, {"family": "Emma", "initials": "F"},
-                            {"family": "Eastwood", "initials": "DM"}],
-                   title="Clinical practice recommendations for the diagnosis and management of "
-                         "X-linked hypophosphataemia",
-                   journal="Nat Rev Nephrol", year=2019, volume="15", issue="7", pages="435-455")
-    make_reference(citekey="villa-suarez-2021", pmid="", doi="10.3390/ijms22094303", more_authors=True,
-                   authors=[{"family": "Villa-Suarez", "initials": "JM"},
-                            {"family": "Garcia-Fontana", "initials": "C"},
-                            {"family": "Andujar-Vera", "initials": "F"}],
-                   title="Hypophosphatasia: a unique disorder of bone mineralization",
-                   journal="Int J Mol Sci", year=2021, volume="22", issue="9", pages="4303")
+    make_reference(
+        citekey="bowden-2018",
+        pmid="30288020",
+        doi="10.2147/DDDT.S154922",
+        pmcid="PMC6161731",
+        authors=[{"family": "Bowden", "initials": "SA"}, {"family": "Foster", "initials": "BL"}],
+        title="Profile of asfotase alfa in the treatment of hypophosphatasia: design, "
+        "development, and place in therapy",
+        journal="Drug Des Devel Ther",
+        year=2018,
+        volume="12",
+        pages="3147-3161",
+    )
+    make_reference(
+        citekey="rush-2018",
+        pmid="30012160",
+        doi="10.1186/s13023-018-0866-7",
+        pmcid="PMC6048713",
+        authors=[{"family": "Rush", "initials": "ET"}],
+        title="Childhood hypophosphatasia: to treat or not to treat",
+        journal="Orphanet J Rare Dis",
+        year=2018,
+        volume="13",
+        pages="116",
+    )
+    make_reference(
+        citekey="haffner-2019",
+        pmid="31068690",
+        doi="10.1038/s41581-019-0152-5",
+        kind="guideline",
+        more_authors=True,
+        authors=[
+            {"family": "Haffner", "initials": "D"},
+            {"family": "Emma", "initials": "F"},
+            {"family": "Eastwood", "initials": "DM"},
+        ],
+        title="Clinical practice recommendations for the diagnosis and management of "
+        "X-linked hypophosphataemia",
+        journal="Nat Rev Nephrol",
+        year=2019,
+        volume="15",
+        issue="7",
+        pages="435-455",
+    )
+    make_reference(
+        citekey="villa-suarez-2021",
+        pmid="",
+        doi="10.3390/ijms22094303",
+        more_authors=True,
+        authors=[
+            {"family": "Villa-Suarez", "initials": "JM"},
+            {"family": "Garcia-Fontana", "initials": "C"},
+            {"family": "Andujar-Vera", "initials": "F"},
+        ],
+        title="Hypophosphatasia: a unique disorder of bone mineralization",
+        journal="Int J Mol Sci",
+        year=2021,
+        volume="22",
+        issue="9",
+        pages="4303",
+    )
     for term, slug, also, definition in GLOSSARY:
         GlossaryTerm.objects.create(term=term, slug=slug, also_matches=also, definition=definition)
     for audience, text in DISCLAIMERS.items():
         Disclaimer.objects.update_or_create(audience=audience, defaults={"text": text})
-    SitePage.objects.update_or_create(slug="editorial-policy",
-                                      defaults={"title": "Editorial policy", "body": POLICY})
+    SitePage.objects.update_or_create(
+        slug="editorial-policy", defaults={"title": "Editorial policy", "body": POLICY}
+    )
 
     related = publish_approved(
-        make_article(author=author, slug=XLH_SLUG, title=XLH_TITLE, texts=XLH_TEXTS,
-                     summary="Two rare conditions with similar names, and the blood tests that tell them apart."),
-        author=author, editor=editor, reviewers=[reviewer])
+        make_article(
+            author=author,
+            slug=XLH_SLUG,
+            title=XLH_TITLE,
+            texts=XLH_TEXTS,
+            summary="Two rare conditions with similar names, and the blood tests that tell them apart.",
+        ),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
     approved = publish_approved(
-        make_article(author=author, slug=LOW_ALP_SLUG, title=LOW_ALP_TITLE,
-                     summary="A low alkaline phosphatase is often harmless, but a persistently low level "
-                             "can point to hypophosphatasia, a rare inherited bone condition.",
-                     texts={"patient": PATIENT_TEXT, "caregiver": CAREGIVER_TEXT, "student": STUDENT_TEXT,
-                            "clinician": CLINICIAN_TEXT},
-                     related_ids=[related.pk]),
-        author=author, editor=editor, reviewers=[reviewer])
+        make_article(
+            author=author,
+            slug=LOW_ALP_SLUG,
+            title=LOW_ALP_TITLE,
+            summary="A low alkaline phosphatase is often harmless, but a persistently low level "
+            "can point to hypophosphatasia, a rare inherited bone condition.",
+            texts={
+                "patient": PATIENT_TEXT,
+                "caregiver": CAREGIVER_TEXT,
+                "student": STUDENT_TEXT,
+                "clinician": CLINICIAN_TEXT,
+            },
+            related_ids=[related.pk],
+        ),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
     pending = submit_and_review(
-        make_article(author=author, slug=PENDING_SLUG, title=PENDING_TITLE, texts=PENDING_TEXTS,
-                     summary="Why the cause of thin bones matters before treatment with bisphosphonates."),
-        author=author, editor=editor, reviewers=[reviewer])
-    transition_apply(article=pending, user=editor, action="publish_pending_review",
-                     note="Published early while the review runs: readers asked about this.")
+        make_article(
+            author=author,
+            slug=PENDING_SLUG,
+            title=PENDING_TITLE,
+            texts=PENDING_TEXTS,
+            summary="Why the cause of thin bones matters before treatment with bisphosphonates.",
+        ),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
+    transition_apply(
+        article=pending,
+        user=editor,
+        action="publish_pending_review",
+        note="Published early while the review runs: readers asked about this.",
+    )
     pending = Article.objects.get(pk=pending.pk)
-    return Library(author=author, editor=editor, reviewer=reviewer, approved=approved, related=related,
-                   pending=pending)
+    return Library(
+        author=author,
+        editor=editor,
+        reviewer=reviewer,
+        approved=approved,
+        related=related,
+        pending=pending,
+    )
 
 
 @pytest.fixture
@@ -306,6 +395,7 @@ def body_text(page: Any) -> str:
 
 # --- Audience choice ---
 
+
 def test_choosing_clinician_in_the_chooser_switches_the_text_and_the_url(
     new_page: Any, shoot: Any, library: Library
 ) -> None:
@@ -318,7 +408,9 @@ def test_choosing_clinician_in_the_chooser_switches_the_text_and_the_url(
     text = body_text(page)
     assert "Persistently low serum ALP warrants ALPL testing" in text
     assert "Your body needs it to build strong bones" not in text
-    assert page.locator(".audience-chooser a[aria-current=true]").inner_text().startswith("Clinician")
+    assert (
+        page.locator(".audience-chooser a[aria-current=true]").inner_text().startswith("Clinician")
+    )
     shoot(page, "clinician-chosen")
 
 
@@ -340,11 +432,13 @@ def test_the_choice_survives_a_reload_and_the_bare_url_and_silences_the_first_vi
     page.goto(f"/articles/{LOW_ALP_SLUG}/")  # the bare URL: the cookie decides
     assert "Write down any bone pain" in body_text(page)
     assert not prompt.is_visible()
-    assert any(c["name"] == "audience" and c["value"] == "caregiver" for c in page.context.cookies())
+    assert any(
+        c["name"] == "audience" and c["value"] == "caregiver" for c in page.context.cookies()
+    )
 
 
 def test_not_now_hides_the_first_visit_prompt(new_page: Any, library: Library) -> None:
-    """"Not now" closes the prompt without choosing, and it stays closed on the next page."""
+    """ "Not now" closes the prompt without choosing, and it stays closed on the next page."""
     page = new_page()
     page.goto(f"/articles/{LOW_ALP_SLUG}/")
     prompt = page.locator("#audience-prompt")
@@ -357,6 +451,7 @@ def test_not_now_hides_the_first_visit_prompt(new_page: Any, library: Library) -
 
 
 # --- Glossary ---
+
 
 def test_a_glossary_definition_opens_with_the_keyboard_and_enter_jumps_to_it(
     new_page: Any, shoot: Any, library: Library
@@ -377,7 +472,11 @@ def test_a_glossary_definition_opens_with_the_keyboard_and_enter_jumps_to_it(
         pytest.fail("Tab never reached a glossary term")
     assert term.inner_text().lower() == "hypophosphatasia"
     assert tip.is_visible()
-    assert term.get_attribute("aria-describedby") == tip.get_attribute("id") == "gloss-hypophosphatasia"
+    assert (
+        term.get_attribute("aria-describedby")
+        == tip.get_attribute("id")
+        == "gloss-hypophosphatasia"
+    )
     assert "enzyme" in tip.inner_text()
     shoot(page, "glossary-tip-on-focus")
     page.keyboard.press("Enter")
@@ -396,6 +495,7 @@ def test_the_clinician_rendering_has_no_glossary_terms(new_page: Any, library: L
 
 
 # --- Print ---
+
 
 def test_the_print_view_is_a_handout_without_navigation(
     new_page: Any, shoot: Any, library: Library, request: Any, live_server: Any
@@ -423,7 +523,7 @@ def test_the_print_view_is_a_handout_without_navigation(
 
 # --- Hostile content ---
 
-XSS_TITLE = '<img src=x onerror=alert(1)></script><script>alert(2)</script>'
+XSS_TITLE = "<img src=x onerror=alert(1)></script><script>alert(2)</script>"
 XSS_TEXT = (
     "## Heading <img src=x onerror=alert(3)>\n\n"
     "A paragraph <script>alert(4)</script> with <b onmouseover=alert(5)>bold</b> "
@@ -437,22 +537,44 @@ def test_a_script_in_an_article_title_or_text_does_not_run(
     """Hostile markup in a title, summary or text is shown as text or dropped, never executed,
     even with the Content-Security-Policy switched off in the browser."""
     article = publish_approved(
-        make_article(author=library.author, slug="hostile", title=XSS_TITLE, summary=XSS_TITLE,
-                     texts={"patient": XSS_TEXT, "clinician": XSS_TEXT}),
-        author=library.author, editor=library.editor, reviewers=[library.reviewer])
+        make_article(
+            author=library.author,
+            slug="hostile",
+            title=XSS_TITLE,
+            summary=XSS_TITLE,
+            texts={"patient": XSS_TEXT, "clinician": XSS_TEXT},
+        ),
+        author=library.author,
+        editor=library.editor,
+        reviewers=[library.reviewer],
+    )
     # CSP alone would stop inline handlers; bypassing it shows the escaping holds by itself.
     context = browser.new_context(base_url=live_server.url, bypass_csp=True)
     try:
         page = context.new_page()
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        for path in ("/", article.get_absolute_url(), f"{article.get_absolute_url()}history/",
-                     "/search/?q=paragraph"):
+        for path in (
+            "/",
+            article.get_absolute_url(),
+            f"{article.get_absolute_url()}history/",
+            "/search/?q=paragraph",
+        ):
             page.goto(path)
             page.wait_for_load_state("load")
-            assert page.evaluate("document.querySelectorAll('[onerror],[onload],[onmouseover]').length") == 0, path
-            assert page.evaluate("[...document.scripts].filter(s => /alert/.test(s.text) && "
-                                 "s.type !== 'application/ld+json').length") == 0, path
+            assert (
+                page.evaluate(
+                    "document.querySelectorAll('[onerror],[onload],[onmouseover]').length"
+                )
+                == 0
+            ), path
+            assert (
+                page.evaluate(
+                    "[...document.scripts].filter(s => /alert/.test(s.text) && "
+                    "s.type !== 'application/ld+json').length"
+                )
+                == 0
+            ), path
             assert page.locator("img[src=x]").count() == 0, path
             if path == article.get_absolute_url():
                 assert page.locator("h1").inner_text() == XSS_TITLE

@@ -36,6 +36,7 @@ def _role_groups_after_module(django_db_setup: Any, django_db_blocker: Any) -> A
     with django_db_blocker.unblock():
         ensure_role_groups()
 
+
 # Recorded before any page script runs: CSP violations, and whether the sentinel was ever set
 # (a setter, so that a payload setting it and another clearing it cannot hide the first).
 WATCH = """
@@ -105,12 +106,18 @@ class Visitor:
         self.console_errors: list[str] = []
         page.add_init_script(WATCH)
         page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
-        page.on("console", lambda message: message.type == "error" and self.console_errors.append(message.text))
+        page.on(
+            "console",
+            lambda message: message.type == "error" and self.console_errors.append(message.text),
+        )
         self.visited = 0
 
     def visit(self, url: str) -> None:
         response = self.page.goto(url)
-        assert response is not None and response.status in {200, 400}, (url, response and response.status)
+        assert response is not None and response.status in {200, 400}, (
+            url,
+            response and response.status,
+        )
         self.page.wait_for_load_state("load")
         # Handlers such as onerror (a broken image) and ontoggle fire after load: give them a moment.
         self.page.wait_for_timeout(150)
@@ -130,7 +137,9 @@ def test_no_payload_runs_on_any_page(new_page: Any, shoot: Any) -> None:
     articles = [publish_hostile(cast, line=group, text=group) for group in packed(280)]
     # The board lists every payload in a member's bio and conflicts at once.
     everything = "\n\n".join(PAYLOADS)
-    ReviewerProfile.objects.filter(user=cast.reviewer).update(bio=everything, conflicts_of_interest=everything)
+    ReviewerProfile.objects.filter(user=cast.reviewer).update(
+        bio=everything, conflicts_of_interest=everything
+    )
 
     reader = Visitor(new_page())
     for article in articles:

@@ -46,10 +46,16 @@ class Api:
             secret = api_token_issue(user=user, name="test").secret
         self.headers = {"authorization": f"Bearer {secret}"} if secret else {}
 
-    def send(self, method: str, path: str, data: bytes | str = b"", content_type: str = JSON) -> Any:
+    def send(
+        self, method: str, path: str, data: bytes | str = b"", content_type: str = JSON
+    ) -> Any:
         # CONTENT_TYPE explicitly too: the test client leaves it out when the body is empty.
         return self.client.generic(
-            method, API + path, data, content_type=content_type, headers=self.headers,
+            method,
+            API + path,
+            data,
+            content_type=content_type,
+            headers=self.headers,
             CONTENT_TYPE=content_type,
         )
 
@@ -82,7 +88,9 @@ def draft_body(slug: str = "new-draft", **fields: Any) -> dict[str, Any]:
 
 def edit_body(article: Article, **fields: Any) -> dict[str, Any]:
     """The article's current content as a PUT body, with `fields` changed."""
-    related = list(Article.objects.filter(pk__in=article.related_ids).values_list("slug", flat=True))
+    related = list(
+        Article.objects.filter(pk__in=article.related_ids).values_list("slug", flat=True)
+    )
     body = {
         "title": article.title,
         "summary": article.summary,
@@ -196,7 +204,11 @@ class TestCreate:
         article = Article.objects.get(slug="new-draft")
         assert response.status_code == 201
         assert response["Location"] == f"http://testserver{API}/drafts/new-draft/"
-        assert (data["version"], data["state"], data["content_hash"]) == (1, "draft", article.content_hash)
+        assert (data["version"], data["state"], data["content_hash"]) == (
+            1,
+            "draft",
+            article.content_hash,
+        )
         assert data["texts"] == {"clinician": "Clinician text.", "patient": "Patient text."}
         assert list(article.authors.all()) == [author]
         assert AuditEvent.objects.get(article=article).action == "create"
@@ -258,10 +270,18 @@ class TestCreate:
 # --- read -------------------------------------------------------------------------------------
 
 
-def comment(article: Article, user: Any, body: str, *, parent: ReviewComment | None = None) -> ReviewComment:
+def comment(
+    article: Article, user: Any, body: str, *, parent: ReviewComment | None = None
+) -> ReviewComment:
     return ReviewComment.objects.create(
-        article=article, cycle=1, version=article.version, audience="patient",
-        quote="Text for the patient", body=body, author=user, parent=parent,
+        article=article,
+        cycle=1,
+        version=article.version,
+        audience="patient",
+        quote="Text for the patient",
+        body=body,
+        author=user,
+        parent=parent,
     )
 
 
@@ -272,8 +292,15 @@ class TestRead:
         """The answer is the draft as stored, with links to itself and to submit."""
         data = as_user(author).get("/drafts/my-draft/").json()
         assert data["title"] == article.title and data["texts"] == article.texts
-        assert (data["version"], data["state"], data["content_hash"]) == (1, "draft", article.content_hash)
-        assert data["links"] == {"self": f"{API}/drafts/my-draft/", "submit": f"{API}/drafts/my-draft/submit"}
+        assert (data["version"], data["state"], data["content_hash"]) == (
+            1,
+            "draft",
+            article.content_hash,
+        )
+        assert data["links"] == {
+            "self": f"{API}/drafts/my-draft/",
+            "submit": f"{API}/drafts/my-draft/submit",
+        }
 
     def test_get_shows_open_comment_threads_with_replies(
         self, as_user: Any, author: Any, editor: Any, reviewer: Any, article: Article
@@ -288,7 +315,9 @@ class TestRead:
         assert [t["body"] for t in threads] == ["Cite a source here."]
         assert threads[0]["author"] == "reviewer" and threads[0]["audience"] == "patient"
         assert threads[0]["quote"] == "Text for the patient" and threads[0]["id"] == root.pk
-        assert [(r["body"], r["author"]) for r in threads[0]["replies"]] == [("Added one.", "author")]
+        assert [(r["body"], r["author"]) for r in threads[0]["replies"]] == [
+            ("Added one.", "author")
+        ]
 
     def test_get_takes_the_same_few_queries_however_many_comments_and_related(
         self, as_user: Any, author: Any, reviewer: Any, django_assert_max_num_queries: Any
@@ -336,7 +365,13 @@ class TestVisibility:
         assert (hidden.status_code, hidden.json()) == (missing.status_code, missing.json())
 
     def test_an_unassigned_reviewer_gets_404(
-        self, as_user: Any, author: Any, editor: Any, reviewer: Any, reviewer2: Any, article: Article
+        self,
+        as_user: Any,
+        author: Any,
+        editor: Any,
+        reviewer: Any,
+        reviewer2: Any,
+        article: Article,
     ) -> None:
         """A reviewer sees only the articles they are assigned to in the current cycle."""
         submit_and_review(article, author=author, editor=editor, reviewers=[reviewer])
@@ -371,7 +406,9 @@ class TestUpdate:
         self, as_user: Any, author: Any, article: Article
     ) -> None:
         """A content change from the current version is saved as the next version."""
-        response = as_user(author).put("/drafts/my-draft/", edit_body(article, title="A better title?"))
+        response = as_user(author).put(
+            "/drafts/my-draft/", edit_body(article, title="A better title?")
+        )
         data = response.json()
         assert response.status_code == 200
         assert (data["version"], data["title"]) == (2, "A better title?")
@@ -385,7 +422,10 @@ class TestUpdate:
         history = article.history.count()
         response = as_user(author).put("/drafts/my-draft/", edit_body(article))
         assert response.status_code == 200
-        assert response.json()["version"] == 1 and response.json()["content_hash"] == article.content_hash
+        assert (
+            response.json()["version"] == 1
+            and response.json()["content_hash"] == article.content_hash
+        )
         assert article.history.count() == history
 
     def test_a_stale_put_is_409_with_the_current_version_and_writes_nothing(
@@ -399,8 +439,11 @@ class TestUpdate:
         response = api.put("/drafts/my-draft/", edit_body(article, title="Second edit?", version=1))
         assert response.status_code == 409
         assert response.json() | {"message": ""} == {
-            "error": "conflict", "message": "", "current_version": 2,
-            "content_hash": current.content_hash, "your_version": 1,
+            "error": "conflict",
+            "message": "",
+            "current_version": 2,
+            "content_hash": current.content_hash,
+            "your_version": 1,
         }
         assert writes() == before and stored(article).title == "First edit?"
 
@@ -432,7 +475,9 @@ class TestUpdate:
         """A content change voids the sign-off: the answer shows the new state."""
         article = submit_and_review(article, author=author, editor=editor, reviewers=[reviewer])
         approve(article, reviewer)
-        response = as_user(author).put("/drafts/my-draft/", edit_body(stored(article), summary="Changed."))
+        response = as_user(author).put(
+            "/drafts/my-draft/", edit_body(stored(article), summary="Changed.")
+        )
         assert response.json()["state"] == State.UNDER_REVIEW
 
 
@@ -450,7 +495,11 @@ class TestSubmit:
 
     def test_an_unknown_citation_marker_is_422_naming_it(self, as_user: Any, author: Any) -> None:
         """The failing guard's reason names the marker; the draft stays a draft."""
-        make_article(author=author, slug="cites", texts=article_texts() | {"patient": "See [@pmid:99999999]."})
+        make_article(
+            author=author,
+            slug="cites",
+            texts=article_texts() | {"patient": "See [@pmid:99999999]."},
+        )
         response = as_user(author).post("/drafts/cites/submit")
         assert response.status_code == 422
         assert response.json()["error"] == "guards_failed"
@@ -497,13 +546,17 @@ class TestSubmit:
 
 
 class TestNoSigning:
-    @pytest.mark.parametrize("action", ["approve", "request_changes", "sign", "signoff", "transition"])
+    @pytest.mark.parametrize(
+        "action", ["approve", "request_changes", "sign", "signoff", "transition"]
+    )
     def test_there_is_no_signing_endpoint(
         self, as_user: Any, author: Any, editor: Any, reviewer: Any, article: Article, action: str
     ) -> None:
         """An assigned reviewer cannot sign through the API: 404, nothing signed."""
         article = submit_and_review(article, author=author, editor=editor, reviewers=[reviewer])
-        response = as_user(reviewer).post(f"/drafts/my-draft/{action}", {"content_hash": article.content_hash})
+        response = as_user(reviewer).post(
+            f"/drafts/my-draft/{action}", {"content_hash": article.content_hash}
+        )
         assert response.status_code == 404 and response.json()["error"] == "not_found"
         assert not SignOff.objects.exists() and stored(article).workflow.state == State.UNDER_REVIEW
 
@@ -516,8 +569,15 @@ class TestNoSigning:
             for operation in item.values()
             if "operationId" in operation
         }
-        assert operations == {"draft_create", "draft_get", "draft_update", "draft_submit", "openapi_document",
-                              "article_list", "article_get"}
+        assert operations == {
+            "draft_create",
+            "draft_get",
+            "draft_update",
+            "draft_submit",
+            "openapi_document",
+            "article_list",
+            "article_get",
+        }
 
 
 # --- methods and URLs -------------------------------------------------------------------------
@@ -569,10 +629,16 @@ class TestValidation:
             ({"slug": "not a slug!"}, {"slug"}),
             ({"slug": ["a"]}, {"slug"}),
             ({"texts": {"martian": "Hi"}}, {"texts.martian"}),
-            ({"texts": {"patient": 3, "clinician": {"a": 1}}}, {"texts.patient", "texts.clinician"}),
+            (
+                {"texts": {"patient": 3, "clinician": {"a": 1}}},
+                {"texts.patient", "texts.clinician"},
+            ),
             ({"texts": ["patient"]}, {"texts"}),
             ({"related": "other"}, {"related"}),
-            ({"related": ["other", "ghost", 7, "other"]}, {"related[1]", "related[2]", "related[3]"}),
+            (
+                {"related": ["other", "ghost", 7, "other"]},
+                {"related[1]", "related[2]", "related[3]"},
+            ),
             ({"summary": False}, {"summary"}),
             ({"colour": "blue", "state": "approved"}, {"colour", "state"}),
             ({"version": 3}, {"version"}),
@@ -612,7 +678,12 @@ class TestValidation:
         ],
     )
     def test_update_errors_carry_field_paths(
-        self, as_user: Any, author: Any, article: Article, change: dict[str, Any], expected: set[str]
+        self,
+        as_user: Any,
+        author: Any,
+        article: Article,
+        change: dict[str, Any],
+        expected: set[str],
     ) -> None:
         """PUT bodies are checked the same way, and nothing is written."""
         before = writes()
@@ -631,7 +702,9 @@ class TestValidation:
 
     def test_a_body_that_is_not_json_is_415(self, as_user: Any, author: Any) -> None:
         """Only application/json is read."""
-        response = as_user(author).send("POST", "/drafts/", "slug=x&title=y", "application/x-www-form-urlencoded")
+        response = as_user(author).send(
+            "POST", "/drafts/", "slug=x&title=y", "application/x-www-form-urlencoded"
+        )
         assert response.status_code == 415 and response.json()["error"] == "unsupported_media_type"
         assert not Article.objects.exists()
 
@@ -644,8 +717,16 @@ class TestValidation:
     @pytest.mark.parametrize(
         "raw",
         [
-            b"{not json", b"", b"[]", b'"a string"', b"42", b"null", b'{"title": NaN}',
-            b'{"slug": "a", "slug": "b"}', b"\xff\xfe{}", b"[" * 100_000,
+            b"{not json",
+            b"",
+            b"[]",
+            b'"a string"',
+            b"42",
+            b"null",
+            b'{"title": NaN}',
+            b'{"slug": "a", "slug": "b"}',
+            b"\xff\xfe{}",
+            b"[" * 100_000,
             b'{"version": 1' + b"0" * 5000 + b"}",
         ],
     )
@@ -709,7 +790,9 @@ class TestValidation:
 
 def refs(node: Any) -> list[str]:
     if isinstance(node, dict):
-        return [v for k, v in node.items() if k == "$ref"] + [r for v in node.values() for r in refs(v)]
+        return [v for k, v in node.items() if k == "$ref"] + [
+            r for v in node.values() for r in refs(v)
+        ]
     if isinstance(node, list):
         return [r for v in node for r in refs(v)]
     return []
@@ -760,23 +843,40 @@ def test_put_records_the_change_weight_and_refuses_an_unknown_one(client: Any, a
 
     token = api_token_issue(user=author, name="t").secret
     article = make_article(author=author)
-    body = {"title": article.title, "summary": article.summary, "texts": article.texts, "related": [],
-            "change_reason": "Typo", "version": 1, "change_weight": "minor"}
+    body = {
+        "title": article.title,
+        "summary": article.summary,
+        "texts": article.texts,
+        "related": [],
+        "change_reason": "Typo",
+        "version": 1,
+        "change_weight": "minor",
+    }
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-    bad = client.put(f"/api/v1/drafts/{article.slug}/", {**body, "change_weight": "huge"},
-                     content_type="application/json", **headers)
+    bad = client.put(
+        f"/api/v1/drafts/{article.slug}/",
+        {**body, "change_weight": "huge"},
+        content_type="application/json",
+        **headers,
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "change_weight"
     body["summary"] = "Fixed typo."
-    ok = client.put(f"/api/v1/drafts/{article.slug}/", body, content_type="application/json", **headers)
+    ok = client.put(
+        f"/api/v1/drafts/{article.slug}/", body, content_type="application/json", **headers
+    )
     assert ok.status_code == 200
     assert article.history.get(version=2).change_weight == "minor"
 
 
 class TestSources:
-    def test_a_draft_is_created_with_its_sources_stored_canonical(self, as_user: Any, author: Any) -> None:
+    def test_a_draft_is_created_with_its_sources_stored_canonical(
+        self, as_user: Any, author: Any
+    ) -> None:
         """`sources` is accepted on create and answered as stored: canonical, in order, once each."""
         one, two = make_reference(), make_reference()
-        response = as_user(author).post("/drafts/", draft_body(sources=[two.citekey, f"PMID:0{one.pmid}", two.citekey]))
+        response = as_user(author).post(
+            "/drafts/", draft_body(sources=[two.citekey, f"PMID:0{one.pmid}", two.citekey])
+        )
         assert response.status_code == 201
         assert response.json()["sources"] == [two.citekey, f"pmid:{one.pmid}"]
         assert Article.objects.get(slug="new-draft").sources == [two.citekey, f"pmid:{one.pmid}"]

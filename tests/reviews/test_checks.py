@@ -22,8 +22,11 @@ from tests.factories import make_article, make_reference
 pytestmark = pytest.mark.django_db
 
 HARD_PATIENT_TEXT = " ".join(
-    ["Hypophosphatasia characteristically demonstrates pathophysiological mineralization abnormalities "
-     "necessitating comprehensive multidisciplinary investigation."] * 8
+    [
+        "Hypophosphatasia characteristically demonstrates pathophysiological mineralization abnormalities "
+        "necessitating comprehensive multidisciplinary investigation."
+    ]
+    * 8
 )
 
 
@@ -44,7 +47,9 @@ class TestEvidenceChecks:
         article = make_article(author=author, citations=[reference])
         assert "was retracted on 01 May 2024" in " ".join(submit_refusal(article, author).reasons)
         with pytest.raises(WorkflowError, match="cannot be waived: it is required"):
-            check_waive(article=article, user=author, check_key="citations.retracted", reason="I like it.")
+            check_waive(
+                article=article, user=author, check_key="citations.retracted", reason="I like it."
+            )
 
     def test_a_superseded_guideline_blocks_until_a_reason_is_recorded(self, author: Any) -> None:
         """Recommended: the author records why the older guideline is cited, then may submit."""
@@ -53,25 +58,41 @@ class TestEvidenceChecks:
         article = make_article(author=author, citations=[older])
         reasons = submit_refusal(article, author).reasons
         assert any(f"{older.citekey} is superseded by {newer.citekey} (2025)" in r for r in reasons)
-        check_waive(article=article, user=author, check_key="citations.superseded", reason="Doses quoted from 2019.")
+        check_waive(
+            article=article,
+            user=author,
+            check_key="citations.superseded",
+            reason="Doses quoted from 2019.",
+        )
         transition_apply(article=article, user=author, action="submit")
         assert article.workflow.__class__.objects.get(article=article).state == State.SUBMITTED
-        assert AuditEvent.objects.filter(article=article, action="waive_check", note__contains="Doses quoted").exists()
+        assert AuditEvent.objects.filter(
+            article=article, action="waive_check", note__contains="Doses quoted"
+        ).exists()
 
     def test_a_waiver_covers_one_version_only(self, author: Any) -> None:
         """After a content change the recommended check blocks again until a new reason is given."""
         newer = make_reference()
         older = make_reference(superseded_by=newer)
         article = make_article(author=author, citations=[older])
-        check_waive(article=article, user=author, check_key="citations.superseded", reason="Deliberate.")
-        article = draft_update(article=article, user=author, base_version=1, fields={"summary": "Changed."},
-                               change_reason="Edit")
+        check_waive(
+            article=article, user=author, check_key="citations.superseded", reason="Deliberate."
+        )
+        article = draft_update(
+            article=article,
+            user=author,
+            base_version=1,
+            fields={"summary": "Changed."},
+            change_reason="Edit",
+        )
         assert check(article, "citations.superseded").blocking
 
     def test_a_source_without_identifier_is_a_recommended_failure(self, author: Any) -> None:
         """A cited reference with no DOI, PMID or PMCID is flagged, by citekey."""
         bare = make_reference(pmid="", citekey="old-book")
-        article = make_article(author=author, texts={"patient": "See [@old-book].", "clinician": "See [@old-book]."})
+        article = make_article(
+            author=author, texts={"patient": "See [@old-book].", "clinician": "See [@old-book]."}
+        )
         result = check(article, "citations.no_identifier")
         assert result.level == Level.RECOMMENDED and result.blocking
         assert "old-book has no DOI, PMID or PMCID" in result.problems[0]
@@ -98,7 +119,9 @@ class TestEvidenceChecks:
         older = make_reference(superseded_by=make_reference())
         article = make_article(author=author, citations=[older])
         with pytest.raises(PermissionDenied):
-            check_waive(article=article, user=reviewer, check_key="citations.superseded", reason="x")
+            check_waive(
+                article=article, user=reviewer, check_key="citations.superseded", reason="x"
+            )
         assert not CheckWaiver.objects.exists()
 
     def test_waiving_from_the_workspace_page(self, author: Any) -> None:
@@ -109,18 +132,23 @@ class TestEvidenceChecks:
         client.force_login(author)
         page = client.get(f"/workspace/articles/{article.slug}/").content.decode()
         assert "No cited guideline is superseded" in page and "Reason to go ahead" in page
-        client.post(f"/workspace/articles/{article.slug}/checks/citations.superseded/waive/", {"reason": "On purpose."})
+        client.post(
+            f"/workspace/articles/{article.slug}/checks/citations.superseded/waive/",
+            {"reason": "On purpose."},
+        )
         assert CheckWaiver.objects.get().reason == "On purpose."
 
 
 class TestReadability:
     def test_plain_text_drops_markdown_and_citation_markers(self) -> None:
         """Scores see the words readers read, one sentence per block."""
-        assert plain_text("## Title\n\nSome **bold** [link](http://x) text [@pmid:1].\n\n- item") == (
-            "Title.\nSome bold link text .\nitem.")
+        assert plain_text(
+            "## Title\n\nSome **bold** [link](http://x) text [@pmid:1].\n\n- item"
+        ) == ("Title.\nSome bold link text .\nitem.")
 
     def test_scoring_works_with_the_network_off(self, monkeypatch: Any) -> None:
         """No download at run time: every socket connection fails and scoring still works."""
+
         def refuse(*args: Any, **kwargs: Any) -> None:
             raise OSError("network is off in this test")
 
@@ -131,15 +159,26 @@ class TestReadability:
 
     def test_a_patient_text_above_target_blocks_submission_until_waived(self, author: Any) -> None:
         """Patient text above grade 8 is a recommended failure naming grade and target."""
-        article = make_article(author=author, texts={"patient": HARD_PATIENT_TEXT, "clinician": "Fine."})
+        article = make_article(
+            author=author, texts={"patient": HARD_PATIENT_TEXT, "clinician": "Fine."}
+        )
         reasons = " ".join(submit_refusal(article, author).reasons)
         assert "The patient text reads at grade" in reasons and "above the target of 8" in reasons
-        check_waive(article=article, user=author, check_key="readability", reason="Technical terms are defined in the glossary.")
+        check_waive(
+            article=article,
+            user=author,
+            check_key="readability",
+            reason="Technical terms are defined in the glossary.",
+        )
         transition_apply(article=article, user=author, action="submit")
 
-    def test_scores_are_stored_with_the_library_version_and_reused(self, author: Any, django_assert_max_num_queries: Any) -> None:
+    def test_scores_are_stored_with_the_library_version_and_reused(
+        self, author: Any, django_assert_max_num_queries: Any
+    ) -> None:
         """Each audience text is scored once per content hash; the row names textstat and its version."""
-        article = make_article(author=author, texts={"patient": HARD_PATIENT_TEXT, "clinician": "Short."})
+        article = make_article(
+            author=author, texts={"patient": HARD_PATIENT_TEXT, "clinician": "Short."}
+        )
         article_checks(article=article)
         stored = ReadabilityScore.objects.get(content_hash=article.content_hash, audience="patient")
         assert (stored.library, stored.library_version) == ("textstat", "0.7.4")
@@ -149,20 +188,33 @@ class TestReadability:
 
     def test_short_texts_are_scored_but_not_judged(self, author: Any) -> None:
         """Under 50 words a formula means little: shown, never blocking."""
-        article = make_article(author=author, texts={"patient": "Phosphatase abnormalities.", "clinician": "x"})
+        article = make_article(
+            author=author, texts={"patient": "Phosphatase abnormalities.", "clinician": "x"}
+        )
         result = check(article, "readability")
         assert result.passed and "too short to judge" in result.detail
 
 
 class TestListedSources:
-    def test_a_listed_source_no_text_cites_is_a_recommended_failure_naming_it(self, author: Any) -> None:
+    def test_a_listed_source_no_text_cites_is_a_recommended_failure_naming_it(
+        self, author: Any
+    ) -> None:
         """The problem names the source (short reference and key) and what to do about it."""
         cited = make_reference()
-        extra = make_reference(authors=[{"family": "Bowden", "initials": "SA"}], year=2018,
-                               title="Alkaline phosphatase in children")
-        article = make_article(author=author, citations=[cited], sources=[cited.citekey, f"pmid:{extra.pmid}"])
+        extra = make_reference(
+            authors=[{"family": "Bowden", "initials": "SA"}],
+            year=2018,
+            title="Alkaline phosphatase in children",
+        )
+        article = make_article(
+            author=author, citations=[cited], sources=[cited.citekey, f"pmid:{extra.pmid}"]
+        )
         result = check(article, "citations.listed_not_cited")
-        assert (result.label, result.level, result.blocking) == ("Every listed source is cited", Level.RECOMMENDED, True)
+        assert (result.label, result.level, result.blocking) == (
+            "Every listed source is cited",
+            Level.RECOMMENDED,
+            True,
+        )
         assert result.problems == (
             f"Listed but never cited: Bowden SA. 2018. Alkaline phosphatase in children (pmid:{extra.pmid}). "
             "Cite it in the text, remove it, or record why it stays.",
@@ -171,27 +223,51 @@ class TestListedSources:
     def test_a_listed_source_cited_by_any_of_its_keys_passes(self, author: Any) -> None:
         """Listed by PMID, cited by citekey: the same reference, so it is cited."""
         ref = make_reference()
-        article = make_article(author=author, texts={"patient": f"Claim [@{ref.citekey}].", "clinician": "Words."},
-                               sources=[f"pmid:{ref.pmid}"])
+        article = make_article(
+            author=author,
+            texts={"patient": f"Claim [@{ref.citekey}].", "clinician": "Words."},
+            sources=[f"pmid:{ref.pmid}"],
+        )
         assert check(article, "citations.listed_not_cited").passed
         assert check(make_article(author=author), "citations.listed_not_cited").passed
 
-    def test_it_blocks_submission_until_a_reason_is_recorded_for_this_version(self, author: Any) -> None:
+    def test_it_blocks_submission_until_a_reason_is_recorded_for_this_version(
+        self, author: Any
+    ) -> None:
         """Waived for version 1, submission goes ahead; a later version needs its own reason."""
         extra = make_reference()
         article = make_article(author=author, sources=[extra.citekey])
-        assert any(r.startswith("Listed but never cited") for r in submit_refusal(article, author).reasons)
-        waiver = check_waive(article=article, user=author, check_key="citations.listed_not_cited",
-                             reason="Background reading for clinicians.")
+        assert any(
+            r.startswith("Listed but never cited") for r in submit_refusal(article, author).reasons
+        )
+        waiver = check_waive(
+            article=article,
+            user=author,
+            check_key="citations.listed_not_cited",
+            reason="Background reading for clinicians.",
+        )
         assert (waiver.version, waiver.content_hash) == (1, article.content_hash)
         assert not check(article, "citations.listed_not_cited").blocking
-        article = draft_update(article=article, user=author, base_version=1, fields={"summary": "Changed."},
-                               change_reason="Edit")
+        article = draft_update(
+            article=article,
+            user=author,
+            base_version=1,
+            fields={"summary": "Changed."},
+            change_reason="Edit",
+        )
         assert check(article, "citations.listed_not_cited").blocking
-        check_waive(article=article, user=author, check_key="citations.listed_not_cited", reason="Still background.")
+        check_waive(
+            article=article,
+            user=author,
+            check_key="citations.listed_not_cited",
+            reason="Still background.",
+        )
         transition_apply(article=article, user=author, action="submit")
-        assert list(CheckWaiver.objects.filter(check_key="citations.listed_not_cited")
-                    .order_by("version").values_list("version", flat=True)) == [1, 2]
+        assert list(
+            CheckWaiver.objects.filter(check_key="citations.listed_not_cited")
+            .order_by("version")
+            .values_list("version", flat=True)
+        ) == [1, 2]
 
     @override_settings(EDITORIAL_CHECK_LEVELS={"citations.listed_not_cited": "info"})
     def test_its_level_follows_the_settings(self, author: Any) -> None:

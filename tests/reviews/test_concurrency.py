@@ -80,7 +80,8 @@ def _ensure_role_groups() -> None:
         group, _ = Group.objects.get_or_create(name=name)
         wanted = [tuple(code.split(".")) for code in codes]
         permissions = [
-            p for p in Permission.objects.select_related("content_type")
+            p
+            for p in Permission.objects.select_related("content_type")
             if (p.content_type.app_label, p.codename) in wanted
         ]
         assert len(permissions) == len(wanted), f"missing permissions for {name}"
@@ -126,8 +127,13 @@ class Result:
         return self.error is None and self.finished > 0
 
 
-def _racer(fn: Callable[[], Any], barrier: threading.Barrier, result: Result, pids: list[int | None],
-           index: int) -> None:
+def _racer(
+    fn: Callable[[], Any],
+    barrier: threading.Barrier,
+    result: Result,
+    pids: list[int | None],
+    index: int,
+) -> None:
     """One side of a race: connect, wait for the other side, act, and always close the connection."""
     try:
         with connection.cursor() as cursor:  # connect before the barrier so both start level
@@ -146,7 +152,9 @@ def _racer(fn: Callable[[], Any], barrier: threading.Barrier, result: Result, pi
         connection.close()
 
 
-def _wait_until_blocked(threads: Sequence[threading.Thread], pids: list[int | None], count: int) -> bool:
+def _wait_until_blocked(
+    threads: Sequence[threading.Thread], pids: list[int | None], count: int
+) -> bool:
     """Poll pg_locks until `count` racers wait for a lock (True), or a started racer ended (False)."""
     deadline = time.monotonic() + GATE_TIMEOUT
     while time.monotonic() < deadline:
@@ -177,8 +185,15 @@ def _wait_until_disconnected(pids: list[int], label: str) -> None:
         time.sleep(0.002)
 
 
-def race(article_pk: int, left: Callable[[], Any], right: Callable[[], Any], *, gated: bool,
-         expected: tuple[type[BaseException], ...], label: str) -> tuple[Result, Result]:
+def race(
+    article_pk: int,
+    left: Callable[[], Any],
+    right: Callable[[], Any],
+    *,
+    gated: bool,
+    expected: tuple[type[BaseException], ...],
+    label: str,
+) -> tuple[Result, Result]:
     """Run `left` and `right` at the same instant in two threads; return both results.
 
     Errors other than `expected` (domain refusals) fail the test with the racer's traceback.
@@ -187,7 +202,9 @@ def race(article_pk: int, left: Callable[[], Any], right: Callable[[], Any], *, 
     results = (Result(), Result())
     pids: list[int | None] = [None, None]
     threads = [
-        threading.Thread(target=_racer, args=(fn, barrier, results[i], pids, i), name=f"{label}-{i}")
+        threading.Thread(
+            target=_racer, args=(fn, barrier, results[i], pids, i), name=f"{label}-{i}"
+        )
         for i, fn in enumerate((left, right))
     ]
     both_blocked = None
@@ -210,8 +227,9 @@ def race(article_pk: int, left: Callable[[], Any], right: Callable[[], Any], *, 
     _wait_until_disconnected([pid for pid in pids if pid is not None], label)
     for result in results:
         if result.error is not None and not isinstance(result.error, expected):
-            raise AssertionError(f"{label}: unexpected {type(result.error).__name__}: {result.error}") \
-                from result.error
+            raise AssertionError(
+                f"{label}: unexpected {type(result.error).__name__}: {result.error}"
+            ) from result.error
         assert result.error is not None or result.finished > 0, f"{label}: a racer never ran"
     if gated:
         assert both_blocked, (
@@ -221,8 +239,11 @@ def race(article_pk: int, left: Callable[[], Any], right: Callable[[], Any], *, 
         OUTCOMES[label]["gated runs (both sides blocked on the row lock)"] += 1
     else:
         overlapped = max(r.started for r in results) < min(r.finished for r in results)
-        OUTCOMES[label]["free runs, calls overlapped in time" if overlapped
-                        else "free runs, calls did not overlap"] += 1
+        OUTCOMES[label][
+            "free runs, calls overlapped in time"
+            if overlapped
+            else "free runs, calls did not overlap"
+        ] += 1
     return results
 
 
@@ -257,7 +278,9 @@ def texts_by(who: str, tag: str) -> dict[str, str]:
     }
 
 
-def under_review(*, author: Any, editor: Any, reviewers: list[Any], high_risk: bool = False) -> Article:
+def under_review(
+    *, author: Any, editor: Any, reviewers: list[Any], high_risk: bool = False
+) -> Article:
     article = make_article(author=author, citations=[make_reference()], high_risk=high_risk)
     return submit_and_review(article, author=author, editor=editor, reviewers=reviewers)
 
@@ -288,10 +311,15 @@ def check_invariants(pk: int) -> tuple[Article, list[AuditEvent], list[SignOff]]
     # Versions: one frozen snapshot per version, 1..N, each hashing to its own content, the
     # last one equal to the working draft (no lost or half-applied text).
     history = list(article.history.order_by("history_id"))
-    assert [h.version for h in history] == list(range(1, article.version + 1)), "version gap or duplicate"
+    assert [h.version for h in history] == list(range(1, article.version + 1)), (
+        "version gap or duplicate"
+    )
     for h in history:
         assert h.content_hash == content.content_hash(
-            title=h.title, summary=h.summary, texts=h.texts, citation_keys=h.citation_keys,
+            title=h.title,
+            summary=h.summary,
+            texts=h.texts,
+            citation_keys=h.citation_keys,
             related_ids=h.related_ids,
         ), f"snapshot v{h.version} does not hash to its own content"
     assert history[-1].content_hash == article.content_hash
@@ -304,15 +332,20 @@ def check_invariants(pk: int) -> tuple[Article, list[AuditEvent], list[SignOff]]
     # always has its quorum on the current hash.
     signoffs = list(SignOff.objects.filter(article=article).order_by("pk"))
     for s in signoffs:
-        assert (s.version, s.content_hash) in known, f"sign-off on a version that never existed: {s}"
+        assert (s.version, s.content_hash) in known, (
+            f"sign-off on a version that never existed: {s}"
+        )
     signed_at = [s.signed_at for s in signoffs]
     assert signed_at == sorted(signed_at), "sign-offs out of order"
     valid = valid_approvals(article=article, workflow=workflow)
     for s in valid:
-        assert s.content_hash == article.content_hash and s.version == article.version, \
+        assert s.content_hash == article.content_hash and s.version == article.version, (
             f"an approval of another version counts as valid: {s}"
+        )
     if workflow.state == State.APPROVED:
-        assert len(valid) >= workflow.approvals_needed, "approved without a quorum on the current hash"
+        assert len(valid) >= workflow.approvals_needed, (
+            "approved without a quorum on the current hash"
+        )
         assert len(approvers_of(signoffs, article.content_hash)) >= workflow.approvals_needed
 
     # Readers never see an unsigned version (unless explicitly published pending review).
@@ -327,8 +360,9 @@ def check_invariants(pk: int) -> tuple[Article, list[AuditEvent], list[SignOff]]
     # Audit trail: one consistent order, every event on a real version, a state chain with no
     # gaps, ending in the current state; every signature has its event.
     events = list(AuditEvent.objects.filter(article=article).order_by("pk"))
-    assert events == sorted(events, key=lambda e: (e.created_at, e.pk)), \
+    assert events == sorted(events, key=lambda e: (e.created_at, e.pk)), (
         "audit events ordered differently by (created_at, pk) than by insertion"
+    )
     assert events[0].action == "create"
     for previous, event in zip(events, events[1:], strict=False):
         assert event.from_state == previous.to_state, (
@@ -337,13 +371,22 @@ def check_invariants(pk: int) -> tuple[Article, list[AuditEvent], list[SignOff]]
         )
         assert event.version >= previous.version, "audit events go back in versions"
     for event in events:
-        assert (event.version, event.content_hash) in known, f"audit event on an unknown version: {event}"
+        assert (event.version, event.content_hash) in known, (
+            f"audit event on an unknown version: {event}"
+        )
     assert events[-1].to_state == workflow.state, "the workflow state has no audit event"
-    signed = [(e.actor_id, e.action, e.version, e.content_hash) for e in events
-              if e.action in ("approve", "request_changes")]
+    signed = [
+        (e.actor_id, e.action, e.version, e.content_hash)
+        for e in events
+        if e.action in ("approve", "request_changes")
+    ]
     assert signed == [
-        (s.reviewer_id, "approve" if s.meaning == Meaning.APPROVED else "request_changes", s.version,
-         s.content_hash)
+        (
+            s.reviewer_id,
+            "approve" if s.meaning == Meaning.APPROVED else "request_changes",
+            s.version,
+            s.content_hash,
+        )
         for s in signoffs
     ], "sign-offs and their audit events differ"
     return article, events, signoffs
@@ -368,8 +411,13 @@ def test_racing_edits_exactly_one_wins_and_nothing_is_half_applied(
         else:
             article = make_article(author=author, citations=[make_reference()])
         if mode == "revert vs edit":
-            draft_update(article=article, user=author, base_version=1, fields={"texts": texts_by("Setup", "v2")},
-                         change_reason="Second version.")
+            draft_update(
+                article=article,
+                user=author,
+                base_version=1,
+                fields={"texts": texts_by("Setup", "v2")},
+                change_reason="Second version.",
+            )
         before, events_before, _ = check_invariants(article.pk)
         base = before.version
         v1_texts = article.history.get(version=1).texts
@@ -377,39 +425,66 @@ def test_racing_edits_exactly_one_wins_and_nothing_is_half_applied(
         editor_texts = texts_by("Editor", f"run {run}")
 
         def by_author(article: Article = before) -> Article:
-            return draft_update(article=article, user=author, base_version=base,
-                                fields={"texts": author_texts}, change_reason="Author's rewrite.")
+            return draft_update(
+                article=article,
+                user=author,
+                base_version=base,
+                fields={"texts": author_texts},
+                change_reason="Author's rewrite.",
+            )
 
         def by_editor(article: Article = before) -> Article:
             if mode == "revert vs edit":
                 return version_revert(article=article, user=editor, to_version=1, base_version=base)
-            return draft_update(article=article, user=editor, base_version=base,
-                                fields={"texts": editor_texts}, change_reason="Editor's rewrite.")
+            return draft_update(
+                article=article,
+                user=editor,
+                base_version=base,
+                fields={"texts": editor_texts},
+                change_reason="Editor's rewrite.",
+            )
 
-        a, e = race(article.pk, by_author, by_editor, gated=is_gated(run), expected=(EditConflict,),
-                    label=label)
+        a, e = race(
+            article.pk,
+            by_author,
+            by_editor,
+            gated=is_gated(run),
+            expected=(EditConflict,),
+            label=label,
+        )
         assert a.ok != e.ok, f"run {run} ({mode}): exactly one save must win: {a}, {e}"
         winner = author if a.ok else editor
         loser_result = e if a.ok else a
         assert isinstance(loser_result.error, EditConflict)
         assert loser_result.error.base_version == base
-        assert loser_result.error.article.version == base + 1, "the conflict must name the new version"
+        assert loser_result.error.article.version == base + 1, (
+            "the conflict must name the new version"
+        )
 
         article, events, _ = check_invariants(article.pk)
-        expected_texts = author_texts if a.ok else (v1_texts if mode == "revert vs edit" else editor_texts)
-        assert article.texts == content.normalise_texts(expected_texts), "final text is not the winner's"
+        expected_texts = (
+            author_texts if a.ok else (v1_texts if mode == "revert vs edit" else editor_texts)
+        )
+        assert article.texts == content.normalise_texts(expected_texts), (
+            "final text is not the winner's"
+        )
         assert article.version == base + 1
         new_rows = list(article.history.filter(version__gt=base))
         assert len(new_rows) == 1 and new_rows[0].history_user_id == winner.pk
         assert new_rows[0].history_change_reason == (
-            "Author's rewrite." if a.ok else
-            "Restored version 1." if mode == "revert vs edit" else "Editor's rewrite."
+            "Author's rewrite."
+            if a.ok
+            else "Restored version 1."
+            if mode == "revert vs edit"
+            else "Editor's rewrite."
         )
         # The loser's text is nowhere: not in the draft, not in any snapshot.
         loser_marker = "Editor rewrote" if a.ok else "Author rewrote"
         for row in article.history.all():
-            assert all(loser_marker not in text for text in row.texts.values()), "loser's text was applied"
-        new_events = events[len(events_before):]
+            assert all(loser_marker not in text for text in row.texts.values()), (
+                "loser's text was applied"
+            )
+        new_events = events[len(events_before) :]
         if mode == "approved":
             assert [(ev.action, ev.from_state, ev.to_state, ev.actor_id) for ev in new_events] == [
                 ("void_approvals", State.APPROVED, State.UNDER_REVIEW, winner.pk)
@@ -440,7 +515,9 @@ def test_edit_racing_a_sign_off_never_leaves_an_approval_of_changed_text(
     for run in range(RUNS):
         quorum_two = run % 2 == 1
         if quorum_two:
-            article = under_review(author=author, editor=editor, reviewers=[reviewer, reviewer2], high_risk=True)
+            article = under_review(
+                author=author, editor=editor, reviewers=[reviewer, reviewer2], high_risk=True
+            )
             approve(fresh(article.pk), reviewer2)
         else:
             article = under_review(author=author, editor=editor, reviewers=[reviewer])
@@ -449,26 +526,46 @@ def test_edit_racing_a_sign_off_never_leaves_an_approval_of_changed_text(
         new_texts = texts_by("Author", f"run {run}")
 
         def sign_off(article: Article = before) -> Any:
-            return transition_apply(article=article, user=reviewer, action="approve", password=PASSWORD,
-                                    params={"content_hash": read_hash})
+            return transition_apply(
+                article=article,
+                user=reviewer,
+                action="approve",
+                password=PASSWORD,
+                params={"content_hash": read_hash},
+            )
 
         def edit(article: Article = before) -> Article:
-            return draft_update(article=article, user=author, base_version=base, fields={"texts": new_texts},
-                                change_reason="Fixing a dose.")
+            return draft_update(
+                article=article,
+                user=author,
+                base_version=base,
+                fields={"texts": new_texts},
+                change_reason="Fixing a dose.",
+            )
 
-        s, e = race(article.pk, sign_off, edit, gated=is_gated(run), expected=(WorkflowError, EditConflict),
-                    label=label)
-        assert e.ok, f"run {run}: the author's edit from the current version must succeed: {e.error!r}"
+        s, e = race(
+            article.pk,
+            sign_off,
+            edit,
+            gated=is_gated(run),
+            expected=(WorkflowError, EditConflict),
+            label=label,
+        )
+        assert e.ok, (
+            f"run {run}: the author's edit from the current version must succeed: {e.error!r}"
+        )
         article, events, signoffs = check_invariants(article.pk)
         assert article.version == base + 1 and article.content_hash != read_hash
         assert article.texts == content.normalise_texts(new_texts)
         assert article.workflow.state == State.UNDER_REVIEW
         assert valid_approvals(article=article, workflow=article.workflow) == []
         mine = [x for x in signoffs if x.reviewer_id == reviewer.pk]
-        new_events = events[len(events_before):]
+        new_events = events[len(events_before) :]
         if s.ok:
             # (a) Signed first, on the version read; the edit then voided it.
-            assert [(x.version, x.content_hash, x.meaning) for x in mine] == [(base, read_hash, Meaning.APPROVED)]
+            assert [(x.version, x.content_hash, x.meaning) for x in mine] == [
+                (base, read_hash, Meaning.APPROVED)
+            ]
             actions = [(ev.action, ev.from_state, ev.to_state) for ev in new_events]
             assert actions == [
                 ("approve", State.UNDER_REVIEW, State.APPROVED),
@@ -476,14 +573,20 @@ def test_edit_racing_a_sign_off_never_leaves_an_approval_of_changed_text(
             ], actions
             assert new_events[1].version == base + 1 and new_events[1].actor_id == author.pk
             assert article.workflow.last_reviewed_on == timezone.localdate()
-            OUTCOMES[label][f"sign-off first, voided by the edit (quorum {2 if quorum_two else 1})"] += 1
+            OUTCOMES[label][
+                f"sign-off first, voided by the edit (quorum {2 if quorum_two else 1})"
+            ] += 1
         else:
             # (b) Edited first: the signature on the old hash is refused and nothing is signed.
             assert isinstance(s.error, WorkflowError), s.error
             assert s.error.code == "guard_failed"
-            assert any("changed while you were reviewing" in reason for reason in s.error.reasons), s.error.reasons
+            assert any(
+                "changed while you were reviewing" in reason for reason in s.error.reasons
+            ), s.error.reasons
             assert mine == [], "a refused signature left a sign-off"
-            assert not SignOff.objects.filter(article=article, content_hash=article.content_hash).exists()
+            assert not SignOff.objects.filter(
+                article=article, content_hash=article.content_hash
+            ).exists()
             assert len(signoffs) == len(signoffs_before)
             if quorum_two:  # the edit voided reviewer2's earlier approval, and says so
                 assert [(ev.action, ev.from_state, ev.to_state) for ev in new_events] == [
@@ -504,17 +607,30 @@ def test_two_sign_offs_reaching_quorum_at_once_approve_exactly_once(
     """High-risk article (quorum 2): both reviewers sign at the same instant."""
     label = "3 two sign-offs, quorum 2"
     for run in range(RUNS):
-        article = under_review(author=author, editor=editor, reviewers=[reviewer, reviewer2], high_risk=True)
+        article = under_review(
+            author=author, editor=editor, reviewers=[reviewer, reviewer2], high_risk=True
+        )
         before, events_before, _ = check_invariants(article.pk)
         assert before.workflow.approvals_needed == 2
         read_hash = before.content_hash
 
         def sign_as(user: Any) -> Callable[[], Any]:
-            return lambda: transition_apply(article=before, user=user, action="approve", password=PASSWORD,
-                                            params={"content_hash": read_hash})
+            return lambda: transition_apply(
+                article=before,
+                user=user,
+                action="approve",
+                password=PASSWORD,
+                params={"content_hash": read_hash},
+            )
 
-        r1, r2 = race(article.pk, sign_as(reviewer), sign_as(reviewer2), gated=is_gated(run),
-                      expected=(), label=label)
+        r1, r2 = race(
+            article.pk,
+            sign_as(reviewer),
+            sign_as(reviewer2),
+            gated=is_gated(run),
+            expected=(),
+            label=label,
+        )
         assert r1.ok and r2.ok
         article, events, signoffs = check_invariants(article.pk)
         workflow = article.workflow
@@ -523,7 +639,7 @@ def test_two_sign_offs_reaching_quorum_at_once_approve_exactly_once(
         valid = valid_approvals(article=article, workflow=workflow)
         assert sorted(s.reviewer_id for s in valid) == sorted([reviewer.pk, reviewer2.pk])
         assert len(signoffs) == 2 and all(s.meaning == Meaning.APPROVED for s in signoffs)
-        new_events = events[len(events_before):]
+        new_events = events[len(events_before) :]
         assert [(ev.action, ev.from_state, ev.to_state) for ev in new_events] == [
             ("approve", State.UNDER_REVIEW, State.UNDER_REVIEW),
             ("approve", State.UNDER_REVIEW, State.APPROVED),
@@ -532,7 +648,10 @@ def test_two_sign_offs_reaching_quorum_at_once_approve_exactly_once(
         # The one that reached the quorum is the one that signed second.
         assert new_events[1].actor_id == signoffs[1].reviewer_id
         assert workflow.last_reviewed_on == timezone.localdate()
-        assert workflow.next_review_due is not None and workflow.next_review_due > workflow.last_reviewed_on
+        assert (
+            workflow.next_review_due is not None
+            and workflow.next_review_due > workflow.last_reviewed_on
+        )
         second = "reviewer" if new_events[1].actor_id == reviewer.pk else "reviewer2"
         OUTCOMES[label][f"{second} signed second and reached the quorum"] += 1
     report(label, capsys, "reviewer signed second", "reviewer2 signed second")
@@ -556,8 +675,13 @@ def test_publish_racing_an_edit_never_shows_readers_an_unsigned_version(
         old_live = None
         if republish:
             transition_apply(article=article, user=editor, action="publish")
-            draft_update(article=article, user=author, base_version=1, fields={"texts": texts_by("Setup", "v2")},
-                         change_reason="Second version.")
+            draft_update(
+                article=article,
+                user=author,
+                base_version=1,
+                fields={"texts": texts_by("Setup", "v2")},
+                change_reason="Second version.",
+            )
             approve(fresh(article.pk), reviewer)
             old_live = fresh(article.pk).live_version
             assert old_live is not None and old_live.version == 1
@@ -570,25 +694,41 @@ def test_publish_racing_an_edit_never_shows_readers_an_unsigned_version(
             return transition_apply(article=article, user=editor, action="publish")
 
         def edit(article: Article = before) -> Article:
-            return draft_update(article=article, user=author, base_version=base, fields={"texts": new_texts},
-                                change_reason="After approval.")
+            return draft_update(
+                article=article,
+                user=author,
+                base_version=base,
+                fields={"texts": new_texts},
+                change_reason="After approval.",
+            )
 
-        p, e = race(article.pk, publish, edit, gated=is_gated(run), expected=(WorkflowError,), label=label)
-        assert e.ok, f"run {run}: the author's edit from the current version must succeed: {e.error!r}"
+        p, e = race(
+            article.pk, publish, edit, gated=is_gated(run), expected=(WorkflowError,), label=label
+        )
+        assert e.ok, (
+            f"run {run}: the author's edit from the current version must succeed: {e.error!r}"
+        )
         article, events, _ = check_invariants(article.pk)
         assert article.version == base + 1 and article.texts == content.normalise_texts(new_texts)
-        assert article.workflow.state == State.UNDER_REVIEW, "the changed draft must be back under review"
-        new_events = events[len(events_before):]
+        assert article.workflow.state == State.UNDER_REVIEW, (
+            "the changed draft must be back under review"
+        )
+        new_events = events[len(events_before) :]
         if p.ok:
             # Published first: readers see the signed version; the draft moved on under review.
             assert article.live_version is not None and not article.live_pending_review
-            assert (article.live_version.version, article.live_version.content_hash) == (base, signed_hash)
+            assert (article.live_version.version, article.live_version.content_hash) == (
+                base,
+                signed_hash,
+            )
             assert [(ev.action, ev.from_state, ev.to_state, ev.version) for ev in new_events] == [
                 ("publish", State.APPROVED, State.APPROVED, base),
                 ("void_approvals", State.APPROVED, State.UNDER_REVIEW, base + 1),
             ]
-            OUTCOMES[label][f"publish first: live = signed v{base}, draft moved on"
-                            f" ({'republish' if republish else 'first publication'})"] += 1
+            OUTCOMES[label][
+                f"publish first: live = signed v{base}, draft moved on"
+                f" ({'republish' if republish else 'first publication'})"
+            ] += 1
         else:
             # Edited first: the publish is refused; the live page is unchanged.
             assert isinstance(p.error, WorkflowError) and p.error.code == "illegal_state", p.error
@@ -596,10 +736,15 @@ def test_publish_racing_an_edit_never_shows_readers_an_unsigned_version(
             assert [(ev.action, ev.from_state, ev.to_state) for ev in new_events] == [
                 ("void_approvals", State.APPROVED, State.UNDER_REVIEW)
             ]
-            OUTCOMES[label][f"edit first: publish refused, live unchanged"
-                            f" ({'republish' if republish else 'first publication'})"] += 1
+            OUTCOMES[label][
+                f"edit first: publish refused, live unchanged"
+                f" ({'republish' if republish else 'first publication'})"
+            ] += 1
         # Whatever the order, the live version (if any) is never the unsigned new draft.
-        assert article.live_version is None or article.live_version.content_hash != article.content_hash
+        assert (
+            article.live_version is None
+            or article.live_version.content_hash != article.content_hash
+        )
     report(label, capsys, "publish first", "edit first")
 
 
@@ -615,15 +760,17 @@ def test_publish_racing_an_edit_never_shows_readers_an_unsigned_version(
 # user's request queues on it first, then the scheduler reads the due rows and queues behind it.
 
 
-def queue_in_order(article_pk: int, first: Callable[[], Any], second: Callable[[], Any],
-                   *, label: str) -> tuple[Result, Result]:
+def queue_in_order(
+    article_pk: int, first: Callable[[], Any], second: Callable[[], Any], *, label: str
+) -> tuple[Result, Result]:
     """Run `first` then `second` in two threads, both queued on the article row lock in that
     order (PostgreSQL grants a row lock to its waiters first come, first served)."""
     results = (Result(), Result())
     pids: list[int | None] = [None, None]
     threads = [
-        threading.Thread(target=_racer, args=(fn, threading.Barrier(1), results[i], pids, i),
-                         name=f"{label}-{i}")
+        threading.Thread(
+            target=_racer, args=(fn, threading.Barrier(1), results[i], pids, i), name=f"{label}-{i}"
+        )
         for i, fn in enumerate((first, second))
     ]
     try:
@@ -655,9 +802,13 @@ def test_scheduled_publish_refused_after_a_racing_edit_keeps_the_audit_trail_con
     base = before.version
 
     def edit() -> Article:
-        return draft_update(article=before, user=author, base_version=base,
-                            fields={"texts": texts_by("Author", "after scheduling")},
-                            change_reason="Corrected a dose.")
+        return draft_update(
+            article=before,
+            user=author,
+            base_version=base,
+            fields={"texts": texts_by("Author", "after scheduling")},
+            change_reason="Corrected a dose.",
+        )
 
     def scheduler() -> list[str]:
         return scheduled_actions_apply(now=when + timedelta(minutes=1))
@@ -672,9 +823,13 @@ def test_scheduled_publish_refused_after_a_racing_edit_keeps_the_audit_trail_con
     # ("approved -> approved at v1" while the article is under review at v2).
     for event in AuditEvent.objects.filter(article=article, action__startswith="scheduled_"):
         assert (event.from_state, event.to_state, event.version) == (
-            State.UNDER_REVIEW, State.UNDER_REVIEW, base + 1
-        ), (f"audit event written from a stale row: {event.from_state}->{event.to_state} at "
-            f"v{event.version}, while the article is {article.workflow.state} at v{article.version}")
+            State.UNDER_REVIEW,
+            State.UNDER_REVIEW,
+            base + 1,
+        ), (
+            f"audit event written from a stale row: {event.from_state}->{event.to_state} at "
+            f"v{event.version}, while the article is {article.workflow.state} at v{article.version}"
+        )
     check_invariants(article.pk)
 
 
@@ -685,8 +840,13 @@ def test_scheduler_does_not_apply_a_schedule_cancelled_while_it_was_running(
     article = approved(author=author, editor=editor, reviewers=[reviewer])
     transition_apply(article=article, user=editor, action="publish")
     when = timezone.now() + timedelta(hours=1)
-    transition_apply(article=article, user=editor, action="schedule_unpublish", note="Outdated.",
-                     params={"when": when})
+    transition_apply(
+        article=article,
+        user=editor,
+        action="schedule_unpublish",
+        note="Outdated.",
+        params={"when": when},
+    )
     before = fresh(article.pk)
     assert before.live_version_id is not None and before.workflow.unpublish_at == when
 

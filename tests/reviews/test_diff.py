@@ -186,7 +186,7 @@ def test_negation_forms_are_clinical_negation(old: str, new: str) -> None:
 
 
 def test_quantity_bound_swap_is_clinical_comparison() -> None:
-    """"No more than" becoming "no less than" reverses a limit and is flagged."""
+    """ "No more than" becoming "no less than" reverses a limit and is flagged."""
     change = only_change("Take no more than 4 g a day.", "Take no less than 4 g a day.")
     assert change.reasons == ("comparison",)
 
@@ -227,7 +227,7 @@ def test_decimal_ranges_are_single_number_tokens() -> None:
 
 
 def test_thousands_separator_number_change_is_clinical() -> None:
-    """"1,600" becoming "1,000" is one changed number and flagged."""
+    """ "1,600" becoming "1,000" is one changed number and flagged."""
     change = only_change("Up to 1,600 mg a day.", "Up to 1,000 mg a day.")
     assert (change.old, change.new) == ("1,600", "1,000")
     assert change.reasons == ("number",)
@@ -270,7 +270,7 @@ def test_unicode_text_diffs_by_word() -> None:
 def test_html_in_inputs_is_escaped() -> None:
     """Markup in either version, changed or unchanged, never reaches the output raw."""
     old = '<script>alert(1)</script> Take <b onclick="x()">5</b> mg.'
-    new = '<script>alert(2)</script> Take <img src=x onerror=y>50 mg.'
+    new = "<script>alert(2)</script> Take <img src=x onerror=y>50 mg."
     html = diff_texts(old, new).html
     assert "<script" not in html
     assert "<b " not in html

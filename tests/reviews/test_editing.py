@@ -21,7 +21,10 @@ from tests.factories import (
     submit_and_review,
 )
 
-NEW_TEXTS = {"patient": "## About\n\nRewritten for patients.", "clinician": "## About\n\nRewritten."}
+NEW_TEXTS = {
+    "patient": "## About\n\nRewritten for patients.",
+    "clinician": "## About\n\nRewritten.",
+}
 
 
 def fresh(article: Article) -> Article:
@@ -64,7 +67,9 @@ def test_a_content_change_makes_one_version_with_its_reason_and_user(author: Any
     assert row.content_hash == article.content_hash
 
 
-def test_a_save_without_a_content_change_makes_no_version_history_or_audit_event(author: Any) -> None:
+def test_a_save_without_a_content_change_makes_no_version_history_or_audit_event(
+    author: Any,
+) -> None:
     """Saving the same content (even re-typed with trailing blanks) writes nothing new."""
     article = make_article(author=author)
     events = AuditEvent.objects.filter(article=article).count()
@@ -99,11 +104,20 @@ def test_an_edit_from_a_stale_version_is_refused_and_writes_nothing(author: Any)
     edit(article, author)
     current = fresh(article)
     with pytest.raises(EditConflict) as conflict:
-        draft_update(article=article, user=author, base_version=1,
-                     fields={"summary": "Someone else's summary."}, change_reason="Mine.")
+        draft_update(
+            article=article,
+            user=author,
+            base_version=1,
+            fields={"summary": "Someone else's summary."},
+            change_reason="Mine.",
+        )
     assert (conflict.value.base_version, conflict.value.article.version) == (1, 2)
     after = fresh(article)
-    assert (after.version, after.content_hash, after.summary) == (2, current.content_hash, current.summary)
+    assert (after.version, after.content_hash, after.summary) == (
+        2,
+        current.content_hash,
+        current.summary,
+    )
     assert after.history.count() == 2
 
 
@@ -159,7 +173,9 @@ def test_an_edit_under_review_voids_an_approval_short_of_quorum(
 ) -> None:
     """On a high-risk article, a change after the first approval voids it and says so."""
     article = make_article(author=author, citations=[make_reference()], high_risk=True)
-    article = submit_and_review(article, author=author, editor=editor, reviewers=[reviewer, reviewer2])
+    article = submit_and_review(
+        article, author=author, editor=editor, reviewers=[reviewer, reviewer2]
+    )
     approve(article, reviewer)
     edit(article, author)
     after = fresh(article)
@@ -167,7 +183,10 @@ def test_an_edit_under_review_voids_an_approval_short_of_quorum(
     assert valid_approvals(article=after, workflow=after.workflow) == []
     event = AuditEvent.objects.filter(article=article).order_by("pk").last()
     assert (event.action, event.from_state, event.to_state) == (
-        "void_approvals", State.UNDER_REVIEW, State.UNDER_REVIEW)
+        "void_approvals",
+        State.UNDER_REVIEW,
+        State.UNDER_REVIEW,
+    )
 
 
 def test_reapproving_and_publishing_moves_readers_to_the_new_version(

@@ -19,16 +19,31 @@ from tests.factories import make_article, make_reference, publish_approved
 pytestmark = pytest.mark.django_db
 
 
-def test_retraction_puts_published_citing_articles_into_re_review(author: Any, editor: Any, reviewer: Any,
-                                                                  django_capture_on_commit_callbacks: Any) -> None:
+def test_retraction_puts_published_citing_articles_into_re_review(
+    author: Any, editor: Any, reviewer: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     """Published articles citing it are due for review today, with an audit event and a mail to editors."""
     cited = make_reference()
-    published = publish_approved(make_article(author=author, citations=[cited]), author=author, editor=editor, reviewers=[reviewer])
+    published = publish_approved(
+        make_article(author=author, citations=[cited]),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
     draft = make_article(author=author, citations=[cited])
-    unrelated = publish_approved(make_article(author=author, citations=[make_reference()]), author=author, editor=editor, reviewers=[reviewer])
+    unrelated = publish_approved(
+        make_article(author=author, citations=[make_reference()]),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        flagged = reference_flag(reference=cited, user=editor, retracted_on=date(2026, 11, 1),
-                                 retraction_notice_url="https://example.org/notice")
+        flagged = reference_flag(
+            reference=cited,
+            user=editor,
+            retracted_on=date(2026, 11, 1),
+            retraction_notice_url="https://example.org/notice",
+        )
     assert {a.pk for a in flagged} == {published.pk, draft.pk}
     assert ArticleWorkflow.objects.get(article=published).next_review_due == timezone.localdate()
     assert ArticleWorkflow.objects.get(article=unrelated).next_review_due > timezone.localdate()
@@ -43,9 +58,16 @@ def test_superseding_flags_citing_articles(author: Any, editor: Any) -> None:
     """A newer guideline superseding a cited one flags the article, naming both."""
     old = make_reference(kind="guideline")
     article = make_article(author=author, citations=[old])
-    flagged = reference_flag(reference=old, user=editor, superseded_by=make_reference(kind="guideline", citekey="new-2025"))
+    flagged = reference_flag(
+        reference=old,
+        user=editor,
+        superseded_by=make_reference(kind="guideline", citekey="new-2025"),
+    )
     assert [a.pk for a in flagged] == [article.pk]
-    assert "is superseded by new-2025" in AuditEvent.objects.get(article=article, action="evidence_alert").note
+    assert (
+        "is superseded by new-2025"
+        in AuditEvent.objects.get(article=article, action="evidence_alert").note
+    )
 
 
 def test_only_editors_flag_references(author: Any) -> None:
@@ -54,17 +76,30 @@ def test_only_editors_flag_references(author: Any) -> None:
         reference_flag(reference=make_reference(), user=author, retracted_on=date(2026, 1, 1))
 
 
-def test_marking_retracted_in_the_admin_flags_articles(author: Any, editor: Any, reviewer: Any) -> None:
+def test_marking_retracted_in_the_admin_flags_articles(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
     """The admin's save goes through the same service."""
     cited = make_reference()
-    published = publish_approved(make_article(author=author, citations=[cited]), author=author, editor=editor, reviewers=[reviewer])
+    published = publish_approved(
+        make_article(author=author, citations=[cited]),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
     client = Client()
     client.force_login(editor)
     url = f"/admin/articles/reference/{cited.pk}/change/"
     form = client.get(url).context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None}
-    data.update({"authors": '[{"family": "Author", "initials": "A"}]', "editors": "[]",
-                 "retracted_on": "2026-11-02", "kind": cited.kind})
+    data.update(
+        {
+            "authors": '[{"family": "Author", "initials": "A"}]',
+            "editors": "[]",
+            "retracted_on": "2026-11-02",
+            "kind": cited.kind,
+        }
+    )
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert AuditEvent.objects.filter(article=published, action="evidence_alert").exists()

@@ -37,7 +37,10 @@ def form_data(name: str, article: Article, reviewer: Any, token: str) -> dict[st
     transition = TRANSITIONS[name]
     data: dict[str, Any] = {"csrfmiddlewaretoken": token, "note": f"Reason for {name}."}
     if transition.signs:
-        data |= {"password": PASSWORD, "content_hash": Article.objects.get(pk=article.pk).content_hash}
+        data |= {
+            "password": PASSWORD,
+            "content_hash": Article.objects.get(pk=article.pk).content_hash,
+        }
     if name == "start_review":
         data["reviewers"] = [reviewer.pk]
     if name in {"schedule_publish", "schedule_unpublish"}:
@@ -71,12 +74,16 @@ def test_every_action_answers_through_http_as_the_table_declares(
 
 
 @pytest.mark.parametrize("state", [State.SUBMITTED, State.UNDER_REVIEW, State.APPROVED])
-def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(world: World, db: Any, state: State) -> None:
+def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
+    world: World, db: Any, state: State
+) -> None:
     """Even the right person, in the right state, is refused without the CSRF token."""
     article = world.articles[state]
     client = csrf_client(world.users["editor"])
     events = AuditEvent.objects.filter(article=article).count()
-    response = client.post(f"/workspace/articles/{article.slug}/actions/retire/", {"note": "Forged."})
+    response = client.post(
+        f"/workspace/articles/{article.slug}/actions/retire/", {"note": "Forged."}
+    )
     assert response.status_code == 403
     assert AuditEvent.objects.filter(article=article).count() == events
 
@@ -108,7 +115,14 @@ def test_anonymous_users_are_sent_to_sign_in(world: World, db: Any) -> None:
     """Every workspace URL refuses anonymous users."""
     article = world.articles[State.UNDER_REVIEW]
     client = Client()
-    for url in ["/workspace/", f"/workspace/articles/{article.slug}/", f"/workspace/articles/{article.slug}/edit/",
-                f"/workspace/articles/{article.slug}/history/", f"/workspace/articles/{article.slug}/actions/approve/"]:
+    for url in [
+        "/workspace/",
+        f"/workspace/articles/{article.slug}/",
+        f"/workspace/articles/{article.slug}/edit/",
+        f"/workspace/articles/{article.slug}/history/",
+        f"/workspace/articles/{article.slug}/actions/approve/",
+    ]:
         response = client.get(url)
-        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
+        assert response.status_code == 302 and response["Location"].startswith(
+            "/accounts/login/"
+        ), url

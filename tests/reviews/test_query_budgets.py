@@ -23,7 +23,9 @@ TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"
 
 
 def queries(captured: Any) -> list[str]:
-    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
+    return [
+        q["sql"] for q in captured.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)
+    ]
 
 
 def fresh_user(user: Any) -> Any:
@@ -36,8 +38,13 @@ def with_versions(*, author: Any, versions: int) -> Article:
     base = article.texts["patient"]
     for n in range(versions - 1):
         texts = {**article.texts, "patient": f"{base} Edit {n}."}
-        article = draft_update(article=article, user=author, base_version=article.version,
-                               fields={"texts": texts}, change_reason=f"Edit {n}.")
+        article = draft_update(
+            article=article,
+            user=author,
+            base_version=article.version,
+            fields={"texts": texts},
+            change_reason=f"Edit {n}.",
+        )
     assert article.version == versions
     return article
 
@@ -47,25 +54,37 @@ def versions(request: Any) -> int:
     return request.param
 
 
-def test_saving_a_version_stays_within_budget(author: Any, versions: int,
-                                              django_assert_max_num_queries: Any) -> None:
+def test_saving_a_version_stays_within_budget(
+    author: Any, versions: int, django_assert_max_num_queries: Any
+) -> None:
     article = with_versions(author=author, versions=versions)
     texts = dict(article.texts)
     texts["clinician"] += "\n\nOne more sentence."
     article = Article.objects.get(pk=article.pk)
     user = fresh_user(author)
     with django_assert_max_num_queries(WRITE_BUDGET + 6) as captured:
-        draft_update(article=article, user=user, base_version=article.version, fields={"texts": texts},
-                     change_reason="Benchmark edit.", change_weight="minor")
+        draft_update(
+            article=article,
+            user=user,
+            base_version=article.version,
+            fields={"texts": texts},
+            change_reason="Benchmark edit.",
+            change_weight="minor",
+        )
     assert len(queries(captured)) <= WRITE_BUDGET, queries(captured)
 
 
-def test_signing_off_stays_within_budget(author: Any, editor: Any, reviewer: Any, versions: int,
-                                         django_assert_max_num_queries: Any) -> None:
+def test_signing_off_stays_within_budget(
+    author: Any, editor: Any, reviewer: Any, versions: int, django_assert_max_num_queries: Any
+) -> None:
     """Approving: re-authentication, every guard, the checks, the signature, the audit event and
     the e-mail to the authors and editors."""
-    article = submit_and_review(with_versions(author=author, versions=versions), author=author,
-                                editor=editor, reviewers=[reviewer])
+    article = submit_and_review(
+        with_versions(author=author, versions=versions),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
     # A resolved thread is history, not a blocker, and costs no query of its own.
     thread = comment_create(article=article, user=reviewer, body="Check the dose.")
     comment_resolve(article=article, user=reviewer, comment_id=thread.pk, note="Fixed.")
@@ -73,19 +92,35 @@ def test_signing_off_stays_within_budget(author: Any, editor: Any, reviewer: Any
     article_checks(article=article)  # the reviewer's page scored readability before signing
     user = fresh_user(reviewer)
     with django_assert_max_num_queries(WRITE_BUDGET + 4) as captured:
-        transition_apply(article=article, user=user, action="approve", password=PASSWORD, note="Checked.",
-                         params={"content_hash": article.content_hash})
+        transition_apply(
+            article=article,
+            user=user,
+            action="approve",
+            password=PASSWORD,
+            note="Checked.",
+            params={"content_hash": article.content_hash},
+        )
     assert len(queries(captured)) <= WRITE_BUDGET, queries(captured)
     assert Article.objects.get(pk=article.pk).workflow.state == "approved"
 
 
-def test_publishing_stays_within_budget(author: Any, editor: Any, reviewer: Any, versions: int,
-                                        django_assert_max_num_queries: Any) -> None:
+def test_publishing_stays_within_budget(
+    author: Any, editor: Any, reviewer: Any, versions: int, django_assert_max_num_queries: Any
+) -> None:
     """Publishing renders every audience's page once, indexes the citations and audits it."""
-    article = submit_and_review(with_versions(author=author, versions=versions), author=author,
-                                editor=editor, reviewers=[reviewer])
-    transition_apply(article=article, user=reviewer, action="approve", password=PASSWORD,
-                     params={"content_hash": article.content_hash})
+    article = submit_and_review(
+        with_versions(author=author, versions=versions),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
+    transition_apply(
+        article=article,
+        user=reviewer,
+        action="approve",
+        password=PASSWORD,
+        params={"content_hash": article.content_hash},
+    )
     article = Article.objects.get(pk=article.pk)
     user = fresh_user(editor)
     with django_assert_max_num_queries(WRITE_BUDGET + 6) as captured:

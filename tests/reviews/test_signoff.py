@@ -29,7 +29,9 @@ def fresh(article: Article) -> Article:
     return Article.objects.select_related("workflow").get(pk=article.pk)
 
 
-def under_review(*, author: Any, editor: Any, reviewers: list[Any], high_risk: bool = False) -> Article:
+def under_review(
+    *, author: Any, editor: Any, reviewers: list[Any], high_risk: bool = False
+) -> Article:
     article = make_article(author=author, citations=[make_reference()], high_risk=high_risk)
     return submit_and_review(article, author=author, editor=editor, reviewers=reviewers)
 
@@ -75,7 +77,9 @@ def test_signing_needs_the_signers_correct_password(
 # --- what a sign-off records -----------------------------------------------------------------------
 
 
-def test_signoff_binds_the_meaning_version_hash_and_cycle(author: Any, editor: Any, reviewer: Any) -> None:
+def test_signoff_binds_the_meaning_version_hash_and_cycle(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
     """The sign-off records the reviewer, meaning, version, content hash and cycle signed."""
     article = under_review(author=author, editor=editor, reviewers=[reviewer])
     sign(article, reviewer, note="Checked the sources.")
@@ -88,7 +92,9 @@ def test_signoff_binds_the_meaning_version_hash_and_cycle(author: Any, editor: A
     assert signoff.note == "Checked the sources."
 
 
-def test_signoff_statement_names_the_version_and_full_hash(author: Any, editor: Any, reviewer: Any) -> None:
+def test_signoff_statement_names_the_version_and_full_hash(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
     """The signed statement names the title, version, the full SHA-256 and the meaning."""
     article = under_review(author=author, editor=editor, reviewers=[reviewer])
     sign(article, reviewer)
@@ -139,7 +145,9 @@ def test_high_risk_article_stays_under_review_after_one_approval(
     author: Any, editor: Any, reviewer: Any, reviewer2: Any
 ) -> None:
     """A high-risk article needs two approvals; one leaves it under review."""
-    article = under_review(author=author, editor=editor, reviewers=[reviewer, reviewer2], high_risk=True)
+    article = under_review(
+        author=author, editor=editor, reviewers=[reviewer, reviewer2], high_risk=True
+    )
     approve(article, reviewer)
     article = fresh(article)
     assert article.workflow.approvals_needed == 2
@@ -151,20 +159,26 @@ def test_high_risk_article_is_approved_by_two_distinct_reviewers(
     author: Any, editor: Any, reviewer: Any, reviewer2: Any
 ) -> None:
     """The second approval on the same version by another reviewer reaches the quorum."""
-    article = under_review(author=author, editor=editor, reviewers=[reviewer, reviewer2], high_risk=True)
+    article = under_review(
+        author=author, editor=editor, reviewers=[reviewer, reviewer2], high_risk=True
+    )
     approve(article, reviewer)
     approve(article, reviewer2)
     article = fresh(article)
     assert article.workflow.state == State.APPROVED
     assert {s.reviewer for s in valid_approvals(article=article, workflow=article.workflow)} == {
-        reviewer, reviewer2}
+        reviewer,
+        reviewer2,
+    }
 
 
 def test_the_same_reviewer_approving_twice_counts_once(
     author: Any, editor: Any, reviewer: Any, reviewer2: Any
 ) -> None:
     """A second approval of the same version by the same reviewer is refused; quorum needs two people."""
-    article = under_review(author=author, editor=editor, reviewers=[reviewer, reviewer2], high_risk=True)
+    article = under_review(
+        author=author, editor=editor, reviewers=[reviewer, reviewer2], high_risk=True
+    )
     approve(article, reviewer)
     with pytest.raises(WorkflowError, match="You already approved version"):
         approve(article, reviewer)
@@ -178,7 +192,9 @@ def test_a_later_request_for_changes_withdraws_the_reviewers_approval(
     author: Any, editor: Any, reviewer: Any, reviewer2: Any
 ) -> None:
     """A reviewer's last word counts: approve then request changes on one version is no approval."""
-    article = under_review(author=author, editor=editor, reviewers=[reviewer, reviewer2], high_risk=True)
+    article = under_review(
+        author=author, editor=editor, reviewers=[reviewer, reviewer2], high_risk=True
+    )
     approve(article, reviewer)
     sign(article, reviewer, "request_changes", note="On reflection, the dose in step 3 is wrong.")
     # The author disagrees and resubmits the same text; one more approval must not be enough.
@@ -186,14 +202,18 @@ def test_a_later_request_for_changes_withdraws_the_reviewers_approval(
     transition_apply(article=article, user=editor, action="start_review")
     approve(fresh(article), reviewer2)
     article = fresh(article)
-    assert [s.reviewer for s in valid_approvals(article=article, workflow=article.workflow)] == [reviewer2]
+    assert [s.reviewer for s in valid_approvals(article=article, workflow=article.workflow)] == [
+        reviewer2
+    ]
     assert article.workflow.state == State.UNDER_REVIEW
 
 
 # --- who may sign ----------------------------------------------------------------------------------
 
 
-def test_a_reviewer_who_is_an_author_cannot_approve(author: Any, editor: Any, reviewer: Any) -> None:
+def test_a_reviewer_who_is_an_author_cannot_approve(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
     """An assigned reviewer who is also an author of the article is refused, with the reason."""
     article = make_article(author=author, citations=[make_reference()])
     add_group(reviewer, Role.AUTHOR)
@@ -202,7 +222,8 @@ def test_a_reviewer_who_is_an_author_cannot_approve(author: Any, editor: Any, re
     refused = refusal(article, reviewer)
     assert refused.code == "guard_failed"
     assert refused.reasons == [
-        "You wrote or edited this version of the article, so another reviewer must sign it."]
+        "You wrote or edited this version of the article, so another reviewer must sign it."
+    ]
 
 
 @pytest.fixture
@@ -216,11 +237,17 @@ def test_a_reviewer_who_edited_during_the_review_cannot_approve(
 ) -> None:
     """An editor-reviewer who saved a version while the article was under review cannot sign it."""
     article = under_review(author=author, editor=editor, reviewers=[editor_reviewer])
-    draft_update(article=article, user=editor_reviewer, base_version=article.version,
-                 fields={"summary": "A better summary."}, change_reason="Tighten the summary.")
+    draft_update(
+        article=article,
+        user=editor_reviewer,
+        base_version=article.version,
+        fields={"summary": "A better summary."},
+        change_reason="Tighten the summary.",
+    )
     refused = refusal(article, editor_reviewer)
     assert refused.reasons == [
-        "You wrote or edited this version of the article, so another reviewer must sign it."]
+        "You wrote or edited this version of the article, so another reviewer must sign it."
+    ]
 
 
 def test_a_reviewer_who_edited_the_submitted_draft_cannot_approve(
@@ -228,12 +255,18 @@ def test_a_reviewer_who_edited_the_submitted_draft_cannot_approve(
 ) -> None:
     """Edits made to the draft before it was submitted are part of what the cycle reviews."""
     article = make_article(author=author, citations=[make_reference()])
-    draft_update(article=article, user=editor_reviewer, base_version=article.version,
-                 fields={"summary": "A better summary."}, change_reason="Copy-edit before review.")
+    draft_update(
+        article=article,
+        user=editor_reviewer,
+        base_version=article.version,
+        fields={"summary": "A better summary."},
+        change_reason="Copy-edit before review.",
+    )
     article = submit_and_review(article, author=author, editor=editor, reviewers=[editor_reviewer])
     refused = refusal(article, editor_reviewer)
     assert refused.reasons == [
-        "You wrote or edited this version of the article, so another reviewer must sign it."]
+        "You wrote or edited this version of the article, so another reviewer must sign it."
+    ]
 
 
 def test_a_reviewer_whose_edits_were_approved_in_an_earlier_cycle_may_sign_a_later_version(
@@ -241,12 +274,22 @@ def test_a_reviewer_whose_edits_were_approved_in_an_earlier_cycle_may_sign_a_lat
 ) -> None:
     """Once other reviewers approved a version, its editors may review later changes by others."""
     article = make_article(author=author, citations=[make_reference()])
-    draft_update(article=article, user=editor_reviewer, base_version=article.version,
-                 fields={"summary": "A better summary."}, change_reason="Copy-edit before review.")
+    draft_update(
+        article=article,
+        user=editor_reviewer,
+        base_version=article.version,
+        fields={"summary": "A better summary."},
+        change_reason="Copy-edit before review.",
+    )
     article = submit_and_review(article, author=author, editor=editor, reviewers=[reviewer])
     approve(article, reviewer)
-    draft_update(article=article, user=author, base_version=article.version,
-                 fields={"title": "A clearer question?"}, change_reason="Clearer title.")
+    draft_update(
+        article=article,
+        user=author,
+        base_version=article.version,
+        fields={"title": "A clearer question?"},
+        change_reason="Clearer title.",
+    )
     transition_apply(article=article, user=author, action="withdraw")
     article = submit_and_review(article, author=author, editor=editor, reviewers=[editor_reviewer])
     approve(article, editor_reviewer)
@@ -260,7 +303,8 @@ def test_a_conflicted_reviewer_cannot_approve(author: Any, editor: Any, reviewer
     refused = refusal(article, reviewer)
     assert refused.code == "guard_failed"
     assert refused.reasons == [
-        "You declared a conflict of interest on this article, so you cannot approve it."]
+        "You declared a conflict of interest on this article, so you cannot approve it."
+    ]
 
 
 def test_a_conflicted_reviewer_can_request_changes(author: Any, editor: Any, reviewer: Any) -> None:
@@ -275,9 +319,11 @@ def test_a_conflicted_reviewer_can_request_changes(author: Any, editor: Any, rev
 @pytest.mark.parametrize(
     ("verified_days_ago", "reason"),
     [
-        (31 * settings.EDITORIAL_CREDENTIALS_VALID_MONTHS + 1,
-         f"Your credentials were last verified more than "
-         f"{settings.EDITORIAL_CREDENTIALS_VALID_MONTHS} months ago."),
+        (
+            31 * settings.EDITORIAL_CREDENTIALS_VALID_MONTHS + 1,
+            f"Your credentials were last verified more than "
+            f"{settings.EDITORIAL_CREDENTIALS_VALID_MONTHS} months ago.",
+        ),
         (None, "Your credentials have never been verified."),
     ],
     ids=["expired", "never-verified"],
@@ -290,7 +336,9 @@ def test_a_reviewer_without_current_credentials_cannot_sign(
     article = under_review(author=author, editor=editor, reviewers=[reviewer])
     profile = reviewer.reviewer_profile
     profile.credentials_verified_on = (
-        None if verified_days_ago is None else timezone.localdate() - timedelta(days=verified_days_ago)
+        None
+        if verified_days_ago is None
+        else timezone.localdate() - timedelta(days=verified_days_ago)
     )
     profile.save()
     refused = refusal(article, reviewer, action, note="A note.")
@@ -303,13 +351,19 @@ def test_signing_a_version_that_is_no_longer_current_is_refused(
     """A signature naming the hash the reviewer read is refused once the article has changed."""
     article = under_review(author=author, editor=editor, reviewers=[reviewer])
     read_hash = article.content_hash
-    draft_update(article=article, user=author, base_version=article.version,
-                 fields={"summary": "Changed while the reviewer was reading."}, change_reason="Fix.")
+    draft_update(
+        article=article,
+        user=author,
+        base_version=article.version,
+        fields={"summary": "Changed while the reviewer was reading."},
+        change_reason="Fix.",
+    )
     refused = refusal(article, reviewer, params={"content_hash": read_hash})
     assert refused.code == "guard_failed"
     assert refused.reasons == [
         f"The article changed while you were reviewing it (now version {article.version + 1}); "
-        "review the new version before signing."]
+        "review the new version before signing."
+    ]
 
 
 @pytest.mark.parametrize("action", ["approve", "request_changes"])

@@ -130,7 +130,9 @@ class TestAuthenticate:
         first = ApiToken.objects.get().last_used_at
         api_token_authenticate(secret=issued.secret)
         assert first is not None and ApiToken.objects.get().last_used_at == first
-        ApiToken.objects.filter(pk=issued.token.pk).update(last_used_at=first - timedelta(minutes=2))
+        ApiToken.objects.filter(pk=issued.token.pk).update(
+            last_used_at=first - timedelta(minutes=2)
+        )
         api_token_authenticate(secret=issued.secret)
         assert ApiToken.objects.get().last_used_at >= first
         assert timezone.now() - ApiToken.objects.get().last_used_at < timedelta(seconds=5)

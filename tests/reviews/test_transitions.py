@@ -123,7 +123,9 @@ def world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
 # Content rows (edit, revert) are applied by the content services, not transition_apply.
 CONTENT_ACTIONS = [name for name, t in TRANSITIONS.items() if t.content]
 MATRIX_ACTIONS = [name for name, t in TRANSITIONS.items() if not t.content]
-MATRIX = [(name, state, persona) for name in MATRIX_ACTIONS for state in State for persona in PERSONAS]
+MATRIX = [
+    (name, state, persona) for name in MATRIX_ACTIONS for state in State for persona in PERSONAS
+]
 
 # Allowed role and source state, yet a guard legitimately blocks, in the world above: the reason.
 # Only the approved article is live and has a removal scheduled.
@@ -143,7 +145,9 @@ def expected_outcome(transition: Transition, state: State, persona: str) -> str:
     return "guard_failed" if (transition.name, state) in GUARD_BLOCKED else "applied"
 
 
-SUCCESSES = [case for case in MATRIX if expected_outcome(TRANSITIONS[case[0]], *case[1:]) == "applied"]
+SUCCESSES = [
+    case for case in MATRIX if expected_outcome(TRANSITIONS[case[0]], *case[1:]) == "applied"
+]
 
 
 def attempt(world: World, name: str, state: State, persona: str) -> Article:
@@ -163,11 +167,16 @@ def test_matrix_covers_every_transition_state_and_role() -> None:
 
 
 @pytest.mark.parametrize("state", list(State))
-def test_each_persona_holds_exactly_its_role_in_every_state(world: World, db: Any, state: State) -> None:
+def test_each_persona_holds_exactly_its_role_in_every_state(
+    world: World, db: Any, state: State
+) -> None:
     """Author, editor and assigned reviewer hold one role each in every state; the outsider none."""
     article = world.articles[state]
     for persona, roles in PERSONA_ROLES.items():
-        assert roles_for(user=world.users[persona], article=article, workflow=article.workflow) == roles
+        assert (
+            roles_for(user=world.users[persona], article=article, workflow=article.workflow)
+            == roles
+        )
 
 
 @pytest.mark.parametrize(("name", "state", "persona"), MATRIX)
@@ -224,9 +233,13 @@ def test_a_transition_appends_one_audit_event_and_makes_no_content_version(
 
 
 NOTE_CASES = [
-    (name, next(s for s in State if s in t.sources),
-     next(p for p in PERSONAS if PERSONA_ROLES[p] & t.roles))
-    for name, t in TRANSITIONS.items() if t.needs_note
+    (
+        name,
+        next(s for s in State if s in t.sources),
+        next(p for p in PERSONAS if PERSONA_ROLES[p] & t.roles),
+    )
+    for name, t in TRANSITIONS.items()
+    if t.needs_note
 ]
 
 
@@ -238,8 +251,14 @@ def test_a_transition_that_needs_a_note_refuses_a_blank_one(
     article = world.articles[state]
     params = {"content_hash": article.content_hash}
     with pytest.raises(WorkflowError) as refused:
-        transition_apply(article=article, user=world.users[persona], action=name, note="  ",
-                         password=PASSWORD, params=params)
+        transition_apply(
+            article=article,
+            user=world.users[persona],
+            action=name,
+            note="  ",
+            password=PASSWORD,
+            params=params,
+        )
     assert refused.value.code == "note_required"
     assert Article.objects.get(pk=article.pk).workflow.state == state
 
@@ -258,8 +277,10 @@ def _refusal(article: Article, user: Any, action: str, **kwargs: Any) -> Workflo
 def test_submit_is_refused_naming_an_unknown_citation_marker(author: Any) -> None:
     """A submission whose text cites a marker missing from the library names that marker."""
     known = make_reference()
-    texts = {"patient": f"Known [@pmid:{known.pmid}], unknown [@pmid:999999].",
-             "clinician": "Clinician text."}
+    texts = {
+        "patient": f"Known [@pmid:{known.pmid}], unknown [@pmid:999999].",
+        "clinician": "Clinician text.",
+    }
     article = make_article(author=author, texts=texts)
     refusal = _refusal(article, author, "submit")
     assert refusal.code == "guard_failed"
@@ -337,21 +358,29 @@ def test_publish_pending_review_makes_the_current_version_live_marked_pending(
     author: Any, editor: Any, reviewer: Any
 ) -> None:
     """Publishing pending review puts the unsigned current version live, flagged as pending."""
-    article = submit_and_review(make_article(author=author), author=author, editor=editor,
-                                reviewers=[reviewer])
-    transition_apply(article=article, user=editor, action="publish_pending_review",
-                     note="Urgent safety information.")
+    article = submit_and_review(
+        make_article(author=author), author=author, editor=editor, reviewers=[reviewer]
+    )
+    transition_apply(
+        article=article,
+        user=editor,
+        action="publish_pending_review",
+        note="Urgent safety information.",
+    )
     article = Article.objects.get(pk=article.pk)
     assert article.live_pending_review
     assert (article.live_version.version, article.live_version.content_hash) == (
-        article.version, article.content_hash)
+        article.version,
+        article.content_hash,
+    )
     assert article.workflow.state == S.UNDER_REVIEW
 
 
 def test_publish_pending_review_needs_a_note(author: Any, editor: Any, reviewer: Any) -> None:
     """Without a note, publish pending review is refused and nothing goes live."""
-    article = submit_and_review(make_article(author=author), author=author, editor=editor,
-                                reviewers=[reviewer])
+    article = submit_and_review(
+        make_article(author=author), author=author, editor=editor, reviewers=[reviewer]
+    )
     refusal = _refusal(article, editor, "publish_pending_review")
     assert refusal.code == "note_required"
     assert Article.objects.get(pk=article.pk).live_version is None

@@ -88,13 +88,37 @@ PAYLOADS: tuple[str, ...] = (
 # What a page may run: our own static scripts only, and JSON-LD data blocks.
 STATIC_SCRIPTS = re.compile(r"^/static/js/(reader|editor)(\.[0-9a-f]+)?\.js$")
 URL_ATTRIBUTES = frozenset(
-    {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "to", "from", "values"}
+    {
+        "href",
+        "src",
+        "action",
+        "formaction",
+        "xlink:href",
+        "data",
+        "poster",
+        "background",
+        "to",
+        "from",
+        "values",
+    }
 )
 # The workspace draws charts as inline SVG, so <svg> itself is allowed on pages; anything in it that
 # could run (script, handlers, javascript: links or animations) is caught like anywhere else, and
 # the Markdown pipeline's own tag allowlist keeps authors from writing any SVG at all.
 FORBIDDEN_TAGS = frozenset(
-    {"iframe", "frame", "frameset", "object", "embed", "applet", "math", "style", "base", "template", "noscript"}
+    {
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "math",
+        "style",
+        "base",
+        "template",
+        "noscript",
+    }
 )
 _DANGEROUS_SCHEMES = ("javascript:", "vbscript:", "data:")
 # The favicon placeholder in base.html, the one data: URL of the site.
@@ -130,7 +154,10 @@ class _Elements(HTMLParser):
                 self.problems.append(f"<{tag} {name}=…>: {name} attribute")
             if name in URL_ATTRIBUTES and value is not None:
                 url = normalised_url(value)
-                if url.startswith(_DANGEROUS_SCHEMES) and (tag, name, url) not in _ALLOWED_DATA_URLS:
+                if (
+                    url.startswith(_DANGEROUS_SCHEMES)
+                    and (tag, name, url) not in _ALLOWED_DATA_URLS
+                ):
                     self.problems.append(f"<{tag} {name}={value!r}>: dangerous URL")
         if tag in FORBIDDEN_TAGS:
             self.problems.append(f"<{tag}>: forbidden element")
@@ -157,7 +184,9 @@ class _Elements(HTMLParser):
             except ValueError as error:
                 self.problems.append(f"JSON-LD block is not valid JSON ({error}): {text[:120]!r}")
             if "</" in text.lower() or "<!--" in text:
-                self.problems.append("JSON-LD block holds `</` or `<!--`: it could close or bend the tag")
+                self.problems.append(
+                    "JSON-LD block holds `</` or `<!--`: it could close or bend the tag"
+                )
             return
         src = attrs.get("src") or ""
         if text.strip() or not STATIC_SCRIPTS.match(src):
@@ -172,4 +201,3 @@ def html_problems(document: str) -> list[str]:
     if parser._in_script is not None:
         parser.problems.append("an unclosed <script> element")
     return parser.problems
-

@@ -44,34 +44,48 @@ def published(author: Any, editor: Any, reviewer: Any) -> Any:
 
 def pages(published: Any) -> list[str]:
     return [
-        "/", published.get_absolute_url(), f"/articles/{published.slug}/history/", "/board/",
-        "/search/?q=bone", "/accounts/login/", "/api/v1/articles/", "/api/v1/openapi.json",
+        "/",
+        published.get_absolute_url(),
+        f"/articles/{published.slug}/history/",
+        "/board/",
+        "/search/?q=bone",
+        "/accounts/login/",
+        "/api/v1/articles/",
+        "/api/v1/openapi.json",
         "/no-such-page/",
     ]
 
 
 class TestHeaders:
-    def test_every_page_has_a_strict_content_security_policy(self, client: Client, published: Any) -> None:
+    def test_every_page_has_a_strict_content_security_policy(
+        self, client: Client, published: Any
+    ) -> None:
         """Script only from our origin: no 'unsafe-inline', no 'unsafe-eval', no plugins, no framing."""
         for url in pages(published):
             policy = csp(client.get(url))
             assert policy, url
             assert policy["default-src"] == ["'self'"], url
             assert policy["script-src"] == ["'self'"], url
-            assert not {"'unsafe-inline'", "'unsafe-eval'", "data:", "*"} & set(policy["script-src"]), url
+            assert not {"'unsafe-inline'", "'unsafe-eval'", "data:", "*"} & set(
+                policy["script-src"]
+            ), url
             assert "'unsafe-inline'" not in policy["style-src"], url
             assert policy["object-src"] == ["'none'"], url
             assert policy["frame-ancestors"] == ["'none'"], url
             assert policy["base-uri"] == ["'self'"] and policy["form-action"] == ["'self'"], url
 
-    def test_the_workspace_and_the_admin_carry_the_policy_too(self, client: Client, editor: Any) -> None:
+    def test_the_workspace_and_the_admin_carry_the_policy_too(
+        self, client: Client, editor: Any
+    ) -> None:
         client.force_login(editor)
         for url in ("/workspace/", "/workspace/new/", "/admin/"):
             response = client.get(url)
             assert response.status_code == 200, url
             assert csp(response)["script-src"] == ["'self'"], url
 
-    def test_no_sniffing_no_framing_and_a_referrer_policy(self, client: Client, published: Any) -> None:
+    def test_no_sniffing_no_framing_and_a_referrer_policy(
+        self, client: Client, published: Any
+    ) -> None:
         for url in pages(published):
             response = client.get(url)
             assert response["X-Content-Type-Options"] == "nosniff", url
@@ -79,7 +93,9 @@ class TestHeaders:
             assert response["Referrer-Policy"] == "strict-origin-when-cross-origin", url
             assert response["Cross-Origin-Opener-Policy"] == "same-origin", url
 
-    def test_pages_need_no_inline_script_or_style(self, client: Client, published: Any, editor: Any) -> None:
+    def test_pages_need_no_inline_script_or_style(
+        self, client: Client, published: Any, editor: Any
+    ) -> None:
         """What the policy would block is not there: no inline script, handler or style attribute."""
         for url in pages(published):
             assert html_problems(client.get(url).content.decode()) == [], url
@@ -89,7 +105,9 @@ class TestHeaders:
 
 
 class TestCookies:
-    def test_session_and_csrf_cookies_are_secure_httponly_and_samesite(self, client: Client, editor: Any) -> None:
+    def test_session_and_csrf_cookies_are_secure_httponly_and_samesite(
+        self, client: Client, editor: Any
+    ) -> None:
         """Signing in sets both cookies Secure, HttpOnly and SameSite=Lax (production values)."""
         form = client.get("/accounts/login/")
         csrf = form.cookies[settings.CSRF_COOKIE_NAME]
@@ -122,35 +140,78 @@ class TestHttps:
     def test_production_settings_from_a_clean_environment(self) -> None:
         """With only a key and a host set, debug is off and every HTTPS and cookie setting is on."""
         names = [
-            "DEBUG", "SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER", "SECURE_HSTS_SECONDS",
-            "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SESSION_COOKIE_SECURE",
-            "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "CSRF_COOKIE_SECURE",
-            "CSRF_COOKIE_HTTPONLY", "CSRF_COOKIE_SAMESITE", "X_FRAME_OPTIONS",
-            "SECURE_CONTENT_TYPE_NOSNIFF", "SECURE_REFERRER_POLICY",
+            "DEBUG",
+            "SECURE_SSL_REDIRECT",
+            "SECURE_PROXY_SSL_HEADER",
+            "SECURE_HSTS_SECONDS",
+            "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+            "SECURE_HSTS_PRELOAD",
+            "SESSION_COOKIE_SECURE",
+            "SESSION_COOKIE_HTTPONLY",
+            "SESSION_COOKIE_SAMESITE",
+            "CSRF_COOKIE_SECURE",
+            "CSRF_COOKIE_HTTPONLY",
+            "CSRF_COOKIE_SAMESITE",
+            "X_FRAME_OPTIONS",
+            "SECURE_CONTENT_TYPE_NOSNIFF",
+            "SECURE_REFERRER_POLICY",
         ]
         script = (
             "import json, editorial.settings as s; "
             f"print(json.dumps({{n: getattr(s, n, None) for n in {names!r}}}))"
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "EDITORIAL_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "DATABASE_URL", "EDITORIAL_"))
+        }
         env.update(DJANGO_SECRET_KEY="p" * 50, DJANGO_ALLOWED_HOSTS="health.example.org")
-        result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
-                                text=True, timeout=60, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         values = json.loads(result.stdout)
         assert values == {
-            "DEBUG": False, "SECURE_SSL_REDIRECT": True,
+            "DEBUG": False,
+            "SECURE_SSL_REDIRECT": True,
             "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
-            "SECURE_HSTS_SECONDS": 31536000, "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
-            "SECURE_HSTS_PRELOAD": True, "SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_HTTPONLY": True,
-            "SESSION_COOKIE_SAMESITE": "Lax", "CSRF_COOKIE_SECURE": True, "CSRF_COOKIE_HTTPONLY": True,
-            "CSRF_COOKIE_SAMESITE": "Lax", "X_FRAME_OPTIONS": "DENY", "SECURE_CONTENT_TYPE_NOSNIFF": True,
+            "SECURE_HSTS_SECONDS": 31536000,
+            "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+            "SECURE_HSTS_PRELOAD": True,
+            "SESSION_COOKIE_SECURE": True,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "CSRF_COOKIE_SECURE": True,
+            "CSRF_COOKIE_HTTPONLY": True,
+            "CSRF_COOKIE_SAMESITE": "Lax",
+            "X_FRAME_OPTIONS": "DENY",
+            "SECURE_CONTENT_TYPE_NOSNIFF": True,
             "SECURE_REFERRER_POLICY": "strict-origin-when-cross-origin",
         }
 
 
 class TestErrorPages:
-    LEAKS = ("Traceback", "RuntimeError", "DatabaseError", "secret_table", "leaked-marker", "SELECT",
-             "auth_user", "/work/", ".py", "settings", "SECRET_KEY", "DATABASES", "Django", "Exception")
+    LEAKS = (
+        "Traceback",
+        "RuntimeError",
+        "DatabaseError",
+        "secret_table",
+        "leaked-marker",
+        "SELECT",
+        "auth_user",
+        "/work/",
+        ".py",
+        "settings",
+        "SECRET_KEY",
+        "DATABASES",
+        "Django",
+        "Exception",
+    )
 
     @pytest.fixture(autouse=True)
     def _failing_views(self, settings: Any) -> None:
@@ -161,7 +222,9 @@ class TestErrorPages:
         for leak in (*self.LEAKS, settings.SECRET_KEY, str(settings.DATABASES["default"]["NAME"])):
             assert leak not in body, leak
 
-    @pytest.mark.parametrize("url", ["/test-crash/", "/test-database-crash/", "/api/v1/test-crash/"])
+    @pytest.mark.parametrize(
+        "url", ["/test-crash/", "/test-database-crash/", "/api/v1/test-crash/"]
+    )
     def test_a_crash_is_a_plain_500_page_that_leaks_nothing(self, url: str) -> None:
         """No traceback, no SQL, no settings, no paths; the page still carries the security headers."""
         client = Client(raise_request_exception=False)
@@ -179,7 +242,9 @@ class TestErrorPages:
         template = (ROOT / "templates" / "500.html").read_text()
         assert "{%" not in template and "{{" not in template
 
-    @pytest.mark.parametrize("url", ["/no-such-page/", "/<script>window.__xss=1</script>/", "/articles/%00/"])
+    @pytest.mark.parametrize(
+        "url", ["/no-such-page/", "/<script>window.__xss=1</script>/", "/articles/%00/"]
+    )
     def test_a_missing_page_is_our_404_and_echoes_nothing(self, client: Client, url: str) -> None:
         response = client.get(url)
         assert response.status_code == 404

@@ -30,8 +30,8 @@ import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils.html import escape
 from django.test import Client
+from django.utils.html import escape
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -63,8 +63,12 @@ unicode_noise = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",))
 db_unicode_noise = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00"), max_size=30
 )
-hostile = st.lists(st.one_of(payload, markup_noise, unicode_noise), min_size=1, max_size=5).map("".join)
-db_hostile = st.lists(st.one_of(payload, markup_noise, db_unicode_noise), min_size=1, max_size=4).map("".join)
+hostile = st.lists(st.one_of(payload, markup_noise, unicode_noise), min_size=1, max_size=5).map(
+    "".join
+)
+db_hostile = st.lists(
+    st.one_of(payload, markup_noise, db_unicode_noise), min_size=1, max_size=4
+).map("".join)
 
 FAST = settings(max_examples=200, deadline=None, derandomize=True, database=None)
 PAGES = settings(
@@ -100,7 +104,9 @@ def every_payload_grouped(*argnames: str, size: int = 3) -> Callable[[Any], Any]
 
     def decorate(test: Any) -> Any:
         for start in range(0, len(PAYLOADS), size):
-            test = example(**dict.fromkeys(argnames, " ".join(PAYLOADS[start : start + size])))(test)
+            test = example(**dict.fromkeys(argnames, " ".join(PAYLOADS[start : start + size])))(
+                test
+            )
         return test
 
     return decorate
@@ -116,7 +122,11 @@ def assert_inert(html: str, where: str) -> None:
 # Tags the pipeline adds itself around sanitised text: citations, the glossary.
 _PIPELINE_TAGS = frozenset({"span", "section", "sup"})
 _REFERENCE = Reference(
-    citekey="ref", kind=Reference.Kind.JOURNAL_ARTICLE, title="A study", journal="J Test", year=2020,
+    citekey="ref",
+    kind=Reference.Kind.JOURNAL_ARTICLE,
+    title="A study",
+    journal="J Test",
+    year=2020,
     pmid="12345",
 )
 
@@ -136,7 +146,9 @@ def _tags(html: str) -> set[str]:
 
 @FAST
 @every_payload("text")
-@given(text=st.lists(st.one_of(hostile, st.just(" [@ref] ")), min_size=1, max_size=4).map("\n\n".join))
+@given(
+    text=st.lists(st.one_of(hostile, st.just(" [@ref] ")), min_size=1, max_size=4).map("\n\n".join)
+)
 def test_article_text_renders_inert(text: str) -> None:
     """Markdown from an author never yields script, handlers, dangerous URLs or unknown tags."""
     try:
@@ -176,10 +188,24 @@ def test_reference_fields_format_inert(value: str, kind: str, url: str) -> None:
     """Every field of a reference is escaped; only http(s) URLs become links."""
     person = {"family": value, "given": value}
     ref = Reference(
-        citekey="x", kind=kind, title=value, journal=value, container_title=value, publisher=value,
-        place=value, edition=value, volume=value[:30], issue=value[:30], pages=value[:50], url=url,
-        doi=value, pmid=value[:12], pmcid=value[:16], authors=[person, {"literal": value}],
-        editors=[person], year=2020,
+        citekey="x",
+        kind=kind,
+        title=value,
+        journal=value,
+        container_title=value,
+        publisher=value,
+        place=value,
+        edition=value,
+        volume=value[:30],
+        issue=value[:30],
+        pages=value[:50],
+        url=url,
+        doi=value,
+        pmid=value[:12],
+        pmcid=value[:16],
+        authors=[person, {"literal": value}],
+        editors=[person],
+        year=2020,
     )
     html = str(format_reference(ref))
     assert_inert(html, "format_reference")
@@ -236,30 +262,53 @@ def publish_hostile(cast: Cast, *, line: str, text: str) -> Article:
     cache.clear()  # the glossary is cached; its term below is new
     # Names a reviewer's signature captures; first and last names are shown as the author's.
     ReviewerProfile.objects.filter(user=cast.reviewer).update(
-        display_name=line[:120], credentials=line[:120], specialty=line[:120], bio=text,
+        display_name=line[:120],
+        credentials=line[:120],
+        specialty=line[:120],
+        bio=text,
         conflicts_of_interest=text,
     )
-    type(cast.author).objects.filter(pk=cast.author.pk).update(first_name=line[:150], last_name=line[:150])
+    type(cast.author).objects.filter(pk=cast.author.pk).update(
+        first_name=line[:150], last_name=line[:150]
+    )
     cast.reviewer.refresh_from_db()  # drop the cached profile, so the signature takes the new name
-    GlossaryTerm.objects.create(term=f"zyxterm{n}", slug=f"zyxterm{n}", definition=text[:500] or "x")
-    reference = make_reference(title=text or "t", journal=line[:200], publisher=line[:200],
-                               authors=[{"family": line[:80] or "x", "given": line[:20]}])
+    GlossaryTerm.objects.create(
+        term=f"zyxterm{n}", slug=f"zyxterm{n}", definition=text[:500] or "x"
+    )
+    reference = make_reference(
+        title=text or "t",
+        journal=line[:200],
+        publisher=line[:200],
+        authors=[{"family": line[:80] or "x", "given": line[:20]}],
+    )
     body = f"{text}\n\nA zyxterm{n} helps [@{reference.citekey}]."
     # Line breaks (anything str.splitlines() splits on) are kept out of titles here: they break
     # the review e-mails (see
     # test_a_title_with_a_line_break_does_not_break_the_review_emails, an expected failure).
     title = " ".join(f"Q{n} {line}".splitlines())[:300]
     article = make_article(
-        author=cast.author, slug=f"hostile-{n}", title=title, summary=f"S {text}",
+        author=cast.author,
+        slug=f"hostile-{n}",
+        title=title,
+        summary=f"S {text}",
         texts={"patient": body, "clinician": body},
     )
     _waive_recommended(article, cast.author, f"R {text}")
     transition_apply(article=article, user=cast.author, action="submit")
-    transition_apply(article=article, user=cast.editor, action="start_review",
-                     params={"reviewers": [cast.reviewer]})
+    transition_apply(
+        article=article,
+        user=cast.editor,
+        action="start_review",
+        params={"reviewers": [cast.reviewer]},
+    )
     article.refresh_from_db()
-    transition_apply(article=article, user=cast.reviewer, action="approve", password=PASSWORD,
-                     params={"content_hash": article.content_hash})
+    transition_apply(
+        article=article,
+        user=cast.reviewer,
+        action="approve",
+        password=PASSWORD,
+        params={"content_hash": article.content_hash},
+    )
     transition_apply(article=article, user=cast.editor, action="publish")
     comment = comment_create(article=article, user=cast.reviewer, body=f"C {text}")
     comment_reply(article=article, user=cast.author, comment_id=comment.pk, body=f"R {line}")
@@ -295,7 +344,9 @@ def test_pages_render_inert(cast: Cast, line: str, text: str) -> None:
     for who in ("editor", "reviewer"):
         assert_inert(_get(cast.clients[who], base), f"workspace article ({who})")
     assert_inert(_get(cast.clients["editor"], f"{base}history/"), "workspace history")
-    assert_inert(_get(cast.clients["editor"], f"{base}versions/{article.version}/"), "workspace version")
+    assert_inert(
+        _get(cast.clients["editor"], f"{base}versions/{article.version}/"), "workspace version"
+    )
     assert_inert(_get(cast.clients["editor"], "/workspace/"), "dashboard")
 
 
@@ -304,8 +355,12 @@ def test_pages_render_inert(cast: Cast, line: str, text: str) -> None:
 @given(text=db_hostile)
 def test_board_intro_page_renders_inert(cast: Cast, text: str) -> None:
     """The board's introduction is Markdown an editor writes; it goes through the same pipeline."""
-    SitePage.objects.update_or_create(slug="about-the-board", defaults={"title": "About", "body": text})
-    SitePage.objects.update_or_create(slug="editorial-policy", defaults={"title": text[:200] or "t", "body": text})
+    SitePage.objects.update_or_create(
+        slug="about-the-board", defaults={"title": "About", "body": text}
+    )
+    SitePage.objects.update_or_create(
+        slug="editorial-policy", defaults={"title": text[:200] or "t", "body": text}
+    )
     assert_inert(_get(Client(), "/board/"), "board intro")
     assert_inert(_get(Client(), "/pages/editorial-policy/"), "site page")
 
@@ -328,9 +383,19 @@ def _bibtex(value: str, url: str) -> str:
 
 
 def _csljson(value: str, url: str) -> str:
-    return json.dumps([{"id": "k", "type": "article-journal", "title": value, "container-title": value,
-                        "author": [{"family": value, "given": value}], "URL": url,
-                        "issued": {"date-parts": [[2020]]}}])
+    return json.dumps(
+        [
+            {
+                "id": "k",
+                "type": "article-journal",
+                "title": value,
+                "container-title": value,
+                "author": [{"family": value, "given": value}],
+                "URL": url,
+                "issued": {"date-parts": [[2020]]},
+            }
+        ]
+    )
 
 
 def _medline(value: str, url: str) -> str:
@@ -339,7 +404,12 @@ def _medline(value: str, url: str) -> str:
     return f"PMID- 12345678\nTI  - {v}\nFAU - {v}\nAU  - {v}\nJT  - {v}\nTA  - {v}\nDP  - 2020\nAID - {doi} [doi]\n"
 
 
-FORMATS: dict[str, Callable[[str, str], str]] = {".ris": _ris, ".bib": _bibtex, ".json": _csljson, ".nbib": _medline}
+FORMATS: dict[str, Callable[[str, str], str]] = {
+    ".ris": _ris,
+    ".bib": _bibtex,
+    ".json": _csljson,
+    ".nbib": _medline,
+}
 # The URL field gets the hostile text in half the cases; a bad URL refuses the whole file, which
 # would otherwise hide whether the other fields are imported and shown safely.
 URLS = ["https://example.org/paper", None]
@@ -355,7 +425,9 @@ def test_reference_imports_are_all_or_nothing_and_preview_inert(
     data = FORMATS[suffix](value, url or value).encode()
     before = Reference.objects.count()
     client = cast.clients["editor"]
-    response = client.post("/references/import/", {"file": SimpleUploadedFile(f"refs{suffix}", data)})
+    response = client.post(
+        "/references/import/", {"file": SimpleUploadedFile(f"refs{suffix}", data)}
+    )
     assert response.status_code in {200, 400, 422}, response.status_code
     assert_inert(response.content.decode(), "import preview")
     assert Reference.objects.count() == before  # the preview writes nothing
@@ -370,9 +442,17 @@ def test_reference_imports_are_all_or_nothing_and_preview_inert(
         assert_inert(str(format_reference(ref)), "imported reference")
 
 
-@settings(max_examples=100, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.binary(max_size=300), suffix=st.sampled_from([".ris", ".bib", ".json", ".nbib", ".txt", ".xyz"]))
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    data=st.binary(max_size=300),
+    suffix=st.sampled_from([".ris", ".bib", ".json", ".nbib", ".txt", ".xyz"]),
+)
 def test_any_bytes_are_refused_or_imported_never_a_crash(db: Any, data: bytes, suffix: str) -> None:
     """Random bytes under any file name: a plan or a refusal naming the problem, nothing half-written."""
     before = Reference.objects.count()
@@ -384,11 +464,17 @@ def test_any_bytes_are_refused_or_imported_never_a_crash(db: Any, data: bytes, s
 
 
 def test_a_title_with_a_line_break_does_not_break_the_review_emails(
-    author: Any, editor: Any, reviewer: Any, django_capture_on_commit_callbacks: Any, mailoutbox: Any
+    author: Any,
+    editor: Any,
+    reviewer: Any,
+    django_capture_on_commit_callbacks: Any,
+    mailoutbox: Any,
 ) -> None:
     """Assigning a reviewer to an article whose title has a line break still e-mails them."""
     article = make_article(author=author, title="Low ALP\nin adults", citations=[make_reference()])
     transition_apply(article=article, user=author, action="submit")
     with django_capture_on_commit_callbacks(execute=True):
-        transition_apply(article=article, user=editor, action="start_review", params={"reviewers": [reviewer]})
+        transition_apply(
+            article=article, user=editor, action="start_review", params={"reviewers": [reviewer]}
+        )
     assert mailoutbox and "\n" not in mailoutbox[-1].subject

@@ -79,7 +79,9 @@ def world(db: Any, in_process_wsgi: None, author: Any, editor: Any, reviewer: An
     make_article(author=author, slug=DRAFT_SLUG, citations=[reference])
     published = publish_approved(
         make_article(author=author, slug=PUBLISHED_SLUG, citations=[reference]),
-        author=author, editor=editor, reviewers=[reviewer],
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
     )
     return World(
         token=api_token_issue(user=author, name="fuzz").secret,
@@ -93,15 +95,23 @@ def test_the_fuzzed_document_is_the_one_the_api_serves(client: Client) -> None:
     served = client.get("/api/v1/openapi.json").json()
     assert served == SCHEMA.raw_schema
     assert OPERATIONS == [
-        "GET /articles/", "GET /articles/{slug}/", "GET /drafts/{slug}/", "GET /openapi.json",
-        "POST /drafts/", "POST /drafts/{slug}/submit", "PUT /drafts/{slug}/",
+        "GET /articles/",
+        "GET /articles/{slug}/",
+        "GET /drafts/{slug}/",
+        "GET /openapi.json",
+        "POST /drafts/",
+        "POST /drafts/{slug}/submit",
+        "PUT /drafts/{slug}/",
     ]
 
 
 def _state() -> tuple[Any, ...]:
     """Everything a write could touch."""
-    articles = tuple(Article.objects.order_by("pk").values_list("pk", "slug", "version", "content_hash",
-                                                                 "title", "workflow__state"))
+    articles = tuple(
+        Article.objects.order_by("pk").values_list(
+            "pk", "slug", "version", "content_hash", "title", "workflow__state"
+        )
+    )
     return (articles, Article.history.count(), AuditEvent.objects.count(), SignOff.objects.count())
 
 
@@ -119,12 +129,16 @@ def _fuzz(world: World, label: str, mode: str, *, slug: str | None, token: bool)
         before = _state()
         if not token:
             # The schema declares bearer auth: drop any header schemathesis made up.
-            case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+            case.headers = {
+                k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"
+            }
         response = case.call(app=APP, headers=headers)
         statuses[response.status_code] += 1
         case.validate_response(response, checks=CHECKS)
         if case.method != "GET" and response.status_code >= 400:
-            assert _state() == before, f"{label} answered {response.status_code} but wrote something"
+            assert _state() == before, (
+                f"{label} answered {response.status_code} but wrote something"
+            )
 
     run()
     return statuses
@@ -151,8 +165,12 @@ def test_drafting_api_without_a_token_is_401(world: World, label: str) -> None:
 
 
 # GET /openapi.json takes no input at all, so there is nothing to make invalid.
-READING_RUNS = [(label, mode) for label in READING for mode in ("positive", "negative")
-                if not (label == "GET /openapi.json" and mode == "negative")]
+READING_RUNS = [
+    (label, mode)
+    for label in READING
+    for mode in ("positive", "negative")
+    if not (label == "GET /openapi.json" and mode == "negative")
+]
 
 
 @pytest.mark.parametrize(("label", "mode"), READING_RUNS)
@@ -160,7 +178,9 @@ def test_read_api(world: World, label: str, mode: str) -> None:
     """The public read API: random slugs, the published article's slug, any page and audience."""
     CASES_SENT[f"{label} {mode} random"] = _fuzz(world, label, mode, slug=None, token=False)
     if "{slug}" in label:
-        CASES_SENT[f"{label} {mode} published"] = _fuzz(world, label, mode, slug=PUBLISHED_SLUG, token=False)
+        CASES_SENT[f"{label} {mode} published"] = _fuzz(
+            world, label, mode, slug=PUBLISHED_SLUG, token=False
+        )
 
 
 def test_report_cases_sent() -> None:

@@ -27,4 +27,6 @@ def test_a_crash_on_the_site_is_the_html_500_page(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr("articles.selectors.published_article_page", crash)
     response = Client(raise_request_exception=False).get("/")
     assert response.status_code == 500
-    assert response["Content-Type"].startswith("text/html") and "boom" not in response.content.decode()
+    assert (
+        response["Content-Type"].startswith("text/html") and "boom" not in response.content.decode()
+    )

@@ -29,11 +29,23 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
-        parser.add_argument("--format", choices=Format.values, dest="fmt", help="The file's format.")
-        parser.add_argument("--dry-run", action="store_true", help="Check and report; write nothing.")
+        parser.add_argument(
+            "--format", choices=Format.values, dest="fmt", help="The file's format."
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check and report; write nothing."
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
-    def handle(self, *args: Any, file: Path, fmt: str | None, dry_run: bool, no_progress: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        file: Path,
+        fmt: str | None,
+        dry_run: bool,
+        no_progress: bool,
+        **options: Any,
+    ) -> None:
         data = self.read(file)
         bars: list[tqdm] = []
         # tqdm draws with carriage returns on the raw stream (self.stderr would add newlines).
@@ -44,8 +56,13 @@ class Command(BaseCommand):
             for done in bars:
                 done.close()  # one bar per phase: the previous phase is over
             bar = tqdm(
-                total=total, desc=phase, unit=" refs", file=stream, disable=not show,
-                leave=show, mininterval=0.2,
+                total=total,
+                desc=phase,
+                unit=" refs",
+                file=stream,
+                disable=not show,
+                leave=show,
+                mininterval=0.2,
             )
             bars.append(bar)
             return bar.update
@@ -65,11 +82,13 @@ class Command(BaseCommand):
                 bar.close()
         counts = plan.counts
         verb = "Would import" if dry_run else "Imported"
-        self.stdout.write(self.style.SUCCESS(
-            f"{verb} {file.name} ({plan.format.label if plan.format else ''}): {counts['create']} created, "
-            f"{counts['update']} updated, {counts['duplicate']} duplicate."
-            + (" Dry run: nothing written." if dry_run else "")
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{verb} {file.name} ({plan.format.label if plan.format else ''}): {counts['create']} created, "
+                f"{counts['update']} updated, {counts['duplicate']} duplicate."
+                + (" Dry run: nothing written." if dry_run else "")
+            )
+        )
         if options.get("verbosity", 1) > 1:
             for row in plan.rows:
                 detail = f" (matched by {row.matched_by})" if row.matched_by else ""
@@ -85,7 +104,9 @@ class Command(BaseCommand):
         try:
             size = file.stat().st_size
             if size > MAX_BYTES:
-                raise CommandError(f"{file} is {size // (1024 * 1024)} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB.")
+                raise CommandError(
+                    f"{file} is {size // (1024 * 1024)} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB."
+                )
             return file.read_bytes()
         except IsADirectoryError:
             raise CommandError(f"{file} is a folder, not a file.") from None

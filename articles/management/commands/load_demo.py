@@ -82,10 +82,12 @@ class Command(BaseCommand):
             self.load_glossary()
             self.load_pages()
             created = self.load_articles(users)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo ready: {Article.objects.count()} articles ({created} new), "
-            f"{Reference.objects.count()} references."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: {Article.objects.count()} articles ({created} new), "
+                f"{Reference.objects.count()} references."
+            )
+        )
         self.stdout.write(
             f"Demo accounts: {', '.join(ACCOUNTS)}; password for all: {DEMO_PASSWORD}"
         )
@@ -99,8 +101,14 @@ class Command(BaseCommand):
             if user is None:
                 name = board.get(username, {}).get("display_name", username.title())
                 first, _, last = name.removeprefix("Dr ").partition(" ")
-                user = User(username=username, email=f"{username}@example.org", first_name=first,
-                            last_name=last, is_staff=staff, is_superuser=superuser)
+                user = User(
+                    username=username,
+                    email=f"{username}@example.org",
+                    first_name=first,
+                    last_name=last,
+                    is_staff=staff,
+                    is_superuser=superuser,
+                )
                 user.set_password(DEMO_PASSWORD)
                 user.save()
                 if role is not None:
@@ -138,7 +146,10 @@ class Command(BaseCommand):
 
     def load_disclaimers(self) -> None:
         for audience, text in read_toml(DEMO_DIR / "disclaimers.toml").items():
-            if audience in audience_keys() and not Disclaimer.objects.filter(audience=audience).exists():
+            if (
+                audience in audience_keys()
+                and not Disclaimer.objects.filter(audience=audience).exists()
+            ):
                 Disclaimer.objects.create(audience=audience, text=text.strip())
 
     def load_glossary(self) -> None:
@@ -146,7 +157,10 @@ class Command(BaseCommand):
             GlossaryTerm.objects.get_or_create(slug=slug, defaults=data)
 
     def load_pages(self) -> None:
-        titles = {"editorial-policy": "Editorial policy", "about-the-board": "About the Medical Advisory Board"}
+        titles = {
+            "editorial-policy": "Editorial policy",
+            "about-the-board": "About the Medical Advisory Board",
+        }
         for slug, title in titles.items():
             if not SitePage.objects.filter(slug=slug).exists():
                 body = (DEMO_DIR / "pages" / f"{slug}.md").read_text(encoding="utf-8")
@@ -164,8 +178,12 @@ class Command(BaseCommand):
                 if (DEMO_DIR / slug / f"{key}.md").exists()
             }
             article = new[slug] = draft_create(
-                user=users["author"], slug=slug, title=meta["title"], summary=meta["summary"],
-                texts=texts, sources=meta.get("sources", []),
+                user=users["author"],
+                slug=slug,
+                title=meta["title"],
+                summary=meta["summary"],
+                texts=texts,
+                sources=meta.get("sources", []),
                 change_reason=meta.get("change_reason", "First version."),
                 high_risk=meta.get("high_risk", False),
             )
@@ -179,11 +197,16 @@ class Command(BaseCommand):
             related = [ids[s] for s in metas[slug].get("related", []) if s in ids]
             if related:
                 article = draft_update(
-                    article=article, user=users["author"], base_version=article.version,
-                    fields={"related_ids": related}, change_reason="Linked the related questions.",
+                    article=article,
+                    user=users["author"],
+                    base_version=article.version,
+                    fields={"related_ids": related},
+                    change_reason="Linked the related questions.",
                     change_weight="minor",
                 )
-            self.advance(article, users=users, waivers=metas[slug].get("waivers", {}), **ARTICLES[slug])
+            self.advance(
+                article, users=users, waivers=metas[slug].get("waivers", {}), **ARTICLES[slug]
+            )
         self.mark_conflicts(users)
         return len(new)
 
@@ -197,7 +220,12 @@ class Command(BaseCommand):
                 )
 
     def advance(
-        self, article: Article, *, users: dict[str, Any], outcome: str, reviewers: list[str],
+        self,
+        article: Article,
+        *,
+        users: dict[str, Any],
+        outcome: str,
+        reviewers: list[str],
         waivers: dict[str, str],
     ) -> None:
         if outcome == DRAFT:
@@ -206,19 +234,28 @@ class Command(BaseCommand):
             check_waive(article=article, user=users["author"], check_key=check_key, reason=reason)
         transition_apply(article=article, user=users["author"], action="submit")
         transition_apply(
-            article=article, user=users["editor"], action="start_review",
-            params={"reviewers": [users[name] for name in reviewers],
-                    "due_on": timezone.localdate() + timedelta(days=14)},
+            article=article,
+            user=users["editor"],
+            action="start_review",
+            params={
+                "reviewers": [users[name] for name in reviewers],
+                "due_on": timezone.localdate() + timedelta(days=14),
+            },
         )
         if outcome == PENDING:
             transition_apply(
-                article=article, user=users["editor"], action="publish_pending_review",
+                article=article,
+                user=users["editor"],
+                action="publish_pending_review",
                 note="Published early for readers while the board completes its review.",
             )
             return
         for name in reviewers:
             transition_apply(
-                article=article, user=users[name], action="approve", password=DEMO_PASSWORD,
+                article=article,
+                user=users[name],
+                action="approve",
+                password=DEMO_PASSWORD,
                 note="Checked against the cited sources.",
                 params={"content_hash": article.content_hash},
             )

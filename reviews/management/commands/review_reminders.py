@@ -18,14 +18,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "--days-ahead", type=int, default=14,
+            "--days-ahead",
+            type=int,
+            default=14,
             help="Also remind about re-reviews falling due within this many days (default 14).",
         )
 
     def handle(self, *args: Any, days_ahead: int, **options: Any) -> None:
         with transaction.atomic():
             report = review_reminders_send(days_ahead=days_ahead)
-        self.stdout.write(self.style.SUCCESS(
-            f"Re-reviews due: {report['rereviews']}; overdue assignments: {report['overdue']}; "
-            f"e-mails queued: {report['emails']}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Re-reviews due: {report['rereviews']}; overdue assignments: {report['overdue']}; "
+                f"e-mails queued: {report['emails']}."
+            )
+        )

@@ -15,7 +15,9 @@ class Command(BaseCommand):
     help = "Check that no audit event or sign-off was changed, removed or reordered."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--all", action="store_true", help="List every break, not only the first.")
+        parser.add_argument(
+            "--all", action="store_true", help="List every break, not only the first."
+        )
 
     def handle(self, *args: Any, all: bool = False, **options: Any) -> None:
         breaks = []
@@ -28,8 +30,12 @@ class Command(BaseCommand):
             public_pages_changed()
             for found in breaks:
                 self.stderr.write(f"BROKEN: {found}")
-            raise CommandError("The audit trail does not verify." + ("" if all else " (first break shown)"))
-        self.stdout.write(self.style.SUCCESS(
-            f"Verified {AuditEvent.objects.count()} audit events and {SignOff.objects.count()} sign-offs: "
-            "every chain is intact."
-        ))
+            raise CommandError(
+                "The audit trail does not verify." + ("" if all else " (first break shown)")
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Verified {AuditEvent.objects.count()} audit events and {SignOff.objects.count()} sign-offs: "
+                "every chain is intact."
+            )
+        )
