@@ -9,20 +9,20 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from .audiences import audience_keys
-from .forms import ArticleContentForm, text_field_name
-from .models import (
+from articles.audiences import audience_keys
+from articles.forms import ArticleContentForm, text_field_name
+from articles.models import (
     Article,
     CitationLink,
     Disclaimer,
     GlossaryTerm,
     ProblemReport,
     ReadabilityScore,
-    Reference,
     Rendition,
     SitePage,
     Topic,
 )
+from references.models import Reference
 
 
 @admin.register(Article)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 
-from .identifiers import normalize_marker
+from references.identifiers import normalize_marker
 
 # `[@key]` or several keys in one bracket: `[@pmid:1; @doi:10.1/x]`.
 MARKER_GROUP = re.compile(r"\[(@[^\[\]\n]+?)\]")

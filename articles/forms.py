@@ -8,8 +8,8 @@ from typing import Any
 from django import forms
 from django.core import signing
 
-from .audiences import audiences
-from .models import Article, ChangeWeight, ProblemReport, Topic
+from articles.audiences import audiences
+from articles.models import Article, ChangeWeight, ProblemReport, Topic
 
 
 def text_field_name(audience_key: str) -> str:

@@ -17,8 +17,8 @@ from django.core.cache import cache
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from .models import GLOSSARY_CACHE_KEY, GlossaryTerm
-from .rendering import text_nodes
+from articles.models import GLOSSARY_CACHE_KEY, GlossaryTerm
+from articles.rendering import text_nodes
 
 # Text inside these is not annotated: a link in a link, code, a heading, a citation number.
 _SKIP = frozenset({"a", "code", "pre", "h2", "h3", "h4", "sup"})

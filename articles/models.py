@@ -5,20 +5,19 @@ Workflow state, assignments and sign-offs are not content and live in the review
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from . import content
-from .audiences import audience_choices, audience_keys
-from .identifiers import CITEKEY, normalize_doi, normalize_marker, normalize_pmcid, normalize_pmid
+from articles import content
+from articles.audiences import audience_choices, audience_keys
+from references.identifiers import normalize_marker
+from references.models import Reference
 
 
 def collect_citation_keys(texts: dict[str, str]) -> list[str]:
@@ -64,11 +63,7 @@ class Topic(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:topic", kwargs={"slug": self.slug})
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        transaction.on_commit(public_pages_changed)
+        return reverse("public:topic", kwargs={"slug": self.slug})
 
 
 class ChangeWeight(models.TextChoices):
@@ -148,7 +143,7 @@ class Article(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:detail", kwargs={"slug": self.slug})
+        return reverse("public:detail", kwargs={"slug": self.slug})
 
     def get_workspace_url(self) -> str:
         return reverse("reviews:article", kwargs={"slug": self.slug})
@@ -181,7 +176,8 @@ class Article(models.Model):
         if not self.sources:
             return []
         # Imported here: rendering builds on this module's Reference, so not at the top.
-        from .rendering import references_for_keys, unresolved_keys
+        from articles.rendering import unresolved_keys
+        from references.selectors import references_for_keys
 
         malformed, unknown = [], []
         for key in unresolved_keys(self.sources, references_for_keys(self.sources)):
@@ -257,123 +253,6 @@ class Article(models.Model):
         return self.live_version_id is not None
 
 
-class Reference(models.Model):
-    """One entry of the shared reference library, cited from articles by a marker."""
-
-    class Kind(models.TextChoices):
-        JOURNAL_ARTICLE = "journal-article", "Journal article"
-        GUIDELINE = "guideline", "Guideline"
-        SYSTEMATIC_REVIEW = "systematic-review", "Systematic review"
-        BOOK = "book", "Book"
-        CHAPTER = "chapter", "Book chapter"
-        WEB_PAGE = "web-page", "Web page"
-
-    citekey = models.SlugField(
-        max_length=80, unique=True, help_text="Short key cited as [@citekey], e.g. bowden-2018."
-    )
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.JOURNAL_ARTICLE)
-    authors = models.JSONField(
-        default=list,
-        blank=True,
-        help_text='List of {"family": "Bowden", "initials": "SA"} or {"literal": "Organisation"}.',
-    )
-    more_authors = models.BooleanField(
-        default=False, help_text="Only the first authors are listed: “et al.” follows them."
-    )
-    title = models.TextField()
-    journal = models.CharField(max_length=200, blank=True, help_text="NLM abbreviation.")
-    container_title = models.CharField(
-        max_length=300, blank=True, help_text="Book title, for a chapter; site name for a page."
-    )
-    editors = models.JSONField(default=list, blank=True)
-    year = models.PositiveSmallIntegerField(null=True, blank=True)
-    volume = models.CharField(max_length=30, blank=True)
-    issue = models.CharField(max_length=30, blank=True)
-    pages = models.CharField(max_length=50, blank=True)
-    publisher = models.CharField(max_length=200, blank=True, help_text="Publisher or issuing body.")
-    place = models.CharField(max_length=100, blank=True, help_text="Place of publication.")
-    edition = models.CharField(max_length=30, blank=True)
-    url = models.URLField(max_length=500, blank=True)
-    accessed_on = models.DateField(null=True, blank=True)
-    doi = models.CharField("DOI", max_length=200, blank=True)
-    pmid = models.CharField("PMID", max_length=12, blank=True)
-    pmcid = models.CharField("PMCID", max_length=16, blank=True)
-    superseded_by = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="supersedes"
-    )
-    retracted_on = models.DateField(null=True, blank=True)
-    retraction_notice_url = models.URLField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["citekey"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["doi"], condition=~models.Q(doi=""), name="reference_unique_doi"
-            ),
-            models.UniqueConstraint(
-                fields=["pmid"], condition=~models.Q(pmid=""), name="reference_unique_pmid"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        first = self.authors[0] if self.authors else {}
-        name = first.get("family") or first.get("literal") or "Anon."
-        return f"{name} {self.year or 'n.d.'}: {self.title[:60]}"
-
-    IDENTIFIERS = (("doi", normalize_doi), ("pmid", normalize_pmid), ("pmcid", normalize_pmcid))
-
-    def clean_fields(self, exclude: Any = None) -> None:
-        """Normalise identifiers first, so "PMID: 030288020" is judged as 30288020."""
-        errors: dict[str, Any] = {}
-        for field, normalise in self.IDENTIFIERS:
-            try:
-                setattr(self, field, normalise(getattr(self, field)))
-            except ValidationError as error:
-                errors[field] = error.error_list
-        try:
-            super().clean_fields(exclude={*(exclude or ()), *errors})
-        except ValidationError as error:
-            errors.update(error.error_dict)
-        if errors:
-            raise ValidationError(errors)
-
-    def clean(self) -> None:
-        errors: dict[str, ValidationError] = {}
-        if not CITEKEY.match(self.citekey or ""):
-            errors["citekey"] = ValidationError(
-                "A citekey is lower-case letters, digits, dots, dashes or underscores.",
-                code="invalid_citekey",
-            )
-        if not isinstance(self.authors, list) or any(
-            not isinstance(a, dict) or not (a.get("family") or a.get("literal"))
-            for a in self.authors
-        ):
-            errors["authors"] = ValidationError(
-                'Each author needs a "family" name (with "initials") or a "literal" name.',
-                code="invalid_authors",
-            )
-        if self.superseded_by_id and self.superseded_by_id == self.pk:
-            errors["superseded_by"] = ValidationError("A reference cannot supersede itself.")
-        if errors:
-            raise ValidationError(errors)
-
-    @property
-    def marker_keys(self) -> list[str]:
-        """Every marker key that resolves to this reference."""
-        keys = [self.citekey]
-        if self.pmid:
-            keys.append(f"pmid:{self.pmid}")
-        if self.doi:
-            keys.append(f"doi:{self.doi}")
-        if self.pmcid:
-            keys.append(f"pmcid:{self.pmcid}")
-        return keys
-
-
 class Disclaimer(models.Model):
     """The disclaimer shown under an article, one per audience; owned by editors."""
 
@@ -388,12 +267,6 @@ class Disclaimer(models.Model):
 
     def __str__(self) -> str:
         return f"Disclaimer for {self.get_audience_display()}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        # Public pages read disclaimers from the cache; drop the old text once this one is stored.
-        transaction.on_commit(lambda: cache.delete(disclaimer_cache_key(self.audience)))
-        transaction.on_commit(public_pages_changed)
 
 
 def disclaimer_cache_key(audience: str) -> str:
@@ -451,7 +324,7 @@ class SitePage(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:page", kwargs={"slug": self.slug})
+        return reverse("public:page", kwargs={"slug": self.slug})
 
 
 class ProblemReport(models.Model):
@@ -535,49 +408,12 @@ class GlossaryTerm(models.Model):
     def __str__(self) -> str:
         return self.term
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        # Renditions are keyed by the glossary's fingerprint: forget it, so pages pick up the change.
-        transaction.on_commit(lambda: cache.delete(GLOSSARY_CACHE_KEY))
-        transaction.on_commit(public_pages_changed)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        result = super().delete(*args, **kwargs)
-        transaction.on_commit(lambda: cache.delete(GLOSSARY_CACHE_KEY))
-        transaction.on_commit(public_pages_changed)
-        return result
-
     @property
     def forms(self) -> list[str]:
         return [self.term, *(f.strip() for f in self.also_matches.split(",") if f.strip())]
 
 
 GLOSSARY_CACHE_KEY = "glossary:terms"
-PUBLIC_PAGES_EPOCH_KEY = "public-pages:epoch"
-
-
-def public_pages_changed() -> None:
-    """Note that something public pages show may have changed (a publication, a workflow step,
-    a sign-off, topics, a disclaimer, the glossary, a reviewer's profile): cached public pages,
-    related-question and topic lists keyed by the old epoch are no longer used.
-
-    Call it through transaction.on_commit, so no page is cached from data about to roll back.
-    """
-    try:
-        cache.incr(PUBLIC_PAGES_EPOCH_KEY)
-    except ValueError:
-        cache.set(PUBLIC_PAGES_EPOCH_KEY, time.time_ns(), None)
-
-
-def public_pages_epoch() -> int:
-    """The current epoch. Where the shared cache lost it (flushed, evicted), a new one starts from
-    the clock, never from zero again: keys made under an earlier epoch stay unused, even in a
-    process that still holds its own copy of them."""
-    epoch = cache.get(PUBLIC_PAGES_EPOCH_KEY)
-    if epoch is None:
-        cache.add(PUBLIC_PAGES_EPOCH_KEY, time.time_ns(), None)
-        epoch = cache.get(PUBLIC_PAGES_EPOCH_KEY, 0)
-    return epoch
 
 
 class CitationLink(models.Model):

@@ -14,7 +14,7 @@ from importlib.metadata import version as package_version
 
 from markdown_it import MarkdownIt
 
-from .content import MARKER_GROUP
+from articles.content import MARKER_GROUP
 
 with warnings.catch_warnings():
     # textstat 0.7.4 imports pkg_resources, which warns that it is deprecated; harmless here.

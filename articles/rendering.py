@@ -15,15 +15,14 @@ from typing import Any
 
 import nh3
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from markdown_it import MarkdownIt
 
-from .content import MARKER_GROUP, MARKER_SPLIT
-from .identifiers import normalize_marker
-from .models import Reference
-from .vancouver import format_reference, format_reference_text
+from articles.content import MARKER_GROUP, MARKER_SPLIT
+from references.identifiers import normalize_marker
+from references.models import Reference
+from references.vancouver import format_reference, format_reference_text
 
 # Part of every Rendition's key: bump it whenever the HTML this module produces changes.
 PIPELINE_VERSION: str = "2"
@@ -99,44 +98,6 @@ class Rendered:
 
 
 # --- references -----------------------------------------------------------------------------
-
-
-def references_for_keys(keys: Iterable[str]) -> dict[str, Reference]:
-    """ONE query: every Reference matching any canonical marker key, mapped from each key.
-
-    Keys may be citekeys, `pmid:N`, `doi:...` or `pmcid:PMC...`, canonical or as written; each
-    key of `keys` that resolves maps to its reference, and so does its canonical form, so the
-    result can be looked up either way. Malformed keys are skipped (they cannot match); no keys
-    means no query.
-    """
-    canonical: dict[str, str] = {}
-    for key in keys:
-        try:
-            canonical[key] = normalize_marker(key)
-        except ValidationError:
-            continue
-    wanted: dict[str, set[str]] = {"citekey": set(), "pmid": set(), "doi": set(), "pmcid": set()}
-    for key in canonical.values():
-        scheme, sep, value = key.partition(":")
-        if sep:
-            wanted[scheme].add(value)
-        else:
-            wanted["citekey"].add(key)
-    condition = Q()
-    for field_name, values in wanted.items():
-        if values:
-            condition |= Q(**{f"{field_name}__in": sorted(values)})
-    if not condition:
-        return {}
-    by_key: dict[str, Reference] = {}
-    for ref in Reference.objects.filter(condition):
-        for key in ref.marker_keys:
-            by_key[key] = ref
-    found: dict[str, Reference] = {}
-    for raw, key in canonical.items():
-        if key in by_key:
-            found[raw] = found[key] = by_key[key]
-    return found
 
 
 def _lookup(raw: str, references: Mapping[str, Reference]) -> Reference | None:

@@ -11,11 +11,17 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
-from . import readability
-from .audiences import resolve_text
-from .glossary import annotate, current_glossary
-from .models import CitationLink, ProblemReport, ReadabilityScore, Rendition, public_pages_changed
-from .rendering import PIPELINE_VERSION, further_reading, references_for_keys, render_markdown
+from articles import readability
+from articles.audiences import resolve_text
+from articles.glossary import annotate, current_glossary
+from articles.models import (
+    CitationLink,
+    ProblemReport,
+    ReadabilityScore,
+    Rendition,
+)
+from articles.rendering import PIPELINE_VERSION, further_reading, render_markdown
+from references.selectors import references_for_keys
 
 RENDITION_CACHE_SECONDS = 60 * 60 * 24
 
@@ -184,4 +190,3 @@ def citation_links_set(*, article: Any, reference_ids: Any) -> None:
     CitationLink.objects.bulk_create(
         [CitationLink(article=article, reference_id=pk) for pk in sorted(set(reference_ids))]
     )
-    transaction.on_commit(public_pages_changed)

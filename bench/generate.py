@@ -349,8 +349,8 @@ class Generator:
         from django.contrib.auth.hashers import make_password
         from django.contrib.auth.models import Group
 
+        from accounts.roles import ROLE_GROUPS, Role
         from reviews.models import ReviewerProfile
-        from reviews.workflow import ROLE_GROUPS, Role
 
         User = get_user_model()
         password = make_password(BENCH_PASSWORD)
@@ -390,7 +390,10 @@ class Generator:
         User.objects.bulk_create(users)
         Through = User.groups.through
         Through.objects.bulk_create(
-            [Through(user_id=u.pk, group_id=groups[r].pk) for u, r in zip(users, roles, strict=False)]
+            [
+                Through(user_id=u.pk, group_id=groups[r].pk)
+                for u, r in zip(users, roles, strict=False)
+            ]
         )
         verified = (self.now - timedelta(days=60)).date()
         profile_start = self.next_pk(ReviewerProfile)
@@ -418,7 +421,8 @@ class Generator:
         self.stats["users"] = len(users)
 
     def library(self) -> None:
-        from articles.models import Reference, Topic
+        from articles.models import Topic
+        from references.models import Reference
 
         size = max(200, min(20_000, self.n * 2))
         start = self.next_pk(Reference)
@@ -468,7 +472,7 @@ class Generator:
 
     def site_content(self) -> None:
         """Disclaimers, glossary and pages: the demo's own files, as load_demo reads them."""
-        from articles.management.commands.load_demo import Command
+        from reviews.management.commands.load_demo import Command
 
         command = Command()
         command.load_disclaimers()

@@ -28,8 +28,8 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from articles.importing import references_import  # noqa: E402
-from articles.models import Reference  # noqa: E402
+from references.importing import references_import  # noqa: E402
+from references.models import Reference  # noqa: E402
 
 FAMILIES = [
     "Bowden",

@@ -45,7 +45,7 @@ SEARCH_TERM = CONDITIONS[0]  # the featured article's condition: 1 article in 50
 def urls() -> list[dict[str, Any]]:
     """Every page measured: name, path, who asks, and whether the load generator hits it too."""
     from articles.models import Article
-    from articles.selectors import published_articles
+    from public.selectors import published_articles
 
     last_page = max(1, (published_articles().count() + 19) // 20)
     a = f"/articles/{FEATURED_SLUG}/"

@@ -336,7 +336,9 @@ def targets(results: dict[str, Any], scales: dict[str, Any]) -> list[str]:
             flat = len(set(counts)) == 1
             add(
                 f"| {name} ≤ {limit} queries, flat in versions ({label}) | "
-                + ", ".join(f"{c} at {x['versions']} versions" for c, x in zip(counts, writes, strict=False))
+                + ", ".join(
+                    f"{c} at {x['versions']} versions" for c, x in zip(counts, writes, strict=False)
+                )
                 + f" | {yes(max(counts) <= limit and flat)}{'' if flat else ' (not flat)'} |"
             )
         if "home page" in reads and "home page, last page" in reads:

@@ -9,7 +9,7 @@ from django.views import defaults
 def server_error(request: HttpRequest) -> HttpResponse:
     """A crash under /api/ is a JSON 500 a client can parse; elsewhere the HTML 500 page."""
     if request.path.startswith("/api/"):
-        from reviews.api import ApiError
+        from api.drafting import ApiError
 
         response = ApiError(
             500,

@@ -65,18 +65,22 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "simple_history",
-    # Second factor for medical reviewers (reviews.accounts): TOTP devices, managed in the admin.
+    # Second factor for medical reviewers (accounts.security): TOTP devices, managed in the admin.
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "accounts",
+    "references",
     "articles",
     "reviews",
+    "public",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Near the outside, so on the way out it sees the final headers (session and CSRF cookies,
     # Vary) before deciding whether a shared cache may keep the response.
-    "articles.middleware.PublicCacheMiddleware",
+    "public.middleware.PublicCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ETag over the final body and 304 on If-None-Match, for every page.
     "django.middleware.http.ConditionalGetMiddleware",
@@ -85,7 +89,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "reviews.accounts.SecondFactorMiddleware",
+    "accounts.security.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -142,7 +146,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "reviews:dashboard"
-LOGOUT_REDIRECT_URL = "articles:home"
+LOGOUT_REDIRECT_URL = "public:home"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -197,11 +201,11 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # No script reads the CSRF cookie: editor.js takes the token from the form's hidden field.
 CSRF_COOKIE_HTTPONLY = True
 
-# Sign-in (reviews.accounts): an account, or a client address, is locked for
+# Sign-in (accounts.security): an account, or a client address, is locked for
 # EDITORIAL_LOGIN_LOCKOUT_MINUTES after EDITORIAL_LOGIN_MAX_FAILURES failed sign-ins within
 # EDITORIAL_LOGIN_FAILURE_WINDOW_MINUTES; the admin lifts a lock early. Behind reverse proxies,
 # set EDITORIAL_TRUSTED_PROXY_COUNT so the client's address is read from X-Forwarded-For.
-AUTHENTICATION_BACKENDS = ["reviews.accounts.ThrottledModelBackend"]
+AUTHENTICATION_BACKENDS = ["accounts.security.ThrottledModelBackend"]
 EDITORIAL_LOGIN_MAX_FAILURES = env_int("EDITORIAL_LOGIN_MAX_FAILURES", 5)
 EDITORIAL_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int(
     "EDITORIAL_LOGIN_MAX_FAILURES_PER_ADDRESS", EDITORIAL_LOGIN_MAX_FAILURES
@@ -210,8 +214,8 @@ EDITORIAL_LOGIN_FAILURE_WINDOW_MINUTES = env_int("EDITORIAL_LOGIN_FAILURE_WINDOW
 EDITORIAL_LOGIN_LOCKOUT_MINUTES = env_int("EDITORIAL_LOGIN_LOCKOUT_MINUTES", 15)
 EDITORIAL_TRUSTED_PROXY_COUNT = env_int("EDITORIAL_TRUSTED_PROXY_COUNT", 0)
 # Authors, editors and medical reviewers: the session ends with the browser and, on the server,
-# this many hours after signing in (reviews.accounts.SessionStore). Others keep SESSION_COOKIE_AGE.
-SESSION_ENGINE = "reviews.accounts"
+# this many hours after signing in (accounts.security.SessionStore). Others keep SESSION_COOKIE_AGE.
+SESSION_ENGINE = "accounts.security"
 EDITORIAL_ROLE_SESSION_HOURS = env_int("EDITORIAL_ROLE_SESSION_HOURS", 8)
 # Medical reviewers then also enter a code from an authenticator app (TOTP, django-otp).
 EDITORIAL_REQUIRE_TOTP_FOR_REVIEWERS = env_bool("EDITORIAL_REQUIRE_TOTP_FOR_REVIEWERS")

@@ -6,12 +6,12 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_control
 
-from articles.public_views import robots_txt
-from articles.sitemaps import SITEMAPS
-from reviews.accounts import SecondFactorView, ThrottledLoginView, use_lockout_form_in_admin
-from reviews.api import not_found as api_not_found
+from accounts.security import SecondFactorView, ThrottledLoginView, use_lockout_form_in_admin
+from api.drafting import not_found as api_not_found
+from public.finding import robots_txt
+from public.sitemaps import SITEMAPS
 
-# The admin's sign-in page names a lockout as ours does. (Importing reviews.accounts also
+# The admin's sign-in page names a lockout as ours does. (Importing accounts.security also
 # connects its sign-in signal receivers; the settings' backend and session engine import it too.)
 use_lockout_form_in_admin(admin.site)
 
@@ -19,7 +19,7 @@ handler500 = "editorial.errors.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/", include("reviews.api_urls")),
+    path("api/v1/", include("api.urls")),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/verify/", SecondFactorView.as_view(), name="verify_second_factor"),
@@ -31,8 +31,9 @@ urlpatterns = [
         name="sitemap",
     ),
     path("robots.txt", robots_txt, name="robots_txt"),
-    path("", include("articles.urls")),
+    path("references/", include("references.urls")),
+    path("", include("public.urls")),
     # Last: any other path under /api/ is a JSON 404, after every API route above (the read API's
-    # routes come in through articles.urls).
+    # routes come in through public.urls).
     re_path(r"^api/", api_not_found),
 ]

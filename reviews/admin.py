@@ -10,9 +10,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from .accounts import lockouts_unlock
-from .models import (
-    ApiToken,
+from accounts.models import ApiToken
+from accounts.security import lockouts_unlock
+from reviews.models import (
     ArticleWorkflow,
     Assignment,
     AuditEvent,

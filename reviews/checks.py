@@ -16,17 +16,13 @@ from typing import Any
 from django.conf import settings
 
 from articles.audiences import audiences
-from articles.models import Article, Reference
-from articles.rendering import (
-    listed_not_cited,
-    references_for_keys,
-    unresolved_keys,
-    unresolved_markers,
-)
+from articles.models import Article
+from articles.rendering import listed_not_cited, unresolved_keys, unresolved_markers
 from articles.services import readability_scores
-from articles.vancouver import format_short_reference
-
-from .models import CheckWaiver
+from references.models import Reference
+from references.selectors import references_for_keys
+from references.vancouver import format_short_reference
+from reviews.models import CheckWaiver
 
 
 class Level(StrEnum):

@@ -7,9 +7,9 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
+from accounts.roles import ROLE_GROUPS, Role
 from articles.audiences import audience_choices
-
-from .workflow import ROLE_GROUPS, Role, Transition
+from reviews.workflow import Transition
 
 
 class ActionForm(forms.Form):

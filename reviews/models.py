@@ -196,18 +196,11 @@ class ReviewerProfile(models.Model):
         return self.signature_name
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:board") + f"#{self.slug}"
+        return reverse("public:board") + f"#{self.slug}"
 
     @property
     def signature_name(self) -> str:
         return f"{self.display_name}, {self.credentials}" if self.credentials else self.display_name
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        from articles.models import public_pages_changed
-
-        super().save(*args, **kwargs)
-        # Names, credentials and declared conflicts are shown on article pages.
-        transaction.on_commit(public_pages_changed)
 
     def credentials_current(self, today: date | None = None) -> bool:
         """Verified within the last EDITORIAL_CREDENTIALS_VALID_MONTHS calendar months."""
@@ -447,30 +440,6 @@ class CommentResolution(AppendOnlyModel):
         return f"Resolved by {self.resolved_by} at {self.resolved_at:%Y-%m-%d %H:%M}"
 
 
-class ApiToken(models.Model):
-    """A bearer token for the drafting API. Only its SHA-256 is stored; revoking is final."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
-    name = models.CharField(max_length=100, help_text="What uses it, e.g. drafting pipeline.")
-    prefix = models.CharField(max_length=12, help_text="First characters, to recognise it.")
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…) for {self.user}"
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
-
-
 class CheckWaiver(AppendOnlyModel):
     """A recorded decision to go ahead despite a recommended check failing, for one version."""
 
@@ -500,7 +469,7 @@ class CheckWaiver(AppendOnlyModel):
 class LoginFailure(models.Model):
     """One failed sign-in: the username as typed (casefolded), the client's address, when.
 
-    Counted by reviews.accounts to lock an account or an address out; kept for a day as a trail.
+    Counted by accounts.security to lock an account or an address out; kept for a day as a trail.
     """
 
     username = models.CharField(max_length=254)

@@ -12,12 +12,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from .workflow import ROLE_GROUPS, Role
+from accounts.roles import ROLE_GROUPS, Role
 
 if TYPE_CHECKING:
     from articles.models import Article
-
-    from .models import ArticleWorkflow, Assignment, SignOff
+    from reviews.models import ArticleWorkflow, Assignment, SignOff
 
 
 def _workspace_url(article: Article) -> str:

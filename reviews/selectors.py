@@ -15,13 +15,13 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.roles import ROLE_GROUPS, Role, user_group_names
 from articles.audiences import audiences as configured_audiences
 from articles.models import Article, ProblemReport, collect_citation_keys
-from articles.rendering import references_for_keys
 from articles.services import rendition_get_or_create
-
-from .checks import article_checks
-from .models import (
+from references.selectors import references_for_keys
+from reviews.checks import article_checks
+from reviews.models import (
     GENESIS,
     ArticleWorkflow,
     Assignment,
@@ -31,21 +31,10 @@ from .models import (
     SignOff,
     State,
 )
-from .workflow import ROLE_GROUPS, TRANSITIONS, Context, Role, Transition, needs_input
+from reviews.workflow import TRANSITIONS, Context, Transition, needs_input
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
-
-
-def user_group_names(user: AbstractBaseUser) -> frozenset[str]:
-    """The user's group names, fetched once per user object."""
-    if not user.is_authenticated:
-        return frozenset()
-    cached = getattr(user, "_editorial_groups", None)
-    if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        user._editorial_groups = cached  # type: ignore[attr-defined]
-    return cached
 
 
 def assigned_reviewer_ids(*, article: Article, cycle: int) -> set[int]:
@@ -141,8 +130,7 @@ def signing_facts(
     """One query: see SigningFacts. Call it while holding the article's row lock, so the chain
     heads are still the heads when the rows are appended."""
     from articles.models import ChangeWeight
-
-    from .models import ReviewerProfile
+    from reviews.models import ReviewerProfile
 
     history = Article.history.model.objects.filter(id=OuterRef("pk"))
     since_approval = history.filter(version__gt=OuterRef("last_approved"))
@@ -629,7 +617,7 @@ def article_dossier(*, article: Article) -> dict[str, Any]:
     and whether it still verifies; comments and their resolution; conflicts declared by the
     reviewers; the references cited; the audit trail and whether its chain verifies.
     """
-    from .diff import diff_fields, diff_versions, plain_fields
+    from reviews.diff import diff_fields, diff_versions, plain_fields
 
     versions = list(
         article.history.select_related("history_user").order_by("version", "history_id")

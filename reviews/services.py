@@ -16,12 +16,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from accounts.roles import ROLE_GROUPS, Role, user_group_names
 from articles.audiences import audience_keys
-from articles.models import Article, ChangeWeight, public_pages_changed
+from articles.models import Article, ChangeWeight
 from articles.services import citation_links_set, renditions_get_or_create
-
-from . import notifications
-from .models import (
+from reviews import notifications
+from reviews.models import (
     ArticleWorkflow,
     Assignment,
     AuditEvent,
@@ -32,12 +32,10 @@ from .models import (
     SignOff,
     State,
 )
-from .selectors import approvals_among, roles_for, user_group_names, valid_approvals
-from .workflow import (
-    ROLE_GROUPS,
+from reviews.selectors import approvals_among, roles_for, valid_approvals
+from reviews.workflow import (
     TRANSITIONS,
     Context,
-    Role,
     Transition,
     signing_facts,
     signoffs_on_current_hash,
@@ -353,7 +351,6 @@ def _transition_apply(
         note=note,
         previous=head,
     )
-    transaction.on_commit(public_pages_changed)
     return workflow
 
 
@@ -550,7 +547,6 @@ def _save_content(
             notifications.notify_approvals_voided(
                 article=article, signoffs=voided, reason=change_reason
             )
-        transaction.on_commit(public_pages_changed)
     return article
 
 
@@ -752,7 +748,7 @@ def check_waive(
     *, article: Article, user: AbstractBaseUser, check_key: str, reason: str
 ) -> CheckWaiver:
     """Record why a recommended check may fail on this exact version; a later change needs a new one."""
-    from .checks import article_checks
+    from reviews.checks import article_checks
 
     article, workflow = _locked(article)
     roles = roles_for(user=user, article=article, workflow=workflow)
@@ -882,7 +878,6 @@ def reference_flag(
         )
     if citing:
         notifications.notify_evidence_alert(reason=why, articles=citing)
-        transaction.on_commit(public_pages_changed)
     return citing
 
 
@@ -904,4 +899,3 @@ def article_topics_set(*, article: Article, user: AbstractBaseUser, topics: Iter
             to_state=workflow.state,
             note=f"Topics: {', '.join(sorted(after)) or 'none'}.",
         )
-        transaction.on_commit(public_pages_changed)

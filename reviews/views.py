@@ -19,11 +19,10 @@ from articles.audiences import audiences
 from articles.forms import ArticleContentForm
 from articles.models import Article
 from articles.rendering import render_markdown
-
-from . import selectors, services
-from .diff import diff_fields, diff_versions, plain_fields
-from .forms import ActionForm, CommentForm, ReplyForm, ResolveForm
-from .workflow import TRANSITIONS
+from reviews import selectors, services
+from reviews.diff import diff_fields, diff_versions, plain_fields
+from reviews.forms import ActionForm, CommentForm, ReplyForm, ResolveForm
+from reviews.workflow import TRANSITIONS
 
 
 def _article_or_404(request: HttpRequest, slug: str) -> Article:

@@ -9,35 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from accounts.roles import Role
 from articles.audiences import audiences
-
-from .models import Meaning, State
+from reviews.models import Meaning, State
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
     from articles.models import Article
-
-    from .models import ArticleWorkflow
-
-
-class Role(StrEnum):
-    AUTHOR = "author"  # in the Author group and an author of this article
-    EDITOR = "editor"  # in the Editor group
-    REVIEWER = "reviewer"  # in the Medical reviewer group and assigned in the current cycle
-
-
-# The auth group behind each role (created by a data migration).
-ROLE_GROUPS: dict[Role, str] = {
-    Role.AUTHOR: "Author",
-    Role.EDITOR: "Editor",
-    Role.REVIEWER: "Medical reviewer",
-}
+    from reviews.models import ArticleWorkflow
 
 
 @dataclass
@@ -74,7 +58,7 @@ def needs_input(guard: Guard) -> bool:
 
 
 def _check_reasons(ctx: Context, *, recommended: bool) -> list[str]:
-    from .checks import Level, article_checks
+    from reviews.checks import Level, article_checks
 
     if "checks" not in ctx.memo:
         ctx.memo["checks"] = article_checks(article=ctx.article)
@@ -116,7 +100,7 @@ def has_title_and_summary(ctx: Context) -> list[str]:
 
 @input_guard
 def reviewers_assigned(ctx: Context) -> list[str]:
-    from .selectors import assigned_reviewer_ids
+    from reviews.selectors import assigned_reviewer_ids
 
     if ctx.params.get("reviewers") or assigned_reviewer_ids(
         article=ctx.article, cycle=ctx.workflow.cycle
@@ -127,7 +111,7 @@ def reviewers_assigned(ctx: Context) -> list[str]:
 
 def signing_facts(ctx: Context) -> Any:
     """The signing facts of this request (reviews.selectors.SigningFacts), read once."""
-    from .selectors import signing_facts as read
+    from reviews.selectors import signing_facts as read
 
     if "signing_facts" not in ctx.memo:
         ctx.memo["signing_facts"] = read(article=ctx.article, workflow=ctx.workflow, user=ctx.user)
@@ -136,7 +120,7 @@ def signing_facts(ctx: Context) -> Any:
 
 def signoffs_on_current_hash(ctx: Context) -> list[Any]:
     """This cycle's sign-offs on the current hash, read once per request."""
-    from .selectors import signoffs_on_current_hash as read
+    from reviews.selectors import signoffs_on_current_hash as read
 
     if "signoffs" not in ctx.memo:
         ctx.memo["signoffs"] = read(article=ctx.article, workflow=ctx.workflow)
@@ -144,7 +128,7 @@ def signoffs_on_current_hash(ctx: Context) -> list[Any]:
 
 
 def approvals(ctx: Context) -> list[Any]:
-    from .selectors import approvals_among
+    from reviews.selectors import approvals_among
 
     return approvals_among(signoffs_on_current_hash(ctx))
 

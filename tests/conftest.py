@@ -7,10 +7,9 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from articles.page_cache import local_pages
-from reviews.workflow import Role
-
-from .factories import make_user
+from accounts.roles import Role
+from public.page_cache import local_pages
+from tests.factories import make_user
 
 
 @pytest.fixture(autouse=True)

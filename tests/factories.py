@@ -11,10 +11,11 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
-from articles.models import Article, Reference
+from accounts.roles import ROLE_GROUPS, Role
+from articles.models import Article
+from references.models import Reference
 from reviews.models import ReviewerProfile
 from reviews.services import draft_create, transition_apply
-from reviews.workflow import ROLE_GROUPS, Role
 
 PASSWORD = "correct horse battery staple"
 _seq = itertools.count(1)

@@ -6,7 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 
-from articles.models import Article, Reference
+from articles.models import Article
+from references.models import Reference
 from reviews.models import AuditEvent, SignOff, State
 
 pytestmark = pytest.mark.django_db

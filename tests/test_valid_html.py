@@ -35,7 +35,10 @@ def test_public_and_workspace_pages_parse_without_errors(
         slug="editorial-policy", title="Editorial policy", body="## How\n\nCarefully."
     )
     ref = make_reference(kind="guideline")
-    texts = dict.fromkeys(("patient", "clinician"), f"## Part\n\nAn enzyme matters [@pmid:{ref.pmid}].\n\n- one\n- two")
+    texts = dict.fromkeys(
+        ("patient", "clinician"),
+        f"## Part\n\nAn enzyme matters [@pmid:{ref.pmid}].\n\n- one\n- two",
+    )
     publish_approved(
         make_article(author=author, slug="alp", texts=texts),
         author=author,

@@ -9,15 +9,16 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from articles.exporting import reference_as_csl, references_to_csljson, references_to_ris
-from articles.importing import references_import
-from articles.models import Article, Reference
+from articles.models import Article
+from references.exporting import reference_as_csl, references_to_csljson, references_to_ris
+from references.importing import references_import
+from references.models import Reference
 from reviews.services import draft_update
 from tests.factories import make_article, make_reference, publish_approved
 
 pytestmark = pytest.mark.django_db
 
-DEMO = Path(__file__).resolve().parents[2] / "articles" / "demo" / "references.ris"
+DEMO = Path(__file__).resolve().parents[2] / "reviews" / "demo" / "references.ris"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "references"
 ROUND_TRIP_FIELDS = (
     "kind",

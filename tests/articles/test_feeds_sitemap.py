@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from articles import feeds
 from articles.models import Article, SitePage
+from public import feeds
 from reviews.services import draft_update, transition_apply
 from tests.factories import (
     approve,

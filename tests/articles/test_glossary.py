@@ -86,7 +86,9 @@ class TestOnThePage:
         GlossaryTerm.objects.create(
             term="enzyme", slug="enzyme", definition="A protein that does a job."
         )
-        texts = dict.fromkeys(("patient", "caregiver", "clinician"), "The enzyme is low [@pmid:{pmid}].")
+        texts = dict.fromkeys(
+            ("patient", "caregiver", "clinician"), "The enzyme is low [@pmid:{pmid}]."
+        )
         reference = make_reference()
         texts = {k: v.format(pmid=reference.pmid) for k, v in texts.items()}
         publish_approved(

@@ -13,16 +13,16 @@ from django.core.management import CommandError, call_command
 from django.core.management import base as management_base
 from django.test import Client, override_settings
 
-from articles.importers import (
+from references.importing import Action, ImportRefused, references_import, references_import_plan
+from references.management.commands.import_references import Command as ImportReferences
+from references.models import Reference
+from references.parsers import (
     Format,
     initials_from_given,
     name_from_text,
     normalise_pages,
     parse_references,
 )
-from articles.importing import Action, ImportRefused, references_import, references_import_plan
-from articles.management.commands.import_references import Command as ImportReferences
-from articles.models import Reference
 from tests.factories import make_reference
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "references"

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from accounts.roles import Role
 from articles.models import SitePage, Topic
 from reviews.services import article_topics_set
-from reviews.workflow import Role
 from tests.factories import make_article, make_reference, make_user, publish_approved
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,7 @@ def test_the_published_count_is_kept_until_a_publication_changes_it(
 ) -> None:
     """Counting every published article is the one cost of a list that grows with the data:
     a repeat asks only for its page, and a new publication is counted at once."""
-    from articles.selectors import published_article_page
+    from public.selectors import published_article_page
 
     def publish() -> None:
         with django_capture_on_commit_callbacks(execute=True):  # the epoch moves on commit
@@ -97,7 +97,7 @@ def test_pages_in_the_back_half_are_read_from_the_other_end_with_the_same_rows(
     django_assert_num_queries: Any,
 ) -> None:
     """Every page holds exactly what forward slicing gives, in the same order."""
-    from articles.selectors import published_article_page, published_articles
+    from public.selectors import published_article_page, published_articles
 
     for _ in range(7):
         publish_approved(

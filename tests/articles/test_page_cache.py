@@ -8,9 +8,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from articles import page_cache
-from articles.models import public_pages_changed, public_pages_epoch
-from articles.page_cache import LocalPages
+from public import page_cache
+from public.page_cache import LocalPages, public_pages_changed, public_pages_epoch
 from reviews.services import draft_update, transition_apply
 from tests.factories import approve, make_article, make_reference, publish_approved
 

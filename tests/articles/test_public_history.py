@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from articles.models import Article
-from articles.selectors import page_with_count
+from public.selectors import page_with_count
 from reviews.models import AuditEvent
 from reviews.services import draft_update, transition_apply
 from tests.factories import approve, make_article, make_reference, publish_approved

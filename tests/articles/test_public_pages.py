@@ -341,7 +341,7 @@ class TestOtherPages:
             title="Editorial policy",
             body="## How we review\n\nCarefully. <script>alert(1)</script>",
         )
-        html = client.get(reverse("articles:page", args=["editorial-policy"])).content.decode()
+        html = client.get(reverse("public:page", args=["editorial-policy"])).content.decode()
         assert "<h2>How we review</h2>" in html
         assert "<script>alert" not in html
 
@@ -371,7 +371,10 @@ def test_references_are_grouped_into_guidelines_and_research_keeping_their_numbe
     """Guidelines and research are listed apart, each entry with its type and its number from the text."""
     research = make_reference(title="A trial")
     guideline = make_reference(kind="guideline", title="A guideline")
-    texts = dict.fromkeys(("patient", "clinician"), f"Trial [@pmid:{research.pmid}]. Guideline [@pmid:{guideline.pmid}].")
+    texts = dict.fromkeys(
+        ("patient", "clinician"),
+        f"Trial [@pmid:{research.pmid}]. Guideline [@pmid:{guideline.pmid}].",
+    )
     publish_approved(
         make_article(author=author, slug="grouped", texts=texts),
         author=author,

@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from articles.identifiers import normalize_doi, normalize_marker, normalize_pmcid, normalize_pmid
-from articles.models import Reference
+from references.identifiers import normalize_doi, normalize_marker, normalize_pmcid, normalize_pmid
+from references.models import Reference
 from tests.factories import make_reference
 
 

@@ -12,17 +12,17 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from articles.models import Reference
 from articles.rendering import (
     PIPELINE_VERSION,
     Citation,
     Rendered,
-    references_for_keys,
     render_markdown,
     sanitize_html,
     unresolved_markers,
 )
-from articles.vancouver import format_reference, format_reference_text
+from references.models import Reference
+from references.selectors import references_for_keys
+from references.vancouver import format_reference, format_reference_text
 
 
 def bowden(**extra: object) -> Reference:

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from articles.audiences import audiences
 from articles.models import Article
-from articles.search import (
+from public.search import (
     MAX_QUERY_LENGTH,
     PLAIN_TEXT_RULES,
     SEARCH_CONFIG,

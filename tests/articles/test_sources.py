@@ -16,8 +16,9 @@ from articles import content
 from articles.audiences import audience_keys
 from articles.forms import ArticleContentForm
 from articles.models import Article, Rendition
-from articles.rendering import further_reading, references_for_keys
-from articles.vancouver import format_short_reference
+from articles.rendering import further_reading
+from references.selectors import references_for_keys
+from references.vancouver import format_short_reference
 from reviews.services import WorkflowError, check_waive, draft_update, version_revert
 from tests.articles.test_versioning import KNOWN_CONTENT, KNOWN_HASH
 from tests.factories import edit_data, logged_in, make_article, make_reference, publish_approved
@@ -238,7 +239,9 @@ def listed(author: Any, editor: Any, reviewer: Any) -> dict[str, Any]:
         journal="",
         publisher="NICE",
     )
-    texts = dict.fromkeys(("patient", "caregiver", "student", "clinician"), f"Words [@pmid:{cited.pmid}].")
+    texts = dict.fromkeys(
+        ("patient", "caregiver", "student", "clinician"), f"Words [@pmid:{cited.pmid}]."
+    )
     article = make_article(
         author=author,
         slug="listed",
@@ -395,7 +398,7 @@ class TestExport:
 class TestShortReference:
     def test_a_short_reference_names_first_author_year_and_title(self) -> None:
         """Vancouver names, "et al." after the first of several, the title cut at a word."""
-        from articles.models import Reference
+        from references.models import Reference
 
         ref = Reference(
             citekey="x",

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from articles.models import Reference
-from articles.vancouver import (
+from references.models import Reference
+from references.vancouver import (
     abbreviate_pages,
     format_edition,
     format_reference,

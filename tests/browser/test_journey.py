@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from accounts.roles import Role
 from articles.models import Article
 from reviews.models import CommentResolution, ReviewComment, SignOff, State
 from reviews.services import comment_create, transition_apply
-from reviews.workflow import Role
 from tests.browser.test_reader import ensure_role_groups
 from tests.factories import (
     PASSWORD,

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group, Permission
 
+from accounts.roles import Role
 from articles.models import Article, Disclaimer, GlossaryTerm, SitePage
 from reviews.services import transition_apply
-from reviews.workflow import Role
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import (
     make_article,

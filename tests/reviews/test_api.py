@@ -11,9 +11,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError
 from django.test import Client
 
+from accounts.models import ApiToken
+from accounts.roles import Role
+from accounts.tokens import api_token_issue, api_token_revoke
 from articles.models import Article
 from reviews.models import (
-    ApiToken,
     ArticleWorkflow,
     AuditEvent,
     CommentResolution,
@@ -22,8 +24,6 @@ from reviews.models import (
     State,
 )
 from reviews.services import transition_apply
-from reviews.tokens import api_token_issue, api_token_revoke
-from reviews.workflow import Role
 from tests.factories import (
     approve,
     article_texts,
@@ -243,7 +243,7 @@ class TestCreate:
     ) -> None:
         """A refusal from the model's full_clean() names fields as the API calls them."""
         error = ValidationError({"related_ids": ["Bad."], NON_FIELD_ERRORS: ["Also bad."]})
-        monkeypatch.setattr("reviews.api.draft_create", Mock(side_effect=error))
+        monkeypatch.setattr("api.drafting.draft_create", Mock(side_effect=error))
         response = as_user(author).post("/drafts/", draft_body())
         assert response.status_code == 422 and paths(response) == {"related", None}
 
@@ -256,7 +256,7 @@ class TestCreate:
             make_article(author=author, slug=kwargs["slug"])
             raise IntegrityError("duplicate key value violates unique constraint")
 
-        monkeypatch.setattr("reviews.api.draft_create", racing_create)
+        monkeypatch.setattr("api.drafting.draft_create", racing_create)
         response = as_user(author).post("/drafts/", draft_body())
         assert response.status_code == 409 and response.json()["error"] == "already_exists"
 
@@ -838,7 +838,7 @@ class TestSchema:
 @pytest.mark.django_db
 def test_put_records_the_change_weight_and_refuses_an_unknown_one(client: Any, author: Any) -> None:
     """`change_weight` on PUT is stored on the version; a value outside the list is a 422 naming it."""
-    from reviews.tokens import api_token_issue
+    from accounts.tokens import api_token_issue
     from tests.factories import make_article
 
     token = api_token_issue(user=author, name="t").secret

@@ -41,7 +41,9 @@ class TestChain:
         article = published(author, editor, reviewer)
         events = list(AuditEvent.objects.filter(article=article).order_by("pk"))
         assert events[0].chain_previous == GENESIS
-        assert all(b.chain_previous == a.chain_hash for a, b in zip(events, events[1:], strict=False))
+        assert all(
+            b.chain_previous == a.chain_hash for a, b in zip(events, events[1:], strict=False)
+        )
         assert all(e.verify() for e in events)
         assert "every chain is intact" in verify()
 

@@ -89,7 +89,7 @@ def test_authors_and_strangers_cannot_read_the_dossier(
     client: Client, reviewed: Any, author: Any
 ) -> None:
     """Authors get 403; users with no role on the article get 404."""
-    from reviews.workflow import Role
+    from accounts.roles import Role
     from tests.factories import make_user
 
     client.force_login(author)

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.roles import Role
 from articles.models import Article, ChangeWeight
 from reviews.models import AuditEvent, State
 from reviews.selectors import valid_approvals
 from reviews.services import EditConflict, WorkflowError, draft_update, transition_apply
-from reviews.workflow import Role
 from tests.factories import (
     approve,
     make_article,

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.utils import timezone
 
-from articles.models import Reference
+from references.models import Reference
 from reviews.models import ArticleWorkflow, AuditEvent
 from reviews.services import reference_flag
 from tests.factories import make_article, make_reference, publish_approved
@@ -89,7 +89,7 @@ def test_marking_retracted_in_the_admin_flags_articles(
     )
     client = Client()
     client.force_login(editor)
-    url = f"/admin/articles/reference/{cited.pk}/change/"
+    url = f"/admin/references/reference/{cited.pk}/change/"
     form = client.get(url).context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None}
     data.update(

@@ -10,11 +10,11 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from accounts.roles import ROLE_GROUPS, Role
 from articles.models import Article
 from reviews.models import AuditEvent, ImmutableRowError, Meaning, SignOff, State
 from reviews.selectors import valid_approvals
 from reviews.services import WorkflowError, draft_update, transition_apply
-from reviews.workflow import ROLE_GROUPS, Role
 from tests.factories import (
     PASSWORD,
     approve,

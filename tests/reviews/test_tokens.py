@@ -11,9 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from reviews.models import ApiToken
-from reviews.tokens import TOKEN_PREFIX, api_token_authenticate, api_token_issue, api_token_revoke
-from reviews.workflow import Role
+from accounts.models import ApiToken
+from accounts.roles import Role
+from accounts.tokens import TOKEN_PREFIX, api_token_authenticate, api_token_issue, api_token_revoke
 from tests.factories import make_user
 
 

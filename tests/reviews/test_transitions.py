@@ -13,18 +13,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.roles import Role
 from articles.audiences import audiences
 from articles.models import Article
 from reviews.models import Assignment, AuditEvent, State
 from reviews.selectors import roles_for
 from reviews.services import WorkflowError, transition_apply
-from reviews.workflow import (
-    TRANSITIONS,
-    Role,
-    Transition,
-    reviewers_assigned,
-    schedule_in_future,
-)
+from reviews.workflow import TRANSITIONS, Transition, reviewers_assigned, schedule_in_future
 from tests.factories import (
     PASSWORD,
     make_article,

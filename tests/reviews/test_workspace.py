@@ -91,7 +91,7 @@ class TestCreateAndEdit:
 
     def test_another_authors_draft_is_invisible(self, author: Any, db: Any) -> None:
         """An author who is not on the article gets 404 on its workspace pages, not 403."""
-        from reviews.workflow import Role
+        from accounts.roles import Role
         from tests.factories import make_user
 
         other = make_user(Role.AUTHOR)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from reviews.accounts import SESSION_DEADLINE_KEY, SessionStore, client_address
+from accounts.security import SESSION_DEADLINE_KEY, SessionStore, client_address
 from reviews.models import LoginFailure, LoginLockout
 from reviews.services import WorkflowError
 from tests.factories import PASSWORD, make_article, make_reference, make_user, submit_and_review

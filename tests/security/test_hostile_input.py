@@ -16,7 +16,7 @@ reference file). Imports are also checked to be all-or-nothing whatever the file
 
 Runs derandomised (a fixed seed per test) with no example database, so CI sees the same examples
 every time. NUL is left out of text that goes into the database: every form refuses it
-(Django's ProhibitNullCharactersValidator) and the API refuses it by name (reviews.api).
+(Django's ProhibitNullCharactersValidator) and the API refuses it by name (api.drafting).
 """
 
 from __future__ import annotations
@@ -35,11 +35,13 @@ from django.utils.html import escape
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from accounts.roles import Role
 from articles.glossary import Glossary, Term, annotate
-from articles.importing import ImportRefused, references_import
-from articles.models import Article, GlossaryTerm, Reference, SitePage
+from articles.models import Article, GlossaryTerm, SitePage
 from articles.rendering import ALLOWED_TAGS, render_markdown
-from articles.vancouver import format_reference
+from references.importing import ImportRefused, references_import
+from references.models import Reference
+from references.vancouver import format_reference
 from reviews.checks import article_checks
 from reviews.models import ReviewerProfile
 from reviews.services import (
@@ -49,7 +51,6 @@ from reviews.services import (
     comment_resolve,
     transition_apply,
 )
-from reviews.workflow import Role
 from tests.factories import PASSWORD, make_article, make_reference, make_user
 from tests.security import PAYLOADS, html_problems
 

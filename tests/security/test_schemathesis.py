@@ -32,10 +32,10 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from accounts.tokens import api_token_issue
+from api import openapi
 from articles.models import Article
-from reviews import openapi
 from reviews.models import AuditEvent, SignOff
-from reviews.tokens import api_token_issue
 from tests.factories import make_article, make_reference, publish_approved
 
 APP = WSGIHandler()

@@ -15,7 +15,7 @@ def crash(**kwargs: Any) -> Any:
 
 
 def test_a_crash_under_the_api_is_a_json_500(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("articles.read_api.published_articles", crash)
+    monkeypatch.setattr("api.read.published_articles", crash)
     response = Client(raise_request_exception=False).get("/api/v1/articles/")
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
@@ -24,7 +24,7 @@ def test_a_crash_under_the_api_is_a_json_500(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_a_crash_on_the_site_is_the_html_500_page(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("articles.selectors.published_article_page", crash)
+    monkeypatch.setattr("public.selectors.published_article_page", crash)
     response = Client(raise_request_exception=False).get("/")
     assert response.status_code == 500
     assert (

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.models import public_pages_changed
+from articles.signals import public_content_changed
 from reviews.models import AuditEvent, SignOff
 from reviews.selectors import chain_breaks
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
                 break
         if breaks:
             # Pages cached before the tampering may still show a broken sign-off: re-render them.
-            public_pages_changed()
+            public_content_changed.send(sender=self.__class__)
             for found in breaks:
                 self.stderr.write(f"BROKEN: {found}")
             raise CommandError(

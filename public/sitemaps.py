@@ -1,0 +1,69 @@
+"""/sitemap.xml: the home page, the approved published articles, the editorial policy, the board.
+
+One URL per article, its canonical address for the default audience (see feeds.canonical_path).
+The other audiences' renderings are reachable from that page; listing them all would offer
+crawlers four near-identical pages per article. Articles published pending review are left out:
+their pages carry `noindex`, and a sitemap that lists what it also asks not to index contradicts
+itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.sitemaps import Sitemap
+from django.db.models import Exists, OuterRef, QuerySet
+from django.urls import reverse
+
+from articles.models import Article, SitePage
+from public.feeds import canonical_path
+from public.selectors import published_articles
+from reviews.models import Meaning, SignOff
+
+EDITORIAL_POLICY_SLUG = "editorial-policy"
+
+
+class PagesSitemap(Sitemap):
+    def items(self) -> list[str]:
+        return ["public:home", "public:board"]
+
+    def location(self, item: str) -> str:
+        return reverse(item)
+
+
+class PolicySitemap(Sitemap):
+    def items(self) -> QuerySet[SitePage]:
+        return SitePage.objects.filter(slug=EDITORIAL_POLICY_SLUG).only("slug", "updated_at")
+
+    def lastmod(self, item: SitePage) -> datetime:
+        return item.updated_at
+
+
+class ArticleSitemap(Sitemap):
+    def items(self) -> QuerySet[Article]:
+        # Approved exactly as the article page decides (selectors.article_page): not published
+        # pending review, and an approval signed on the live version's content hash.
+        approval = SignOff.objects.filter(
+            article=OuterRef("pk"),
+            content_hash=OuterRef("live_version__content_hash"),
+            meaning=Meaning.APPROVED,
+        )
+        return (
+            published_articles()
+            .filter(Exists(approval), live_pending_review=False)
+            .only("slug", "live_version__updated_at")
+            .order_by("slug")
+        )
+
+    def location(self, item: Article) -> str:
+        return canonical_path(item)
+
+    def lastmod(self, item: Article) -> datetime:
+        return item.live_version.updated_at
+
+
+SITEMAPS: dict[str, type[Sitemap]] = {
+    "pages": PagesSitemap,
+    "policy": PolicySitemap,
+    "articles": ArticleSitemap,
+}

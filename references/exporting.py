@@ -1,0 +1,195 @@
+"""Write library references as RIS or CSL-JSON, in shapes `references.parsers` reads back.
+
+Only what the model holds is written, so an export imported into an empty library gives the
+same references. Conventions beyond each format's fields, read back by the importers:
+- more authors than listed: a last author "et al." (RIS, CSL-JSON);
+- a guideline or systematic review: RIS `M3` / CSL `genre` "Practice Guideline" or
+  "Systematic Review";
+- a superseded reference: a note line `superseded-by: <citekey>`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+import rispy
+
+from references.models import Reference
+
+Kind = Reference.Kind
+
+RIS_CONTENT_TYPE = "application/x-research-info-systems; charset=utf-8"
+CSLJSON_CONTENT_TYPE = "application/vnd.citationstyles.csl+json; charset=utf-8"
+
+GENRES = {Kind.GUIDELINE: "Practice Guideline", Kind.SYSTEMATIC_REVIEW: "Systematic Review"}
+ET_AL = "et al."
+
+
+class _RisWriter(rispy.RisWriter):
+    """rispy's writer keyed by RIS tags, without its "1." line before each record.
+
+    rispy looks labels up in lower case, so a record is {"ty": "JOUR", "au": [...], ...}.
+    """
+
+    DEFAULT_MAPPING = {tag: tag.lower() for tag in rispy.TAG_KEY_MAPPING}
+    DEFAULT_LIST_TAGS = ["AU", "A2", "KW", "N1", "M3"]
+    DEFAULT_DELIMITER_MAPPING: dict[str, str] = {}
+    REFERENCE_TYPE_KEY = "ty"
+
+    def set_header(self, count: int) -> str:
+        return ""
+
+
+def _ris_name(author: dict[str, Any]) -> str:
+    if author.get("literal"):
+        return str(author["literal"])
+    initials = "".join(f"{letter}." for letter in str(author.get("initials") or ""))
+    return f"{author['family']}, {initials}" if initials else str(author["family"])
+
+
+def _ris_type(ref: Reference) -> str:
+    if ref.kind == Kind.BOOK:
+        return "BOOK"
+    if ref.kind == Kind.CHAPTER:
+        return "CHAP"
+    if ref.kind == Kind.WEB_PAGE:
+        return "ELEC"
+    if ref.kind == Kind.JOURNAL_ARTICLE or ref.journal:
+        return "JOUR"
+    return "RPRT"  # a guideline or review issued by a body, not in a journal
+
+
+def _pages(pages: str) -> tuple[str, str]:
+    start, dash, end = pages.partition("-")
+    if dash and "," not in pages and start.strip() and end.strip():
+        return start.strip(), end.strip()
+    return pages, ""
+
+
+def reference_as_ris(ref: Reference) -> dict[str, Any]:
+    """One reference as a RIS tag -> value dict (the writer lower-cases the tags)."""
+    record: dict[str, Any] = {"TY": _ris_type(ref), "ID": ref.citekey}
+    authors = [_ris_name(a) for a in ref.authors or () if isinstance(a, dict)]
+    if ref.more_authors:
+        authors.append(ET_AL)
+    if authors:
+        record["AU"] = authors
+    record["TI"] = ref.title
+    if ref.kind in GENRES:
+        record["M3"] = [GENRES[ref.kind]]
+    if ref.journal:
+        record["JO"] = ref.journal
+        record["J2"] = ref.journal
+    if ref.container_title:
+        record["T2"] = ref.container_title
+    editors = [_ris_name(e) for e in ref.editors or () if isinstance(e, dict)]
+    if editors:
+        record["A2"] = editors
+    if ref.year:
+        record["PY"] = str(ref.year)
+    for tag, value in (("VL", ref.volume), ("IS", ref.issue)):
+        if value:
+            record[tag] = value
+    if ref.pages:
+        start, end = _pages(ref.pages)
+        record["SP"] = start
+        if end:
+            record["EP"] = end
+    for tag, value in (
+        ("ET", ref.edition),
+        ("PB", ref.publisher),
+        ("CY", ref.place),
+        ("DO", ref.doi),
+        ("UR", ref.url),
+        ("AN", ref.pmid),
+        ("C2", ref.pmcid),
+    ):
+        if value:
+            record[tag] = value
+    if ref.accessed_on:
+        record["Y2"] = ref.accessed_on.strftime("%Y/%m/%d")
+    if ref.pmid:
+        record["DB"] = "PubMed"
+    if ref.superseded_by_id:
+        record["N1"] = [f"superseded-by: {ref.superseded_by.citekey}"]
+    return record
+
+
+def references_to_ris(refs: Iterable[Reference]) -> str:
+    """The references as one RIS file (UTF-8 text, one TY … ER record each)."""
+    records = [{tag.lower(): value for tag, value in reference_as_ris(ref).items()} for ref in refs]
+    return _RisWriter().formats(records)
+
+
+def _csl_name(author: dict[str, Any]) -> dict[str, str]:
+    if author.get("literal"):
+        return {"literal": str(author["literal"])}
+    name = {"family": str(author["family"])}
+    initials = str(author.get("initials") or "")
+    if initials:
+        name["given"] = " ".join(f"{letter}." for letter in initials)
+    return name
+
+
+def _csl_type(ref: Reference) -> str:
+    if ref.kind == Kind.BOOK:
+        return "book"
+    if ref.kind == Kind.CHAPTER:
+        return "chapter"
+    if ref.kind == Kind.WEB_PAGE:
+        return "webpage"
+    if ref.kind == Kind.JOURNAL_ARTICLE or ref.journal:
+        return "article-journal"
+    return "report"
+
+
+def _date_parts(day: datetime.date) -> dict[str, Any]:
+    return {"date-parts": [[day.year, day.month, day.day]]}
+
+
+def reference_as_csl(ref: Reference) -> dict[str, Any]:
+    """One reference as a CSL-JSON item."""
+    item: dict[str, Any] = {"id": ref.citekey, "type": _csl_type(ref), "title": ref.title}
+    authors = [_csl_name(a) for a in ref.authors or () if isinstance(a, dict)]
+    if ref.more_authors:
+        authors.append({"literal": ET_AL})
+    if authors:
+        item["author"] = authors
+    editors = [_csl_name(e) for e in ref.editors or () if isinstance(e, dict)]
+    if editors:
+        item["editor"] = editors
+    if ref.kind in GENRES:
+        item["genre"] = GENRES[ref.kind]
+    if ref.journal:
+        item["container-title"] = ref.journal
+        item["container-title-short"] = ref.journal
+    elif ref.container_title:
+        item["container-title"] = ref.container_title
+    if ref.year:
+        item["issued"] = {"date-parts": [[ref.year]]}
+    for key, value in (
+        ("volume", ref.volume),
+        ("issue", ref.issue),
+        ("page", ref.pages),
+        ("edition", ref.edition),
+        ("publisher", ref.publisher),
+        ("publisher-place", ref.place),
+        ("URL", ref.url),
+        ("DOI", ref.doi),
+        ("PMID", ref.pmid),
+        ("PMCID", ref.pmcid),
+    ):
+        if value:
+            item[key] = value
+    if ref.accessed_on:
+        item["accessed"] = _date_parts(ref.accessed_on)
+    if ref.superseded_by_id:
+        item["note"] = f"superseded-by: {ref.superseded_by.citekey}"
+    return item
+
+
+def references_to_csljson(refs: Iterable[Reference]) -> list[dict[str, Any]]:
+    """The references as CSL-JSON items (serialise with json.dumps)."""
+    return [reference_as_csl(ref) for ref in refs]

@@ -1,0 +1,133 @@
+"""The reference library: one row per work (journal article, guideline, book, web page...).
+
+Articles cite these rows by marker; nothing here knows about articles or their review.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from references.identifiers import CITEKEY, normalize_doi, normalize_pmcid, normalize_pmid
+
+
+class Reference(models.Model):
+    """One entry of the shared reference library, cited from articles by a marker."""
+
+    class Kind(models.TextChoices):
+        JOURNAL_ARTICLE = "journal-article", "Journal article"
+        GUIDELINE = "guideline", "Guideline"
+        SYSTEMATIC_REVIEW = "systematic-review", "Systematic review"
+        BOOK = "book", "Book"
+        CHAPTER = "chapter", "Book chapter"
+        WEB_PAGE = "web-page", "Web page"
+
+    citekey = models.SlugField(
+        max_length=80, unique=True, help_text="Short key cited as [@citekey], e.g. bowden-2018."
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.JOURNAL_ARTICLE)
+    authors = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='List of {"family": "Bowden", "initials": "SA"} or {"literal": "Organisation"}.',
+    )
+    more_authors = models.BooleanField(
+        default=False, help_text="Only the first authors are listed: “et al.” follows them."
+    )
+    title = models.TextField()
+    journal = models.CharField(max_length=200, blank=True, help_text="NLM abbreviation.")
+    container_title = models.CharField(
+        max_length=300, blank=True, help_text="Book title, for a chapter; site name for a page."
+    )
+    editors = models.JSONField(default=list, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    volume = models.CharField(max_length=30, blank=True)
+    issue = models.CharField(max_length=30, blank=True)
+    pages = models.CharField(max_length=50, blank=True)
+    publisher = models.CharField(max_length=200, blank=True, help_text="Publisher or issuing body.")
+    place = models.CharField(max_length=100, blank=True, help_text="Place of publication.")
+    edition = models.CharField(max_length=30, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    accessed_on = models.DateField(null=True, blank=True)
+    doi = models.CharField("DOI", max_length=200, blank=True)
+    pmid = models.CharField("PMID", max_length=12, blank=True)
+    pmcid = models.CharField("PMCID", max_length=16, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="supersedes"
+    )
+    retracted_on = models.DateField(null=True, blank=True)
+    retraction_notice_url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Moved from the articles app: the tables keep their names and rows.
+    history = HistoricalRecords(table_name="articles_historicalreference")
+
+    class Meta:
+        db_table = "articles_reference"
+        ordering = ["citekey"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["doi"], condition=~models.Q(doi=""), name="reference_unique_doi"
+            ),
+            models.UniqueConstraint(
+                fields=["pmid"], condition=~models.Q(pmid=""), name="reference_unique_pmid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        first = self.authors[0] if self.authors else {}
+        name = first.get("family") or first.get("literal") or "Anon."
+        return f"{name} {self.year or 'n.d.'}: {self.title[:60]}"
+
+    IDENTIFIERS = (("doi", normalize_doi), ("pmid", normalize_pmid), ("pmcid", normalize_pmcid))
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        """Normalise identifiers first, so "PMID: 030288020" is judged as 30288020."""
+        errors: dict[str, Any] = {}
+        for field, normalise in self.IDENTIFIERS:
+            try:
+                setattr(self, field, normalise(getattr(self, field)))
+            except ValidationError as error:
+                errors[field] = error.error_list
+        try:
+            super().clean_fields(exclude={*(exclude or ()), *errors})
+        except ValidationError as error:
+            errors.update(error.error_dict)
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self) -> None:
+        errors: dict[str, ValidationError] = {}
+        if not CITEKEY.match(self.citekey or ""):
+            errors["citekey"] = ValidationError(
+                "A citekey is lower-case letters, digits, dots, dashes or underscores.",
+                code="invalid_citekey",
+            )
+        if not isinstance(self.authors, list) or any(
+            not isinstance(a, dict) or not (a.get("family") or a.get("literal"))
+            for a in self.authors
+        ):
+            errors["authors"] = ValidationError(
+                'Each author needs a "family" name (with "initials") or a "literal" name.',
+                code="invalid_authors",
+            )
+        if self.superseded_by_id and self.superseded_by_id == self.pk:
+            errors["superseded_by"] = ValidationError("A reference cannot supersede itself.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def marker_keys(self) -> list[str]:
+        """Every marker key that resolves to this reference."""
+        keys = [self.citekey]
+        if self.pmid:
+            keys.append(f"pmid:{self.pmid}")
+        if self.doi:
+            keys.append(f"doi:{self.doi}")
+        if self.pmcid:
+            keys.append(f"pmcid:{self.pmcid}")
+        return keys
