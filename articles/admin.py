@@ -1,18 +1,17 @@
-"""Admin for content. Article edits go through reviews.services, like every other edit."""
+"""Admin for content that no review guards: topics, disclaimers, glossary, site pages, reports.
+
+Articles and references are edited in the admin through the workflow's services (reviews.admin).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from articles.audiences import audience_keys
-from articles.forms import ArticleContentForm, text_field_name
 from articles.models import (
-    Article,
     CitationLink,
     Disclaimer,
     GlossaryTerm,
@@ -22,108 +21,6 @@ from articles.models import (
     SitePage,
     Topic,
 )
-from references.models import Reference
-
-
-@admin.register(Article)
-class ArticleAdmin(SimpleHistoryAdmin):
-    form = ArticleContentForm
-    list_display = ["title", "slug", "version", "is_public", "live_pending_review", "updated_at"]
-    search_fields = ["title", "slug"]
-    readonly_fields = ["version", "content_hash", "citation_keys", "live_version", "published_at"]
-
-    def get_fieldsets(self, request: HttpRequest, obj: Article | None = None) -> Any:
-        text_fields = [text_field_name(key) for key in audience_keys()]
-        extra = [] if obj else ["high_risk"]
-        return [
-            (
-                None,
-                {"fields": ["slug", "title", "summary", "sources", "related", "topics", *extra]},
-            ),
-            ("Texts", {"fields": text_fields}),
-            ("This change", {"fields": ["change_reason", "change_weight", "base_version"]}),
-            ("Version", {"fields": self.readonly_fields}),
-        ]
-
-    def save_model(self, request: HttpRequest, obj: Article, form: Any, change: bool) -> None:
-        from reviews.services import (
-            EditConflict,
-            WorkflowError,
-            article_topics_set,
-            draft_create,
-            draft_update,
-        )
-
-        data = form.cleaned_data
-        try:
-            if change:
-                draft_update(
-                    article=obj,
-                    user=request.user,
-                    base_version=data["base_version"]
-                    if data["base_version"] is not None
-                    else obj.version,
-                    fields=form.content_fields(),
-                    change_reason=data["change_reason"],
-                    change_weight=data["change_weight"],
-                )
-                obj.refresh_from_db()
-            else:
-                created = draft_create(
-                    user=request.user,
-                    slug=data["slug"],
-                    change_reason=data["change_reason"],
-                    high_risk=data.get("high_risk", False),
-                    **form.content_fields(),
-                )
-                obj.pk = created.pk
-            article_topics_set(article=obj, user=request.user, topics=data["topics"])
-        except (EditConflict, WorkflowError) as error:
-            raise PermissionDenied(str(error)) from error
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        # Authors are set by the services; the form carries no many-to-many field of the model.
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Article | None = None) -> bool:
-        return False
-
-
-@admin.register(Reference)
-class ReferenceAdmin(SimpleHistoryAdmin):
-    list_display = ["citekey", "kind", "year", "doi", "pmid", "retracted_on"]
-    list_filter = ["kind"]
-    search_fields = ["citekey", "title", "doi", "pmid", "pmcid"]
-    autocomplete_fields = ["superseded_by"]
-
-    def save_model(self, request: HttpRequest, obj: Reference, form: Any, change: bool) -> None:
-        """Marking a reference retracted or superseded goes through the service that flags
-        every article citing it for re-review."""
-        from reviews.services import reference_flag
-
-        retracted = change and "retracted_on" in form.changed_data and obj.retracted_on
-        superseded = change and "superseded_by" in form.changed_data and obj.superseded_by
-        if not (retracted or superseded):
-            super().save_model(request, obj, form, change)
-            return
-        flagged = []
-        if retracted:
-            flagged += reference_flag(
-                reference=obj,
-                user=request.user,
-                retracted_on=obj.retracted_on,
-                retraction_notice_url=obj.retraction_notice_url,
-            )
-        if superseded:
-            flagged += reference_flag(
-                reference=obj, user=request.user, superseded_by=obj.superseded_by
-            )
-        if flagged:
-            messages.warning(
-                request,
-                f"{len({a.pk for a in flagged})} article(s) citing it are flagged for re-review.",
-            )
 
 
 @admin.register(Disclaimer)

@@ -16,8 +16,10 @@ from simple_history.models import HistoricalRecords
 
 from articles import content
 from articles.audiences import audience_choices, audience_keys
+from articles.rendering import unresolved_keys
 from references.identifiers import normalize_marker
 from references.models import Reference
+from references.selectors import references_for_keys
 
 
 def collect_citation_keys(texts: dict[str, str]) -> list[str]:
@@ -142,6 +144,37 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; bump the version and write a history row only when the content changed."""
+        self.title = content.normalise_line(self.title)
+        self.summary = content.normalise_text(self.summary)
+        self.texts = content.normalise_texts(self.texts)
+        self.related_ids = sorted({int(i) for i in self.related_ids})
+        self.citation_keys = collect_citation_keys(self.texts)
+        self.sources = content.normalise_source_keys(self.sources or [])
+        new_hash = self.compute_content_hash()
+        update_fields = kwargs.get("update_fields")
+        if new_hash != self.content_hash:
+            self.version += 1
+            self.content_hash = new_hash
+            self.updated_at = timezone.now()
+            if update_fields is not None:
+                kwargs["update_fields"] = {
+                    *update_fields,
+                    *self.CONTENT_FIELDS,
+                    "version",
+                    "content_hash",
+                    "updated_at",
+                }
+            super().save(*args, **kwargs)
+            return
+        # Nothing in the content changed: no new version, no history row.
+        self.skip_history_when_saving = True
+        try:
+            super().save(*args, **kwargs)
+        finally:
+            del self.skip_history_when_saving
+
     def get_absolute_url(self) -> str:
         return reverse("public:detail", kwargs={"slug": self.slug})
 
@@ -175,10 +208,6 @@ class Article(models.Model):
         self.sources = content.normalise_source_keys(self.sources)
         if not self.sources:
             return []
-        # Imported here: rendering builds on this module's Reference, so not at the top.
-        from articles.rendering import unresolved_keys
-        from references.selectors import references_for_keys
-
         malformed, unknown = [], []
         for key in unresolved_keys(self.sources, references_for_keys(self.sources)):
             try:
@@ -216,37 +245,6 @@ class Article(models.Model):
             related_ids=self.related_ids,
             sources=self.sources,
         )
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Save; bump the version and write a history row only when the content changed."""
-        self.title = content.normalise_line(self.title)
-        self.summary = content.normalise_text(self.summary)
-        self.texts = content.normalise_texts(self.texts)
-        self.related_ids = sorted({int(i) for i in self.related_ids})
-        self.citation_keys = collect_citation_keys(self.texts)
-        self.sources = content.normalise_source_keys(self.sources or [])
-        new_hash = self.compute_content_hash()
-        update_fields = kwargs.get("update_fields")
-        if new_hash != self.content_hash:
-            self.version += 1
-            self.content_hash = new_hash
-            self.updated_at = timezone.now()
-            if update_fields is not None:
-                kwargs["update_fields"] = {
-                    *update_fields,
-                    *self.CONTENT_FIELDS,
-                    "version",
-                    "content_hash",
-                    "updated_at",
-                }
-            super().save(*args, **kwargs)
-            return
-        # Nothing in the content changed: no new version, no history row.
-        self.skip_history_when_saving = True
-        try:
-            super().save(*args, **kwargs)
-        finally:
-            del self.skip_history_when_saving
 
     @property
     def is_public(self) -> bool:

@@ -92,6 +92,25 @@ class ChainedRecord(AppendOnlyModel):
     class Meta:
         abstract = True
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            super().save(*args, **kwargs)  # refused by AppendOnlyModel
+            return
+        # No savepoint of its own: a failed append fails the caller's whole transaction.
+        with transaction.atomic(savepoint=False):
+            if not getattr(self, "_caller_holds_lock", False):
+                # The article's row lock orders the appends, so two writers cannot both link
+                # to the same previous row.
+                apps.get_model("articles", "Article").objects.select_for_update().filter(
+                    pk=self.article_id
+                ).values_list("pk", flat=True).first()
+            known = getattr(self, "_known_previous", None)
+            self.chain_previous = (
+                known if known is not None else chain_head(type(self), self.article_id)
+            )
+            self.chain_hash = self.compute_chain_hash()
+            super().save(*args, **kwargs)
+
     def chain_content(self) -> bytes:
         return chain_content(
             {name: getattr(self, name) for name in self.CHAIN_FIELDS}, self.chain_previous
@@ -117,25 +136,6 @@ class ChainedRecord(AppendOnlyModel):
         row._known_previous = previous
         row.save()
         return row
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            super().save(*args, **kwargs)  # refused by AppendOnlyModel
-            return
-        # No savepoint of its own: a failed append fails the caller's whole transaction.
-        with transaction.atomic(savepoint=False):
-            if not getattr(self, "_caller_holds_lock", False):
-                # The article's row lock orders the appends, so two writers cannot both link
-                # to the same previous row.
-                apps.get_model("articles", "Article").objects.select_for_update().filter(
-                    pk=self.article_id
-                ).values_list("pk", flat=True).first()
-            known = getattr(self, "_known_previous", None)
-            self.chain_previous = (
-                known if known is not None else chain_head(type(self), self.article_id)
-            )
-            self.chain_hash = self.compute_chain_hash()
-            super().save(*args, **kwargs)
 
 
 def chain_head(model: type[ChainedRecord], article_id: int) -> str:

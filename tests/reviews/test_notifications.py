@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -102,7 +103,7 @@ def test_nothing_is_mailed_when_the_change_rolls_back(
     """A refused transition sends no mail."""
     article = make_article(author=author, citations=[make_reference()])
     transition_apply(article=article, user=author, action="submit")
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Exception):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(PermissionDenied):
         transition_apply(
             article=article, user=author, action="start_review", params={"reviewers": [reviewer]}
         )

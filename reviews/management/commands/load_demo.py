@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from accounts.roles import ROLE_GROUPS, Role
 from articles.audiences import audience_keys
 from articles.models import Article, Disclaimer, GlossaryTerm, SitePage, Topic
+from references.importing import ImportRefused, references_import
 from references.models import Reference
 from reviews.models import ReviewerProfile
 from reviews.services import (
@@ -137,7 +138,6 @@ class Command(BaseCommand):
     def load_references(self) -> None:
         # Through the import service, as an editor's file would go: references already in the
         # library are matched (by DOI) and left as they are, so a second run writes nothing.
-        from references.importing import ImportRefused, references_import
 
         path = DEMO_DIR / "references.ris"
         try:
