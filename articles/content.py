@@ -100,3 +100,20 @@ def canonical_serialization(
 def content_hash(**content: object) -> str:
     """SHA-256 (hex) of the canonical serialisation of a version's content."""
     return hashlib.sha256(canonical_serialization(**content)).hexdigest()  # type: ignore[arg-type]
+
+
+def collect_citation_keys(texts: dict[str, str]) -> list[str]:
+    """Canonical citation keys used across all audience texts, in order of first appearance.
+
+    A malformed marker is kept as written: a draft may hold one, but validation names it and a
+    submission with it is refused.
+    """
+    seen: dict[str, None] = {}
+    for audience in sorted(texts):
+        for raw in marker_keys(texts[audience]):
+            try:
+                key = normalize_marker(raw)
+            except ValidationError:
+                key = raw
+            seen.setdefault(key, None)
+    return list(seen)

@@ -22,23 +22,6 @@ from references.models import Reference
 from references.selectors import references_for_keys
 
 
-def collect_citation_keys(texts: dict[str, str]) -> list[str]:
-    """Canonical citation keys used across all audience texts, in order of first appearance.
-
-    A malformed marker is kept as written: a draft may hold one, but validation names it and a
-    submission with it is refused.
-    """
-    seen: dict[str, None] = {}
-    for audience in sorted(texts):
-        for raw in content.marker_keys(texts[audience]):
-            try:
-                key = normalize_marker(raw)
-            except ValidationError:
-                key = raw
-            seen.setdefault(key, None)
-    return list(seen)
-
-
 class ArticleHistory(HistoricalRecords):
     """History for articles: one row per version, found by (article id, version number)."""
 
@@ -150,7 +133,7 @@ class Article(models.Model):
         self.summary = content.normalise_text(self.summary)
         self.texts = content.normalise_texts(self.texts)
         self.related_ids = sorted({int(i) for i in self.related_ids})
-        self.citation_keys = collect_citation_keys(self.texts)
+        self.citation_keys = content.collect_citation_keys(self.texts)
         self.sources = content.normalise_source_keys(self.sources or [])
         new_hash = self.compute_content_hash()
         update_fields = kwargs.get("update_fields")

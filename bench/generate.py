@@ -615,13 +615,8 @@ class Generator:
 
     def write_batch(self, plans: list[Plan], counters: dict[str, Any]) -> dict[str, int]:
         from articles import content
-        from articles.models import (
-            Article,
-            CitationLink,
-            HistoricalArticle,
-            Rendition,
-            collect_citation_keys,
-        )
+        from articles.content import collect_citation_keys
+        from articles.models import Article, CitationLink, HistoricalArticle, Rendition
         from reviews.models import (
             ArticleWorkflow,
             Assignment,
@@ -1055,7 +1050,7 @@ class Generator:
         from django.db import transaction
 
         from articles import content
-        from articles.models import collect_citation_keys
+        from articles.content import collect_citation_keys
         from articles.services import _render, rendition_pipeline
 
         rng = random.Random(self.seed)

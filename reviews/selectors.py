@@ -17,12 +17,12 @@ from django.utils import timezone
 
 from accounts.roles import ROLE_GROUPS, Role, user_group_names
 from articles.audiences import audiences as configured_audiences
-from articles.models import Article, ProblemReport, collect_citation_keys
+from articles.content import collect_citation_keys
+from articles.models import Article, ProblemReport
 from articles.services import rendition_get_or_create
 from references.selectors import references_for_keys
 from reviews.checks import article_checks
 from reviews.models import (
-    GENESIS,
     ArticleWorkflow,
     Assignment,
     AuditEvent,
@@ -31,6 +31,7 @@ from reviews.models import (
     SignOff,
     State,
 )
+from reviews.records import GENESIS
 from reviews.workflow import TRANSITIONS, Context, Transition, needs_input
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ import hashlib
 
 from django.db import migrations, models
 
-from reviews.models import GENESIS, chain_content
+from reviews.records import GENESIS, chain_content
 
 AUDIT_FIELDS = (
     "article_id",

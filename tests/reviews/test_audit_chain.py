@@ -13,7 +13,8 @@ from django.db import connection
 from django.test import Client
 
 from articles.models import Article
-from reviews.models import GENESIS, AuditEvent, SignOff
+from reviews.models import AuditEvent, SignOff
+from reviews.records import GENESIS
 from tests.factories import make_article, make_reference, publish_approved
 
 

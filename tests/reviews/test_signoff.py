@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from accounts.roles import ROLE_GROUPS, Role
 from articles.models import Article
-from reviews.models import AuditEvent, ImmutableRowError, Meaning, SignOff, State
+from reviews.models import AuditEvent, Meaning, SignOff, State
+from reviews.records import ImmutableRowError
 from reviews.selectors import valid_approvals
 from reviews.services import WorkflowError, draft_update, transition_apply
 from tests.factories import (
