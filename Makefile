@@ -47,7 +47,7 @@ lint: venv
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
 
-# Benchmarks (README "Benchmarks"): data at each SCALE, gunicorn + wrk, the Wagtail peer; writes
+# Benchmarks (bench/README.md): data at each SCALE, gunicorn + wrk, the Wagtail peer; writes
 # bench/results/latest.md. `make bench SCALE="1000 100000"` adds the large scale (long).
 SCALE ?= 1000
 bench: venv

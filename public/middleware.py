@@ -49,7 +49,7 @@ class PublicCacheMiddleware:
             # Without a session cookie this is the page every anonymous reader gets: the
             # "Vary: Cookie" the session layer adds (templates ask who is signed in) would only
             # split a CDN's cache by unrelated cookies. A CDN must bypass its cache for requests
-            # that carry the session cookie (see README).
+            # that carry the session cookie (see docs/scaling.md).
             _drop_vary_cookie(response)
             patch_cache_control(
                 response,
