@@ -37,7 +37,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench.generate import BENCH_PASSWORD, CONDITIONS, FEATURED_SLUG, WRITE_PATH_SLUGS  # noqa: E402
+from bench.generation import BENCH_PASSWORD, CONDITIONS, FEATURED_SLUG, WRITE_PATH_SLUGS  # noqa: E402
 
 SEARCH_TERM = CONDITIONS[0]  # the featured article's condition: 1 article in 50 mentions it
 
