@@ -18,7 +18,6 @@ SEARCH_TERM = CONDITIONS[0]  # the featured article's condition: 1 article in 50
 
 def urls() -> list[dict[str, Any]]:
     """Every page measured: name, path, who asks, and whether the load generator hits it too."""
-
     last_page = max(1, (published_articles().count() + 19) // 20)
     a = f"/articles/{FEATURED_SLUG}/"
     topic = SEARCH_TERM.replace(" ", "-").lower()
