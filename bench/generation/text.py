@@ -105,12 +105,14 @@ class TextBank:
         return " ".join(out)
 
     def pool(self, audience: str) -> list[str]:
+        """The paragraphs in the register of `audience`."""
         if audience in ("patient", "caregiver"):
             return self.lay
         return self.mixed if audience == "student" else self.tech
 
 
 def fill(template: str, *, cond: str, thing: str) -> str:
+    """A template sentence or paragraph with the condition and the symptom put in."""
     return (
         template.replace("{cond}", cond)
         .replace("{Cond}", cond[:1].upper() + cond[1:])
@@ -156,4 +158,5 @@ def _section(
 
 
 def join_texts(blocks: dict[str, list[str]]) -> dict[str, str]:
+    """Each audience's sections as one Markdown text."""
     return {audience: "\n\n".join(parts) for audience, parts in blocks.items()}
