@@ -20,7 +20,7 @@ from editorial.settings import *  # noqa: F403
 from editorial.settings import BASE_DIR, STATICFILES_DIRS
 
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/editorial-bench"))
-# The saved article page (bench.runner writes it before starting gunicorn).
+# The saved article page (`bench/measure.py prepare` writes it before gunicorn starts).
 BENCH_SNAPSHOT = BENCH_DIR / "snapshot" / "article.html"
 # bench/article.html below this folder is collected next to the app's own static files.
 BENCH_EXTRA_STATIC = BENCH_DIR / "extra-static"
