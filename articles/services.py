@@ -65,7 +65,7 @@ def renditions_get_or_create(*, version: Any, audiences: Iterable[str]) -> dict[
     found |= _stored_renditions(version=version, pipelines={a: pipelines[a] for a in missing})
     unrendered = [audience for audience in missing if audience not in found]
     if unrendered:
-        found |= _render(version=version, pipelines={a: pipelines[a] for a in unrendered})
+        found |= renditions_render(version=version, pipelines={a: pipelines[a] for a in unrendered})
     cache.set_many(
         {keys[audience]: found[audience] for audience in missing}, RENDITION_CACHE_SECONDS
     )
@@ -81,7 +81,11 @@ def _stored_renditions(*, version: Any, pipelines: dict[str, str]) -> dict[str, 
     return {r.audience: r for r in stored if pipelines[r.audience] == r.pipeline}
 
 
-def _render(*, version: Any, pipelines: dict[str, str]) -> dict[str, Rendition]:
+def renditions_render(*, version: Any, pipelines: dict[str, str]) -> dict[str, Rendition]:
+    """Render and store one version's renditions for the given audiences and pipelines.
+
+    Public for the benchmark generator, which renders a template article through the real pipeline.
+    """
     sources = list(getattr(version, "sources", None) or ())
     references = references_for_keys([*version.citation_keys, *sources])
     further = further_reading(

@@ -16,7 +16,7 @@ from django.db import transaction
 from articles import content
 from articles.content import collect_citation_keys
 from articles.models import CitationLink, Rendition
-from articles.services import _render, rendition_pipeline
+from articles.services import rendition_pipeline, renditions_render
 from bench.generation.articles import Draft
 from bench.generation.references import Library
 from bench.generation.shared import AUDIENCES, CITATIONS_PER_ARTICLE, CONDITIONS
@@ -39,7 +39,7 @@ def render_template(*, seed: int, bank: TextBank, library: Library) -> Template:
     )
     template: Template = {}
     with transaction.atomic():
-        renditions = _render(
+        renditions = renditions_render(
             version=version, pipelines={a: rendition_pipeline(a) for a in AUDIENCES}
         )
         for audience, rendition in renditions.items():
