@@ -2,8 +2,8 @@
 
 `transition_apply` takes a workflow row for a user; `content_change_record` applies what a content
 row (edit, revert) declares about a change of text. Both end in `_move`, the only code that
-assigns `ArticleWorkflow.state`, and which appends the audit event of the move in the same
-transaction.
+assigns `ArticleWorkflow.state` (the model refuses any other assignment), and which appends the
+audit event of the move in the same transaction.
 """
 
 from __future__ import annotations
@@ -164,7 +164,8 @@ def _move(
             raise RuntimeError(f"{transition.name}: its effect chose {held}, not in the table.")
         target = held
     if target != from_state:
-        workflow.state = target
+        with workflow.moving():
+            workflow.state = target
         workflow.state_changed_at = timezone.now()
     workflow.save()
     # The signing facts were read under this transaction's lock, so their head is still the head.
