@@ -1,7 +1,7 @@
 """The three editorial roles and the auth groups behind them.
 
 A group says what a person may do at all; whether they hold a role on one article (its author, a
-reviewer assigned in the current round) is the workflow's business (reviews.selectors.roles_for).
+reviewer assigned in the current round) is the workflow's business (reviews.selectors.roles.roles_for).
 """
 
 from __future__ import annotations

@@ -49,14 +49,11 @@ from articles.audiences import audience_keys
 from articles.content import normalise_text
 from articles.models import Article, ChangeWeight
 from reviews.models import ReviewComment
-from reviews.selectors import open_comment_threads, roles_for
-from reviews.services import (
-    EditConflict,
-    WorkflowError,
-    draft_create,
-    draft_update,
-    transition_apply,
-)
+from reviews.selectors.roles import roles_for
+from reviews.selectors.workspace import open_comment_threads
+from reviews.services.content import draft_create, draft_update
+from reviews.services.errors import EditConflict, WorkflowError
+from reviews.services.transitions import transition_apply
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

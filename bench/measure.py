@@ -168,7 +168,8 @@ def writes(args: argparse.Namespace) -> dict[str, Any]:
     """Save a version, sign off (approve), publish and the diff view, on 5 and 50 versions."""
     from articles.models import Article
     from reviews.checks import article_checks
-    from reviews.services import draft_update, transition_apply
+    from reviews.services.content import draft_update
+    from reviews.services.transitions import transition_apply
 
     User = get_user_model()
 

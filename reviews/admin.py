@@ -29,14 +29,10 @@ from reviews.models import (
     ReviewerProfile,
     SignOff,
 )
-from reviews.services import (
-    EditConflict,
-    WorkflowError,
-    article_topics_set,
-    draft_create,
-    draft_update,
-    reference_flag,
-)
+from reviews.services.content import draft_create, draft_update
+from reviews.services.errors import EditConflict, WorkflowError
+from reviews.services.evidence import reference_flag
+from reviews.services.topics import article_topics_set
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

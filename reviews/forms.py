@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -9,58 +10,65 @@ from django.contrib.auth import get_user_model
 
 from accounts.roles import ROLE_GROUPS, Role
 from articles.audiences import audience_choices
-from reviews.workflow import Transition
+from reviews.transition import Input, Transition
+
+
+def _reviewers_field(spec: Input) -> forms.Field:
+    field = forms.ModelMultipleChoiceField(
+        queryset=get_user_model()
+        .objects.filter(groups__name=ROLE_GROUPS[Role.REVIEWER], is_active=True)
+        .select_related("reviewer_profile")
+        .order_by("last_name", "username"),
+        required=spec.required,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    field.label_from_instance = _reviewer_label
+    return field
+
+
+# How each input a row of the workflow table may declare is asked for, in the order shown.
+FIELDS: dict[str, Callable[[Input], forms.Field]] = {
+    "note": lambda spec: forms.CharField(
+        required=spec.required, widget=forms.Textarea(attrs={"rows": 3})
+    ),
+    "password": lambda spec: forms.CharField(
+        required=spec.required,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Re-enter your password to sign.",
+    ),
+    "reviewers": _reviewers_field,
+    "due_on": lambda spec: forms.DateField(
+        required=spec.required, widget=forms.DateInput(attrs={"type": "date"})
+    ),
+    "when": lambda spec: forms.DateTimeField(
+        required=spec.required, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    ),
+    "content_hash": lambda spec: forms.CharField(required=spec.required, widget=forms.HiddenInput),
+}
 
 
 class ActionForm(forms.Form):
-    """The input one transition needs: a note, reviewers and a due date, or a password to sign."""
+    """The input one transition declares (`Transition.inputs`), one field per input.
 
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    password = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="Re-enter your password to sign.",
-    )
-    reviewers = forms.ModelMultipleChoiceField(
-        queryset=get_user_model().objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    due_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    when = forms.DateTimeField(
-        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
-    content_hash = forms.CharField(required=False, widget=forms.HiddenInput)
+    Content rows (edit, revert) take their input through the article form and the restore
+    button, so they get no fields here.
+    """
 
     def __init__(self, *args: Any, transition: Transition, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.transition = transition
-        if transition.name == "start_review":
-            self.fields["reviewers"].queryset = (
-                get_user_model()
-                .objects.filter(groups__name=ROLE_GROUPS[Role.REVIEWER], is_active=True)
-                .select_related("reviewer_profile")
-                .order_by("last_name", "username")
-            )
-            self.fields["reviewers"].label_from_instance = _reviewer_label
-        else:
-            del self.fields["reviewers"], self.fields["due_on"]
-        if not transition.signs:
-            del self.fields["password"], self.fields["content_hash"]
-        if transition.name not in {"schedule_publish", "schedule_unpublish"}:
-            del self.fields["when"]
-        else:
-            self.fields["when"].required = True
-        self.fields["note"].required = transition.needs_note
-        if transition.signs:
-            self.fields["password"].required = True
+        declared = {} if transition.content else {spec.name: spec for spec in transition.inputs}
+        for name, build in FIELDS.items():
+            if name in declared:
+                self.fields[name] = build(declared[name])
 
     def params(self) -> dict[str, Any]:
+        """The declared inputs that travel in transition_apply's `params` (given ones only)."""
         data = self.cleaned_data
         return {
-            key: data[key]
-            for key in ("reviewers", "due_on", "content_hash", "when")
-            if data.get(key)
+            spec.name: data[spec.name]
+            for spec in self.transition.inputs
+            if spec.in_params and spec.name in self.fields and data.get(spec.name)
         }
 
 

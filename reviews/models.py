@@ -7,11 +7,16 @@ Decisions (sign-offs, audit events) are append-only rows: the model refuses upda
 from __future__ import annotations
 
 from calendar import monthrange
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.query_utils import DeferredAttribute
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -90,13 +95,66 @@ class ReviewerProfile(models.Model):
         )
 
 
+class StateWriteError(Exception):
+    """Raised when code outside the transition service tries to change a workflow's state."""
+
+
+# The workflow whose state the transition service is moving right now (None: no one may).
+# A context variable, not a flag on the row: a second object for the same row stays protected.
+_moving: ContextVar[Any] = ContextVar("editorial_workflow_moving", default=None)
+
+
+class ProtectedState(DeferredAttribute):
+    """The `state` attribute: set once when the row is built or loaded, then only while moving.
+
+    Every other assignment raises, so no view, admin form or script can put an article in a state
+    the transition table did not lead it to, nor skip the audit event that records each move.
+    """
+
+    def __set__(self, instance: ArticleWorkflow, value: Any) -> None:
+        name = self.field.attname
+        if name in instance.__dict__ and _moving.get() is not instance:
+            raise StateWriteError(
+                "The workflow state changes only through the transition service "
+                "(reviews.services.transitions); "
+                f"refused setting it to {value!r}."
+            )
+        instance.__dict__[name] = value
+
+
+class StateField(models.CharField):
+    """A CharField whose attribute refuses assignment outside the transition service."""
+
+    descriptor_class = ProtectedState
+
+    def deconstruct(self) -> Any:
+        # In the database and the migrations it is a plain CharField; only the attribute differs.
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
+
+class WorkflowQuerySet(models.QuerySet):
+    """Bulk writes of `state` are refused: they would move articles without an audit event."""
+
+    def update(self, **kwargs: Any) -> int:
+        if "state" in kwargs:
+            raise StateWriteError(
+                "The workflow state changes only through the transition service, never in bulk."
+            )
+        return super().update(**kwargs)
+
+
 class ArticleWorkflow(models.Model):
-    """The running review state of one article. Only reviews.services.transition_apply writes `state`."""
+    """The running review state of one article.
+
+    Only the transition service writes `state` (see `moving`); assigning it elsewhere, updating it
+    in bulk or creating a workflow anywhere but in draft raises StateWriteError.
+    """
 
     article = models.OneToOneField(
         "articles.Article", on_delete=models.CASCADE, related_name="workflow"
     )
-    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    state = StateField(max_length=20, choices=State.choices, default=State.DRAFT)
     cycle = models.PositiveIntegerField(
         default=0,
         help_text="Review cycle; 0 until first submitted, +1 at each submission of a draft.",
@@ -125,6 +183,8 @@ class ArticleWorkflow(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
+    objects = WorkflowQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["publish_at"], name="workflow_publish_at"),
@@ -135,6 +195,33 @@ class ArticleWorkflow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article}: {self.get_state_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every article starts in draft; any other state is reached through the table.
+        if self._state.adding and self.state != State.DRAFT and _moving.get() is not self:
+            raise StateWriteError("A workflow is created in draft; transitions move it on.")
+        super().save(*args, **kwargs)
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        # Reloading is not a change: the state read is the one the service last wrote.
+        token = _moving.set(self)
+        try:
+            super().refresh_from_db(*args, **kwargs)
+        finally:
+            _moving.reset(token)
+
+    @contextmanager
+    def moving(self) -> Iterator[None]:
+        """Let `state` of this object be assigned inside the block.
+
+        For reviews.services.transitions alone, which applies a row of the transition table and
+        records the move in the audit trail in the same transaction.
+        """
+        token = _moving.set(self)
+        try:
+            yield
+        finally:
+            _moving.reset(token)
 
     @property
     def approvals_needed(self) -> int:

@@ -19,15 +19,19 @@ from articles.audiences import audiences
 from articles.forms import ArticleContentForm
 from articles.models import Article
 from articles.rendering import render_markdown
-from reviews import selectors, services
 from reviews.diff import diff_fields, diff_versions, plain_fields
 from reviews.forms import ActionForm, CommentForm, ReplyForm, ResolveForm
+from reviews.selectors import audit, roles, workspace
+from reviews.selectors import dashboard as dashboards
+from reviews.selectors.signing import signature_statement
+from reviews.services import comments, content, evidence, topics, transitions
+from reviews.services.errors import EditConflict, WorkflowError
 from reviews.workflow import TRANSITIONS
 
 
 def _article_or_404(request: HttpRequest, slug: str) -> Article:
     """The article if this user may see it in the workspace; 404 otherwise (no probing)."""
-    article = selectors.workspace_article(slug=slug, user=request.user)
+    article = workspace.workspace_article(slug=slug, user=request.user)
     if article is None:
         raise Http404("No article you can see has this address.")
     return article
@@ -38,14 +42,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reviews/dashboard.html",
-        selectors.dashboard(user=request.user, params=request.GET),
+        dashboards.dashboard(user=request.user, params=request.GET),
     )
 
 
 @login_required
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article = _article_or_404(request, slug)
-    context = selectors.workspace_page(article=article, user=request.user)
+    context = workspace.workspace_page(article=article, user=request.user)
     context["comment_form"] = CommentForm()
     return render(request, "reviews/article.html", context)
 
@@ -53,12 +57,12 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def article_create(request: HttpRequest) -> HttpResponse:
-    if not selectors.can_create_articles(user=request.user):
+    if not roles.can_create_articles(user=request.user):
         raise PermissionDenied("Only authors and editors create articles.")
     form = ArticleContentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            article = services.draft_create(
+            article = content.draft_create(
                 user=request.user,
                 slug=form.cleaned_data["slug"],
                 change_reason=form.cleaned_data["change_reason"],
@@ -68,7 +72,7 @@ def article_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            services.article_topics_set(
+            topics.article_topics_set(
                 article=article, user=request.user, topics=form.cleaned_data["topics"]
             )
             messages.success(request, "Draft created (version 1).")
@@ -85,10 +89,10 @@ def article_create(request: HttpRequest) -> HttpResponse:
 def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
     article = _article_or_404(request, slug)
     try:
-        services.authorize(
+        transitions.authorize(
             user=request.user, article=article, workflow=article.workflow, action="edit"
         )
-    except services.WorkflowError as error:
+    except WorkflowError as error:
         messages.error(request, " ".join(error.reasons))
         return redirect("reviews:article", slug=article.slug)
     form = ArticleContentForm(request.POST or None, instance=article)
@@ -98,7 +102,7 @@ def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
             return _conflict(request, article=article, form=form, base_version=base_version)
         if form.is_valid():
             try:
-                updated = services.draft_update(
+                updated = content.draft_update(
                     article=article,
                     user=request.user,
                     base_version=base_version,
@@ -106,15 +110,15 @@ def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
                     change_reason=form.cleaned_data["change_reason"],
                     change_weight=form.cleaned_data["change_weight"],
                 )
-            except services.EditConflict:
+            except EditConflict:
                 article.refresh_from_db()
                 return _conflict(request, article=article, form=form, base_version=base_version)
-            except services.WorkflowError as error:
+            except WorkflowError as error:
                 form.add_error(None, error.reasons)
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                services.article_topics_set(
+                topics.article_topics_set(
                     article=updated, user=request.user, topics=form.cleaned_data["topics"]
                 )
                 if updated.version == base_version:
@@ -159,7 +163,7 @@ def preview(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """Render posted Markdown as readers would see it (the edit form's live preview)."""
     text = request.POST.get("text", "")
     try:
-        rendered = render_markdown(text, references=selectors.references_for_text(text=text))
+        rendered = render_markdown(text, references=workspace.references_for_text(text=text))
     except ValidationError as error:
         return render(request, "reviews/_preview.html", {"errors": error.messages}, status=422)
     return render(request, "reviews/_preview.html", {"rendered": rendered})
@@ -171,7 +175,7 @@ def history(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "reviews/history.html",
-        selectors.version_history(article=article, page_number=request.GET.get("page")),
+        workspace.version_history(article=article, page_number=request.GET.get("page")),
     )
 
 
@@ -181,7 +185,7 @@ def diff(request: HttpRequest, slug: str) -> HttpResponse:
     newest = article.version
     to_version = _int(request.GET.get("to"), newest)
     from_version = _int(request.GET.get("from"), max(to_version - 1, 1))
-    pair = selectors.version_pair(article=article, from_version=from_version, to_version=to_version)
+    pair = workspace.version_pair(article=article, from_version=from_version, to_version=to_version)
     if pair is None:
         raise Http404("No such versions.")
     old, new = pair
@@ -208,7 +212,7 @@ def version_detail(request: HttpRequest, slug: str, version: int) -> HttpRespons
     return render(
         request,
         "reviews/version.html",
-        selectors.version_preview(article=article, snapshot=snapshot),
+        workspace.version_preview(article=article, snapshot=snapshot),
     )
 
 
@@ -218,7 +222,8 @@ def action(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     """Confirm and apply one workflow action; signing actions show the statement being signed."""
     article = _article_or_404(request, slug)
     transition = TRANSITIONS.get(name)
-    if transition is None or name == "edit":
+    if transition is None or transition.content:
+        # Content rows are taken on the edit page and by the restore button, with their input.
         raise Http404("No such action.")
     form = ActionForm(
         request.POST or None, transition=transition, initial={"content_hash": article.content_hash}
@@ -226,14 +231,14 @@ def action(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     errors: list[str] = []
     status = 200
     try:
-        services.authorize(
+        transitions.authorize(
             user=request.user, article=article, workflow=article.workflow, action=name
         )
-    except services.WorkflowError as error:
+    except WorkflowError as error:
         errors, status = error.reasons, 409
     if request.method == "POST" and not errors and form.is_valid():
         try:
-            services.transition_apply(
+            transitions.transition_apply(
                 article=article,
                 user=request.user,
                 action=name,
@@ -241,7 +246,7 @@ def action(request: HttpRequest, slug: str, name: str) -> HttpResponse:
                 password=form.cleaned_data.get("password"),
                 params=form.params(),
             )
-        except services.WorkflowError as error:
+        except WorkflowError as error:
             errors, status = error.reasons, (409 if error.code == "illegal_state" else 422)
         else:
             messages.success(request, f"{transition.label}: done.")
@@ -249,7 +254,7 @@ def action(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     elif request.method == "POST" and not errors:
         status = 422
     statement = (
-        services.signature_statement(article=article, meaning_label=transition.signs.label)
+        signature_statement(article=article, meaning_label=transition.signs.label)
         if transition.signs
         else ""
     )
@@ -272,15 +277,15 @@ def action(request: HttpRequest, slug: str, name: str) -> HttpResponse:
 def revert(request: HttpRequest, slug: str, version: int) -> HttpResponse:
     article = _article_or_404(request, slug)
     try:
-        reverted = services.version_revert(
+        reverted = content.version_revert(
             article=article,
             user=request.user,
             to_version=version,
             base_version=_int(request.POST.get("base_version"), -1),
         )
-    except services.EditConflict as error:
+    except EditConflict as error:
         messages.error(request, str(error))
-    except services.WorkflowError as error:
+    except WorkflowError as error:
         messages.error(request, " ".join(error.reasons))
     else:
         messages.success(
@@ -296,7 +301,7 @@ def comment_create(request: HttpRequest, slug: str) -> HttpResponse:
     article = _article_or_404(request, slug)
     form = CommentForm(request.POST)
     if form.is_valid():
-        services.comment_create(article=article, user=request.user, **form.cleaned_data)
+        comments.comment_create(article=article, user=request.user, **form.cleaned_data)
         messages.success(request, "Comment added.")
     else:
         messages.error(request, "A comment needs some text.")
@@ -309,7 +314,7 @@ def comment_reply(request: HttpRequest, slug: str, comment_id: int) -> HttpRespo
     article = _article_or_404(request, slug)
     form = ReplyForm(request.POST)
     if form.is_valid():
-        services.comment_reply(
+        comments.comment_reply(
             article=article,
             user=request.user,
             comment_id=comment_id,
@@ -327,13 +332,13 @@ def comment_resolve(request: HttpRequest, slug: str, comment_id: int) -> HttpRes
     form = ResolveForm(request.POST)
     form.is_valid()
     try:
-        services.comment_resolve(
+        comments.comment_resolve(
             article=article,
             user=request.user,
             comment_id=comment_id,
             note=form.cleaned_data.get("note", ""),
         )
-    except services.WorkflowError as error:
+    except WorkflowError as error:
         messages.error(request, " ".join(error.reasons))
     return redirect(f"{article.get_workspace_url()}#comments")
 
@@ -351,10 +356,10 @@ def waive_check(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     """Record why a recommended check may fail on this version."""
     article = _article_or_404(request, slug)
     try:
-        services.check_waive(
+        evidence.check_waive(
             article=article, user=request.user, check_key=key, reason=request.POST.get("reason", "")
         )
-    except services.WorkflowError as error:
+    except WorkflowError as error:
         messages.error(request, " ".join(error.reasons))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -367,9 +372,9 @@ def waive_check(request: HttpRequest, slug: str, key: str) -> HttpResponse:
 def dossier(request: HttpRequest, slug: str) -> HttpResponse:
     """The evidence dossier, printable; `?format=json` for the same data as JSON."""
     article = _article_or_404(request, slug)
-    if not selectors.can_read_dossier(user=request.user, article=article):
+    if not roles.can_read_dossier(user=request.user, article=article):
         raise PermissionDenied("The dossier is for editors and this article's reviewers.")
-    data = selectors.article_dossier(article=article)
+    data = audit.article_dossier(article=article)
     if request.GET.get("format") == "json":
         response = JsonResponse(data, json_dumps_params={"indent": 1, "ensure_ascii": False})
         response["Content-Disposition"] = f'attachment; filename="{article.slug}-dossier.json"'

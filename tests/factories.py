@@ -15,7 +15,8 @@ from accounts.roles import ROLE_GROUPS, Role
 from articles.models import Article
 from references.models import Reference
 from reviews.models import ReviewerProfile
-from reviews.services import draft_create, transition_apply
+from reviews.services.content import draft_create
+from reviews.services.transitions import transition_apply
 
 PASSWORD = "correct horse battery staple"
 _seq = itertools.count(1)

@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 
 from articles.models import GlossaryTerm, SitePage
-from reviews.services import comment_create, transition_apply
+from reviews.services.comments import comment_create
+from reviews.services.transitions import transition_apply
 from tests.factories import make_article, make_reference, publish_approved, submit_and_review
 
 pytestmark = pytest.mark.django_db

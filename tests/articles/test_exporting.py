@@ -13,7 +13,7 @@ from articles.models import Article
 from references.exporting import reference_as_csl, references_to_csljson, references_to_ris
 from references.importing import references_import
 from references.models import Reference
-from reviews.services import draft_update
+from reviews.services.content import draft_update
 from tests.factories import make_article, make_reference, publish_approved
 
 pytestmark = pytest.mark.django_db

@@ -126,7 +126,7 @@ class TestSharedPageCache:
         django_capture_on_commit_callbacks: Any,
     ) -> None:
         """Unpublishing moves the epoch on commit: the cached page is not served any more."""
-        from reviews.services import transition_apply
+        from reviews.services.transitions import transition_apply
 
         assert client.get("/articles/alp/?audience=patient").status_code == 200
         with django_capture_on_commit_callbacks(execute=True):

@@ -14,7 +14,7 @@ from django.test import Client
 
 from accounts.roles import Role
 from articles.models import SitePage, Topic
-from reviews.services import article_topics_set
+from reviews.services.topics import article_topics_set
 from tests.factories import make_article, make_reference, make_user, publish_approved
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,8 @@ from django.test import Client
 
 from public import page_cache
 from public.page_cache import LocalPages, public_pages_changed, public_pages_epoch
-from reviews.services import draft_update, transition_apply
+from reviews.services.content import draft_update
+from reviews.services.transitions import transition_apply
 from tests.factories import approve, make_article, make_reference, publish_approved
 
 URL = "/articles/kept/?audience=patient"

@@ -10,7 +10,8 @@ from django.test import Client
 from articles.models import Article
 from public.selectors import page_with_count
 from reviews.models import AuditEvent
-from reviews.services import draft_update, transition_apply
+from reviews.services.content import draft_update
+from reviews.services.transitions import transition_apply
 from tests.factories import approve, make_article, make_reference, publish_approved
 
 pytestmark = pytest.mark.django_db

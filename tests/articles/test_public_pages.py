@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from articles.models import Article, Disclaimer, SitePage
-from reviews.services import draft_update, transition_apply
+from reviews.services.content import draft_update
+from reviews.services.transitions import transition_apply
 from tests.factories import (
     article_texts,
     make_article,

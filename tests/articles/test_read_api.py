@@ -9,7 +9,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from articles.models import Article, Disclaimer
-from reviews.services import draft_update, transition_apply
+from reviews.services.content import draft_update
+from reviews.services.transitions import transition_apply
 from tests.factories import (
     approve,
     make_article,

@@ -9,7 +9,8 @@ from django.test import Client
 
 from articles.models import Article, CitationLink, Topic
 from reviews.models import AuditEvent
-from reviews.services import article_topics_set, transition_apply
+from reviews.services.topics import article_topics_set
+from reviews.services.transitions import transition_apply
 from tests.factories import make_article, make_reference, publish_approved
 
 pytestmark = pytest.mark.django_db

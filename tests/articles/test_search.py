@@ -22,7 +22,8 @@ from public.search import (
     plain_text,
     search_document,
 )
-from reviews.services import draft_update, transition_apply
+from reviews.services.content import draft_update
+from reviews.services.transitions import transition_apply
 from tests.factories import make_article, make_reference, publish_approved, submit_and_review
 
 postgres_only = [

@@ -19,7 +19,9 @@ from articles.models import Article, Rendition
 from articles.rendering import further_reading
 from references.selectors import references_for_keys
 from references.vancouver import format_short_reference
-from reviews.services import WorkflowError, check_waive, draft_update, version_revert
+from reviews.services.content import draft_update, version_revert
+from reviews.services.errors import WorkflowError
+from reviews.services.evidence import check_waive
 from tests.articles.test_versioning import KNOWN_CONTENT, KNOWN_HASH
 from tests.factories import edit_data, logged_in, make_article, make_reference, publish_approved
 from tests.test_valid_html import assert_valid
@@ -458,7 +460,7 @@ def test_retracting_a_listed_source_alerts_the_articles_that_list_it(
     """Readers see listed sources as further reading, so a retraction flags the article too."""
     from datetime import date
 
-    from reviews.services import reference_flag
+    from reviews.services.evidence import reference_flag
 
     listed_only = make_reference()
     article = make_article(author=author, slug="lists-it", sources=[listed_only.citekey])

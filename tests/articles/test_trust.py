@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from articles.models import Article, ProblemReport
 from reviews.models import ArticleWorkflow
-from reviews.services import draft_update, transition_apply
+from reviews.services.content import draft_update
+from reviews.services.transitions import transition_apply
 from tests.factories import (
     approve,
     make_article,

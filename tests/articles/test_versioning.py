@@ -9,7 +9,8 @@ import pytest
 
 from articles import content
 from articles.models import Article
-from reviews.services import draft_update, transition_apply
+from reviews.services.content import draft_update
+from reviews.services.transitions import transition_apply
 from tests.factories import make_article, make_reference, publish_approved
 
 # The canonical serialisation is fixed: this content must hash to this value on every database.

@@ -15,7 +15,8 @@ import pytest
 from accounts.roles import Role
 from articles.models import Article
 from reviews.models import CommentResolution, ReviewComment, SignOff, State
-from reviews.services import comment_create, transition_apply
+from reviews.services.comments import comment_create
+from reviews.services.transitions import transition_apply
 from tests.browser.test_reader import ensure_role_groups
 from tests.factories import (
     PASSWORD,

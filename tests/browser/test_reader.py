@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group, Permission
 
 from accounts.roles import Role
 from articles.models import Article, Disclaimer, GlossaryTerm, SitePage
-from reviews.services import transition_apply
+from reviews.services.transitions import transition_apply
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import (
     make_article,

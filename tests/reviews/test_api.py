@@ -23,7 +23,7 @@ from reviews.models import (
     SignOff,
     State,
 )
-from reviews.services import transition_apply
+from reviews.services.transitions import transition_apply
 from tests.factories import (
     approve,
     article_texts,

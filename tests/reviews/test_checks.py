@@ -16,7 +16,10 @@ from articles.models import ReadabilityScore
 from articles.readability import LIBRARY_VERSION, plain_text, score
 from reviews.checks import Level, article_checks
 from reviews.models import AuditEvent, CheckWaiver, State
-from reviews.services import WorkflowError, check_waive, draft_update, transition_apply
+from reviews.services.content import draft_update
+from reviews.services.errors import WorkflowError
+from reviews.services.evidence import check_waive
+from reviews.services.transitions import transition_apply
 from tests.factories import make_article, make_reference
 
 pytestmark = pytest.mark.django_db

@@ -45,15 +45,11 @@ from django.utils import timezone
 from articles import content
 from articles.models import Article
 from reviews.models import AuditEvent, Meaning, SignOff, State
-from reviews.selectors import valid_approvals
-from reviews.services import (
-    EditConflict,
-    WorkflowError,
-    draft_update,
-    scheduled_actions_apply,
-    transition_apply,
-    version_revert,
-)
+from reviews.selectors.signing import valid_approvals
+from reviews.services.content import draft_update, version_revert
+from reviews.services.errors import EditConflict, WorkflowError
+from reviews.services.schedule import scheduled_actions_apply
+from reviews.services.transitions import transition_apply
 from tests.factories import PASSWORD, approve, make_article, make_reference, submit_and_review
 
 pytestmark = [

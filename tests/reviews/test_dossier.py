@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from reviews.services import comment_create, comment_resolve, draft_update
+from reviews.services.comments import comment_create, comment_resolve
+from reviews.services.content import draft_update
 from tests.factories import (
     approve,
     make_article,

@@ -10,8 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from accounts.roles import Role
 from articles.models import Article, ChangeWeight
 from reviews.models import AuditEvent, State
-from reviews.selectors import valid_approvals
-from reviews.services import EditConflict, WorkflowError, draft_update, transition_apply
+from reviews.selectors.signing import valid_approvals
+from reviews.services.content import draft_update
+from reviews.services.errors import EditConflict, WorkflowError
+from reviews.services.transitions import transition_apply
 from tests.factories import (
     approve,
     make_article,

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from references.models import Reference
 from reviews.models import ArticleWorkflow, AuditEvent
-from reviews.services import reference_flag
+from reviews.services.evidence import reference_flag
 from tests.factories import make_article, make_reference, publish_approved
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from articles.models import Article
 from reviews.models import ArticleWorkflow, AuditEvent, State
-from reviews.services import draft_update, transition_apply
+from reviews.services.content import draft_update
+from reviews.services.transitions import transition_apply
 from tests.factories import (
     approve,
     make_article,

@@ -15,7 +15,9 @@ from django.contrib.auth import get_user_model
 
 from articles.models import Article
 from reviews.checks import article_checks
-from reviews.services import comment_create, comment_resolve, draft_update, transition_apply
+from reviews.services.comments import comment_create, comment_resolve
+from reviews.services.content import draft_update
+from reviews.services.transitions import transition_apply
 from tests.factories import PASSWORD, make_article, make_reference, submit_and_review
 
 WRITE_BUDGET = 15

@@ -14,8 +14,10 @@ from accounts.roles import ROLE_GROUPS, Role
 from articles.models import Article
 from reviews.models import AuditEvent, Meaning, SignOff, State
 from reviews.records import ImmutableRowError
-from reviews.selectors import valid_approvals
-from reviews.services import WorkflowError, draft_update, transition_apply
+from reviews.selectors.signing import valid_approvals
+from reviews.services.content import draft_update
+from reviews.services.errors import WorkflowError
+from reviews.services.transitions import transition_apply
 from tests.factories import (
     PASSWORD,
     approve,

@@ -16,10 +16,13 @@ from django.utils import timezone
 from accounts.roles import Role
 from articles.audiences import audiences
 from articles.models import Article
+from reviews.guards import reviewers_assigned, schedule_in_future
 from reviews.models import Assignment, AuditEvent, State
-from reviews.selectors import roles_for
-from reviews.services import WorkflowError, transition_apply
-from reviews.workflow import TRANSITIONS, Transition, reviewers_assigned, schedule_in_future
+from reviews.selectors.roles import roles_for
+from reviews.services.errors import WorkflowError
+from reviews.services.transitions import transition_apply
+from reviews.transition import Transition
+from reviews.workflow import TRANSITIONS
 from tests.factories import (
     PASSWORD,
     make_article,

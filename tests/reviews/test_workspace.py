@@ -8,7 +8,8 @@ import pytest
 
 from articles.models import Article
 from reviews.models import AuditEvent, CommentResolution, ReviewComment, State
-from reviews.services import comment_create, draft_update
+from reviews.services.comments import comment_create
+from reviews.services.content import draft_update
 from tests.factories import (
     approve,
     edit_data,
@@ -349,7 +350,7 @@ class TestDashboards:
         )
         for n in range(15):
             comment = comment_create(article=article, user=reviewer, body=f"Point {n}.")
-            from reviews.services import comment_reply
+            from reviews.services.comments import comment_reply
 
             comment_reply(article=article, user=author, comment_id=comment.pk, body="Done.")
         client = logged_in(editor)
@@ -361,7 +362,7 @@ def test_the_turnaround_chart_is_computed_once_then_kept(
     author: Any, editor: Any, reviewer: Any, django_assert_num_queries: Any
 ) -> None:
     """Reading a year of approvals grows with the publisher: the chart is kept for ten minutes."""
-    from reviews.selectors import review_turnaround
+    from reviews.selectors.dashboard import review_turnaround
 
     publish_approved(
         make_article(author=author, citations=[make_reference()]),

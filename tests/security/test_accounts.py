@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.security import SESSION_DEADLINE_KEY, SessionStore, client_address
 from reviews.models import LoginFailure, LoginLockout
-from reviews.services import WorkflowError
+from reviews.services.errors import WorkflowError
 from tests.factories import PASSWORD, make_article, make_reference, make_user, submit_and_review
 
 pytestmark = pytest.mark.django_db
@@ -251,7 +251,7 @@ class TestSigningPassword:
         self, author: Any, editor: Any, reviewer: Any
     ) -> None:
         """A wrong signing password signs nothing."""
-        from reviews.services import transition_apply
+        from reviews.services.transitions import transition_apply
 
         article = submit_and_review(
             make_article(author=author, citations=[make_reference()]),

@@ -44,13 +44,9 @@ from references.models import Reference
 from references.vancouver import format_reference
 from reviews.checks import article_checks
 from reviews.models import ReviewerProfile
-from reviews.services import (
-    check_waive,
-    comment_create,
-    comment_reply,
-    comment_resolve,
-    transition_apply,
-)
+from reviews.services.comments import comment_create, comment_reply, comment_resolve
+from reviews.services.evidence import check_waive
+from reviews.services.transitions import transition_apply
 from tests.factories import PASSWORD, make_article, make_reference, make_user
 from tests.security import PAYLOADS, html_problems
 

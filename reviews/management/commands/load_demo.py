@@ -25,13 +25,10 @@ from articles.models import Article, Disclaimer, GlossaryTerm, SitePage, Topic
 from references.importing import ImportRefused, references_import
 from references.models import Reference
 from reviews.models import ReviewerProfile
-from reviews.services import (
-    article_topics_set,
-    check_waive,
-    draft_create,
-    draft_update,
-    transition_apply,
-)
+from reviews.services.content import draft_create, draft_update
+from reviews.services.evidence import check_waive
+from reviews.services.topics import article_topics_set
+from reviews.services.transitions import transition_apply
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 DEMO_PASSWORD = "editorial-demo-2026"  # noqa: S105 - documented demo password, debug only

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from reviews.services import scheduled_actions_apply
+from reviews.services.schedule import scheduled_actions_apply
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from reviews.services import review_reminders_send
+from reviews.services.schedule import review_reminders_send
 
 
 class Command(BaseCommand):

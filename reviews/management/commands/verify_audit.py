@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from articles.signals import public_content_changed
 from reviews.models import AuditEvent, SignOff
-from reviews.selectors import chain_breaks
+from reviews.selectors.audit import chain_breaks
 
 
 class Command(BaseCommand):

@@ -1,0 +1,169 @@
+"""The workspace home: each role's lists, the editors' queue and the review turnaround chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from statistics import median
+from typing import TYPE_CHECKING, Any
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, F, OuterRef
+from django.utils import timezone
+
+from accounts.roles import ROLE_GROUPS, Role, user_group_names
+from reviews.models import ArticleWorkflow, Assignment, AuditEvent, State
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+DASHBOARD_PAGE_SIZE = 20
+
+
+def _page(queryset: Any, params: Any, name: str) -> Any:
+    return Paginator(queryset, DASHBOARD_PAGE_SIZE).get_page(params.get(name))
+
+
+def _workflow_rows() -> Any:
+    return ArticleWorkflow.objects.select_related("article").only(
+        "state",
+        "state_changed_at",
+        "next_review_due",
+        "cycle",
+        "high_risk",
+        "required_approvals",
+        "article__slug",
+        "article__title",
+        "article__version",
+        "article__live_version",
+    )
+
+
+def dashboard(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
+    """The sections of the workspace home for each role the user holds; every list paginated."""
+    groups = user_group_names(user)
+    today = timezone.localdate()
+    context: dict[str, Any] = {
+        "today": today,
+        "is_author": False,
+        "is_editor": False,
+        "is_reviewer": False,
+    }
+    if ROLE_GROUPS[Role.REVIEWER] in groups:
+        mine = (
+            Assignment.objects.filter(
+                reviewer=user,
+                article__workflow__state=State.UNDER_REVIEW,
+                cycle=F("article__workflow__cycle"),
+            )
+            .select_related("article", "article__workflow")
+            .order_by(F("due_on").asc(nulls_last=True), "assigned_at")
+        )
+        context.update(
+            is_reviewer=True,
+            assigned=_page(mine, params, "assigned"),
+            overdue_count=mine.filter(due_on__lt=today).count(),
+        )
+    if ROLE_GROUPS[Role.AUTHOR] in groups:
+        own = _workflow_rows().filter(article__authors=user)
+        context.update(
+            is_author=True,
+            my_drafts=_page(
+                own.filter(state=State.DRAFT).order_by("-state_changed_at"), params, "drafts"
+            ),
+            changes_requested=_page(
+                own.filter(state=State.CHANGES_REQUESTED).order_by("-state_changed_at"),
+                params,
+                "changes",
+            ),
+            in_review=_page(
+                own.filter(state__in=[State.SUBMITTED, State.UNDER_REVIEW]).order_by(
+                    "-state_changed_at"
+                ),
+                params,
+                "inreview",
+            ),
+        )
+    if ROLE_GROUPS[Role.EDITOR] in groups:
+        state = params.get("state") if params.get("state") in State.values else State.SUBMITTED
+        counts = dict(ArticleWorkflow.objects.values_list("state").annotate(n=Count("pk")))
+        assigned = Assignment.objects.filter(article=OuterRef("article"), cycle=OuterRef("cycle"))
+        context.update(
+            is_editor=True,
+            queue_state=state,
+            state_counts=[(s, counts.get(s.value, 0)) for s in State],
+            queue=_page(
+                _workflow_rows().filter(state=state).order_by("state_changed_at"), params, "queue"
+            ),
+            unassigned=_page(
+                _workflow_rows()
+                .filter(state=State.SUBMITTED)
+                .filter(~Exists(assigned))
+                .order_by("state_changed_at"),
+                params,
+                "unassigned",
+            ),
+            overdue_reviews=_page(
+                _workflow_rows()
+                .filter(next_review_due__lt=today, article__live_version__isnull=False)
+                .order_by("next_review_due"),
+                params,
+                "overdue",
+            ),
+            turnaround=review_turnaround(months=12),
+        )
+    return context
+
+
+@dataclass(frozen=True)
+class TurnaroundMonth:
+    month: str  # YYYY-MM
+    reviews: int
+    median_days: float
+
+
+TURNAROUND_CACHE_SECONDS = 10 * 60
+
+
+def review_turnaround(*, months: int = 12) -> list[TurnaroundMonth]:
+    """Median days from submission to approval, by month of approval, for the last `months`.
+
+    Monthly medians move slowly and reading a year of approvals grows with the publisher, so the
+    chart is computed at most every ten minutes (and each day) and kept in the cache.
+    """
+    key = f"review-turnaround:{months}:{timezone.localdate():%Y-%m-%d}"
+    chart = cache.get(key)
+    if chart is None:
+        chart = _review_turnaround(months=months)
+        cache.set(key, chart, TURNAROUND_CACHE_SECONDS)
+    return chart
+
+
+def _review_turnaround(*, months: int) -> list[TurnaroundMonth]:
+    """Two queries whatever the volume of history: the approvals in the window, and the
+    submissions of those articles; each approval is paired with the last submission before it."""
+    since = timezone.now() - timedelta(days=31 * months)
+    approvals = list(
+        AuditEvent.objects.filter(action="approve", to_state=State.APPROVED, created_at__gte=since)
+        .values_list("article_id", "created_at")
+        .order_by("created_at")
+    )
+    submissions: dict[int, list[Any]] = {}
+    for article_id, created_at in (
+        AuditEvent.objects.filter(action="submit", article_id__in={a for a, _ in approvals})
+        .values_list("article_id", "created_at")
+        .order_by("created_at")
+    ):
+        submissions.setdefault(article_id, []).append(created_at)
+    by_month: dict[str, list[float]] = {}
+    for article_id, approved_at in approvals:
+        earlier = [s for s in submissions.get(article_id, []) if s <= approved_at]
+        if earlier:
+            days = (approved_at - earlier[-1]).total_seconds() / 86400
+            by_month.setdefault(f"{approved_at:%Y-%m}", []).append(days)
+    return [
+        TurnaroundMonth(month=m, reviews=len(d), median_days=round(median(d), 1))
+        for m, d in sorted(by_month.items())
+    ]

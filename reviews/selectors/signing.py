@@ -1,0 +1,161 @@
+"""What a signature rests on: the signing facts, the sign-offs on the current hash, the approvals
+that count, and the statement a reviewer signs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from articles.models import Article, ChangeWeight
+from reviews.models import (
+    ArticleWorkflow,
+    AuditEvent,
+    Meaning,
+    ReviewComment,
+    ReviewerProfile,
+    SignOff,
+    State,
+)
+from reviews.records import GENESIS
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+@dataclass(frozen=True)
+class SigningFacts:
+    """What the signing guards and the sign-off itself need to know, read in one query under the
+    article's row lock: authorship, conflicts, open comments, the last approval, the chain heads."""
+
+    wrote_or_edited: bool
+    conflicted: bool
+    open_comments: int
+    last_approved_version: int | None
+    changed_since_approval: bool
+    substantive_since_approval: bool
+    signoff_head: str
+    audit_head: str
+
+    @property
+    def only_minor_changes_since_approval(self) -> bool:
+        """An earlier version was approved and every change since is marked minor."""
+        return (
+            self.last_approved_version is not None
+            and self.changed_since_approval
+            and not self.substantive_since_approval
+        )
+
+
+def signing_facts(
+    *, article: Article, workflow: ArticleWorkflow, user: AbstractBaseUser
+) -> SigningFacts:
+    """One query: see SigningFacts. Call it while holding the article's row lock, so the chain
+    heads are still the heads when the rows are appended."""
+    history = Article.history.model.objects.filter(id=OuterRef("pk"))
+    since_approval = history.filter(version__gt=OuterRef("last_approved"))
+    # Under review means saved in this cycle, or after the last version that reached approval:
+    # a cycle starts at submission, so edits made to the draft before it was submitted count too.
+    under_review = Q(version__gt=Coalesce(OuterRef("last_approved"), 0))
+    if workflow.cycle_started_at is not None:
+        under_review |= Q(history_date__gte=workflow.cycle_started_at)
+    comments = (
+        ReviewComment.objects.filter(
+            article_id=OuterRef("pk"), parent__isnull=True, resolution__isnull=True
+        )
+        .order_by()
+        .values("article_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    row = (
+        Article.objects.filter(pk=article.pk)
+        .annotate(
+            last_approved=Subquery(
+                AuditEvent.objects.filter(
+                    article_id=OuterRef("pk"), action="approve", to_state=State.APPROVED
+                )
+                .order_by("-version")
+                .values("version")[:1]
+            )
+        )
+        .values(
+            "last_approved",
+            author=Exists(
+                Article.authors.through.objects.filter(article_id=OuterRef("pk"), user_id=user.pk)
+            ),
+            edited=Exists(history.filter(under_review, history_user_id=user.pk)),
+            conflicted=Exists(
+                ReviewerProfile.conflicted_articles.through.objects.filter(
+                    article_id=OuterRef("pk"), reviewerprofile__user_id=user.pk
+                )
+            ),
+            open_comments=Coalesce(Subquery(comments), 0),
+            changed=Exists(since_approval),
+            substantive=Exists(since_approval.exclude(change_weight=ChangeWeight.MINOR)),
+            signoff_head=Subquery(
+                SignOff.objects.filter(article_id=OuterRef("pk"))
+                .order_by("-pk")
+                .values("chain_hash")[:1]
+            ),
+            audit_head=Subquery(
+                AuditEvent.objects.filter(article_id=OuterRef("pk"))
+                .order_by("-pk")
+                .values("chain_hash")[:1]
+            ),
+        )
+        .get()
+    )
+    return SigningFacts(
+        wrote_or_edited=row["author"] or row["edited"],
+        conflicted=row["conflicted"],
+        open_comments=row["open_comments"],
+        last_approved_version=row["last_approved"],
+        changed_since_approval=row["changed"],
+        substantive_since_approval=row["substantive"],
+        signoff_head=row["signoff_head"] or GENESIS,
+        audit_head=row["audit_head"] or GENESIS,
+    )
+
+
+def signoffs_on_current_hash(*, article: Article, workflow: ArticleWorkflow) -> list[SignOff]:
+    """This cycle's sign-offs on the article's current content hash, in the order signed."""
+    return list(
+        SignOff.objects.filter(
+            article=article,
+            cycle=workflow.cycle,
+            content_hash=article.content_hash,
+        ).order_by("signed_at", "pk")
+    )
+
+
+def approvals_among(signoffs: Iterable[SignOff]) -> list[SignOff]:
+    """The approvals that count among sign-offs on one hash (in the order signed), one per reviewer.
+
+    A reviewer's last sign-off on this content is their word: an approval followed by a request
+    for changes is no approval.
+    """
+    first_approval: dict[int, SignOff] = {}
+    last_meaning: dict[int, str] = {}
+    for signoff in signoffs:
+        last_meaning[signoff.reviewer_id] = signoff.meaning
+        if signoff.meaning == Meaning.APPROVED:
+            first_approval.setdefault(signoff.reviewer_id, signoff)
+    return [s for r, s in first_approval.items() if last_meaning[r] == Meaning.APPROVED]
+
+
+def valid_approvals(*, article: Article, workflow: ArticleWorkflow) -> list[SignOff]:
+    """Approvals of this cycle on the article's current content hash, one per reviewer."""
+    return approvals_among(signoffs_on_current_hash(article=article, workflow=workflow))
+
+
+def signature_statement(*, article: Article, meaning_label: str) -> str:
+    """The exact words a reviewer signs, naming the version and its hash."""
+    return (
+        f"I have reviewed the whole of “{article.title}”, version {article.version} "
+        f"(SHA-256 {article.content_hash}), in every audience's text, and sign it as: "
+        f"{meaning_label}."
+    )

@@ -1,0 +1,152 @@
+"""The editorial workspace of one article: its page, its versions, their preview."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+
+from articles.audiences import audiences as configured_audiences
+from articles.content import collect_citation_keys
+from articles.models import Article, ProblemReport
+from articles.services import rendition_get_or_create
+from references.selectors import references_for_keys
+from reviews.checks import article_checks
+from reviews.models import Assignment, AuditEvent, Meaning, ReviewComment, SignOff
+from reviews.selectors.actions import available_actions
+from reviews.selectors.roles import roles_for
+from reviews.selectors.signing import valid_approvals
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+def open_comment_threads(*, article: Article) -> list[ReviewComment]:
+    """Unresolved root comments of the article, oldest first, with their replies (2 queries)."""
+    return list(
+        ReviewComment.objects.filter(article=article, parent__isnull=True, resolution__isnull=True)
+        .select_related("author")
+        .prefetch_related("replies__author")
+        .order_by("created_at", "pk")
+    )
+
+
+def workspace_article(*, slug: str, user: AbstractBaseUser) -> Article | None:
+    """The article if `user` holds any role on it (editor, its author, assigned reviewer)."""
+    article = Article.objects.select_related("workflow", "live_version").filter(slug=slug).first()
+    if article is None or not roles_for(user=user, article=article, workflow=article.workflow):
+        return None
+    return article
+
+
+def references_for_text(*, text: str) -> dict[str, Any]:
+    return references_for_keys(collect_citation_keys({"text": text}))
+
+
+def workspace_page(*, article: Article, user: AbstractBaseUser) -> dict[str, Any]:
+    """Everything the article's workspace page shows, in a fixed number of queries."""
+    workflow = article.workflow
+    memo: dict[str, Any] = {}
+    actions = available_actions(article=article, user=user, memo=memo)
+    if "checks" not in memo:
+        memo["checks"] = article_checks(article=article)
+    signoffs = list(
+        SignOff.objects.filter(article=article)
+        .select_related("reviewer")
+        .order_by("-signed_at", "-pk")[:50]
+    )
+    approvals = valid_approvals(article=article, workflow=workflow)
+    references = references_for_keys(article.citation_keys)
+    threads = list(
+        ReviewComment.objects.filter(article=article, parent__isnull=True)
+        .select_related("author", "resolution__resolved_by")
+        .prefetch_related("replies__author")
+        .order_by("-created_at", "-pk")[:100]
+    )
+    return {
+        "article": article,
+        "workflow": workflow,
+        "roles": roles_for(user=user, article=article, workflow=workflow),
+        "actions": actions,
+        "signoffs": signoffs,
+        "approvals": approvals,
+        "approvals_needed": workflow.approvals_needed,
+        "assignments": list(
+            Assignment.objects.filter(article=article, cycle=workflow.cycle)
+            .select_related("reviewer__reviewer_profile")
+            .order_by("assigned_at")
+        ),
+        "audit_events": list(
+            AuditEvent.objects.filter(article=article)
+            .select_related("actor")
+            .order_by("-created_at", "-pk")[:30]
+        ),
+        "open_threads": [t for t in threads if not hasattr(t, "resolution")],
+        "resolved_threads": [t for t in threads if hasattr(t, "resolution")],
+        "references": sorted(
+            {r.pk: r for r in references.values()}.values(), key=lambda r: r.citekey
+        ),
+        "authors": list(article.authors.all()),
+        "problem_reports": list(
+            ProblemReport.objects.filter(article=article)
+            .exclude(status=ProblemReport.Status.CLOSED)
+            .order_by("-created_at")[:20]
+        ),
+        "checks": memo["checks"],
+        "live_is_current": article.live_version_id is not None
+        and article.live_version.content_hash == article.content_hash,
+    }
+
+
+def version_history(*, article: Article, page_number: Any, per_page: int = 25) -> dict[str, Any]:
+    """Every version, newest first, paginated, with who saved it, why and how heavy the change."""
+    versions = (
+        article.history.select_related("history_user")
+        .only(
+            "history_id",
+            "version",
+            "content_hash",
+            "history_date",
+            "history_user__username",
+            "history_user__first_name",
+            "history_user__last_name",
+            "history_change_reason",
+            "change_weight",
+            "id",
+        )
+        .order_by("-version", "-history_id")
+    )
+    page = Paginator(versions, per_page).get_page(page_number)
+    signed = dict(
+        SignOff.objects.filter(
+            article=article, version__in=[v.version for v in page], meaning=Meaning.APPROVED
+        ).values_list("version", "printed_name")
+    )
+    return {
+        "article": article,
+        "page_obj": page,
+        "signed": signed,
+        "live_version": article.live_version.version if article.live_version_id else None,
+    }
+
+
+def version_pair(*, article: Article, from_version: int, to_version: int) -> tuple[Any, Any] | None:
+    """Two frozen versions of the article (one query), or None when either does not exist."""
+    rows = {v.version: v for v in article.history.filter(version__in=[from_version, to_version])}
+    if from_version not in rows or to_version not in rows:
+        return None
+    return rows[from_version], rows[to_version]
+
+
+def version_preview(*, article: Article, snapshot: Any) -> dict[str, Any]:
+    renditions = []
+    for key, audience in configured_audiences().items():
+        if key in snapshot.texts:
+            try:
+                renditions.append(
+                    (audience, rendition_get_or_create(version=snapshot, audience=key), None)
+                )
+            except ValidationError as error:
+                renditions.append((audience, None, error.messages))
+    return {"article": article, "snapshot": snapshot, "renditions": renditions}

@@ -1,0 +1,175 @@
+"""The effects of the workflow table: what taking a row does besides moving the state.
+
+Each row of `reviews.workflow.TRANSITIONS` names its effect; `reviews.services.transitions` runs
+it under the article's row lock, after the guards pass and before it moves the state and appends
+the audit event. An effect returns None to follow the table, or the current state to hold the
+article where it is (an approval short of the quorum); it never sends it anywhere else, and it
+never assigns the state itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.roles import ROLE_GROUPS, Role, user_group_names
+from articles.audiences import audience_keys
+from articles.models import Article
+from articles.services import citation_links_set, renditions_get_or_create
+from reviews import notifications
+from reviews.guards import Context, signing_facts, signoffs_on_current_hash
+from reviews.models import Assignment, SignOff, State
+from reviews.selectors.signing import approvals_among, signature_statement
+from reviews.services.errors import WorkflowError
+from reviews.transition import Transition
+
+
+def open_new_cycle(ctx: Context, transition: Transition, note: str) -> None:
+    """A draft submitted starts a new review cycle; a resubmission keeps the cycle."""
+    if ctx.workflow.state == State.DRAFT:
+        ctx.workflow.cycle += 1
+        ctx.workflow.cycle_started_at = timezone.now()
+
+
+def assign_reviewers(ctx: Context, transition: Transition, note: str) -> None:
+    """Assign the chosen medical reviewers to this cycle (with the due date) and mail them."""
+    due_on: date | None = ctx.params.get("due_on")
+    for reviewer in ctx.params.get("reviewers") or ():
+        if ROLE_GROUPS[Role.REVIEWER] not in user_group_names(reviewer):
+            raise WorkflowError(transition.name, [f"{reviewer} is not a medical reviewer."])
+        assignment, created = Assignment.objects.get_or_create(
+            article=ctx.article,
+            cycle=ctx.workflow.cycle,
+            reviewer=reviewer,
+            defaults={"assigned_by": ctx.user, "due_on": due_on},
+        )
+        if created:
+            notifications.notify_assigned(assignment=assignment)
+
+
+def _sign(ctx: Context, transition: Transition, note: str) -> SignOff:
+    profile = ctx.user.reviewer_profile
+    assert transition.signs is not None
+    signoff = SignOff.append(
+        previous=signing_facts(ctx).signoff_head,
+        article=ctx.article,
+        version=ctx.article.version,
+        content_hash=ctx.article.content_hash,
+        cycle=ctx.workflow.cycle,
+        reviewer=ctx.user,
+        printed_name=profile.display_name,
+        credentials=profile.credentials,
+        meaning=transition.signs,
+        statement=signature_statement(article=ctx.article, meaning_label=transition.signs.label),
+        note=note,
+    )
+    notifications.notify_decision(signoff=signoff)
+    return signoff
+
+
+def sign_approval(ctx: Context, transition: Transition, note: str) -> State | None:
+    """Sign the version; it stays under review until the quorum of approvals on its hash is met."""
+    signoff = _sign(ctx, transition, note)
+    if (
+        len(approvals_among([*signoffs_on_current_hash(ctx), signoff]))
+        < ctx.workflow.approvals_needed
+    ):
+        return ctx.workflow.state
+    # Re-approving a typo fix confirms the fix; it is not a new review of the whole article, so
+    # it moves neither "last reviewed" nor the next review date.
+    if not signing_facts(ctx).only_minor_changes_since_approval:
+        today = timezone.localdate()
+        interval = ctx.workflow.review_interval_days
+        if interval is None:
+            interval = settings.EDITORIAL_REVIEW_INTERVAL_DAYS
+        ctx.workflow.last_reviewed_on = today
+        ctx.workflow.next_review_due = today + timedelta(days=interval)
+    return None
+
+
+def sign_changes_requested(ctx: Context, transition: Transition, note: str) -> None:
+    """Sign the version as needing changes, with the note, and mail the authors and editors."""
+    _sign(ctx, transition, note)
+
+
+def _set_live(article: Article, *, pending: bool) -> None:
+    """Point readers at the current frozen version, rendered now for every audience.
+
+    Rendering at publication means the citations are resolved against the library as it is
+    when the version goes live, and no reader ever waits for a render.
+    """
+    snapshot = article.history.filter(version=article.version).order_by("-history_id").first()
+    cited = {
+        c["reference_id"]
+        for rendition in renditions_get_or_create(
+            version=snapshot, audiences=audience_keys()
+        ).values()
+        for c in rendition.citations
+        if c.get("reference_id")
+    }
+    citation_links_set(article=article, reference_ids=cited)
+    article.live_version = snapshot
+    article.live_pending_review = pending
+    article.published_at = timezone.now()
+    article.save(update_fields=["live_version", "live_pending_review", "published_at"])
+
+
+def _take_down(ctx: Context) -> None:
+    if ctx.article.live_version_id:
+        citation_links_set(article=ctx.article, reference_ids=())
+        ctx.article.live_version = None
+        ctx.article.live_pending_review = False
+        ctx.article.save(update_fields=["live_version", "live_pending_review"])
+
+
+def go_live(ctx: Context, transition: Transition, note: str) -> None:
+    """Make the approved version live, rendered for every audience; drop its schedule."""
+    _set_live(ctx.article, pending=False)
+    ctx.workflow.publish_at = None
+
+
+def go_live_pending_review(ctx: Context, transition: Transition, note: str) -> None:
+    """Make the current version live, marked to readers as pending medical review."""
+    _set_live(ctx.article, pending=True)
+
+
+def take_down(ctx: Context, transition: Transition, note: str) -> None:
+    """Take the live version off the public site; drop a scheduled removal."""
+    _take_down(ctx)
+    ctx.workflow.unpublish_at = None
+
+
+def retire(ctx: Context, transition: Transition, note: str) -> None:
+    """Take the live version off the public site and drop every schedule."""
+    _take_down(ctx)
+    ctx.workflow.publish_at = ctx.workflow.unpublish_at = None
+
+
+def schedule_publication(ctx: Context, transition: Transition, note: str) -> None:
+    """Record when the approved version goes live, and who scheduled it."""
+    ctx.workflow.publish_at = ctx.params["when"]
+    ctx.workflow.scheduled_by = ctx.user
+
+
+def schedule_removal(ctx: Context, transition: Transition, note: str) -> None:
+    """Record when the live version comes off the public site, and who scheduled it."""
+    ctx.workflow.unpublish_at = ctx.params["when"]
+    ctx.workflow.scheduled_by = ctx.user
+
+
+def cancel_schedule(ctx: Context, transition: Transition, note: str) -> None:
+    """Drop the scheduled publication and removal."""
+    ctx.workflow.publish_at = ctx.workflow.unpublish_at = None
+
+
+def void_approvals(ctx: Context, transition: Transition, note: str) -> None:
+    """Approvals of the previous version no longer count: drop its schedule, mail its signers."""
+    # A schedule was made for the signed version; it must not publish the changed one.
+    ctx.workflow.publish_at = None
+    voided: list[SignOff] = ctx.params.get("voided") or []
+    if voided:
+        notifications.notify_approvals_voided(
+            article=ctx.article, signoffs=voided, reason=ctx.params.get("change_reason", "")
+        )
