@@ -14,7 +14,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from articles.models import Disclaimer, GlossaryTerm, Topic
-from reviews.services import article_topics_set
+from reviews.services.topics import article_topics_set
 from tests.factories import make_article, make_reference, publish_approved
 
 URL = "/articles/enzymes/?audience=patient"
