@@ -16,7 +16,8 @@ from django.utils.safestring import SafeString
 
 from articles.audiences import default_audience
 from articles.models import Article
-from public.selectors import LiveReview, live_reviews, published_articles
+from public.selectors.listing import published_articles
+from public.selectors.review import LiveReview, live_reviews
 
 FEED_LENGTH = 30
 

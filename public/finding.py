@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from articles.audiences import Audience
 from public.search import MAX_QUERY_LENGTH, article_search, normalise_query
-from public.selectors import published_article_references
+from public.selectors.downloads import published_article_references
 from public.views import audience_from_request, bad_audience
 from references.exporting import (
     CSLJSON_CONTENT_TYPE,

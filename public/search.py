@@ -44,7 +44,7 @@ from django.utils.safestring import SafeString, mark_safe
 from articles.audiences import Audience
 from articles.content import MARKER_GROUP
 from articles.models import Article
-from public.selectors import published_articles
+from public.selectors.listing import published_articles
 
 SEARCH_CONFIG = "english"
 MAX_QUERY_LENGTH = 200

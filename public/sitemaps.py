@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from articles.models import Article, SitePage
 from public.feeds import canonical_path
-from public.selectors import published_articles
+from public.selectors.listing import published_articles
 from reviews.models import Meaning, SignOff
 
 EDITORIAL_POLICY_SLUG = "editorial-policy"

@@ -10,7 +10,7 @@ from django.conf import settings
 from articles.audiences import audiences
 
 if TYPE_CHECKING:
-    from public.selectors import ArticlePage
+    from public.selectors.article import ArticlePage
 
 # schema.org types for the audience keys; anything else is a MedicalAudience with a text type.
 SCHEMA_AUDIENCE_TYPES = {"Patient", "Clinician", "MedicalResearcher"}

@@ -1,0 +1,208 @@
+"""The public page of one published article: its rendition, review status, related articles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.core.cache import cache
+from django.db.models import Count
+from django.http import Http404
+from django.utils import timezone
+
+from articles.audiences import Audience, audiences
+from articles.models import Article, CitationLink, Disclaimer, Rendition, disclaimer_cache_key
+from articles.services import rendition_get_or_create
+from public.page_cache import public_pages_epoch
+from public.selectors.review import LiveReview, TrackerStep, live_reviews, tracker_steps
+from reviews.models import ArticleWorkflow, ReviewerProfile, SignOff, State
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+DISCLAIMER_CACHE_SECONDS = 60 * 60
+
+
+def disclaimer_text(*, audience: str) -> str:
+    """The disclaimer for an audience, from the cache when possible (editors change it rarely)."""
+    key = disclaimer_cache_key(audience)
+    text = cache.get(key)
+    if text is None:
+        text = (
+            Disclaimer.objects.filter(audience=audience).values_list("text", flat=True).first()
+            or ""
+        )
+        cache.set(key, text, DISCLAIMER_CACHE_SECONDS)
+    return text
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    """Everything the public article page shows, read from the live (frozen) version."""
+
+    article: Article
+    version: Any  # the historical row readers see
+    audience: Audience
+    rendition: Rendition
+    status: State
+    tracker: list[TrackerStep]
+    approvals: list[SignOff]
+    reviewers: dict[int, ReviewerProfile]
+    authors: list[AbstractBaseUser]
+    related: list[Article]
+    disclaimer: str
+    workflow: ArticleWorkflow | None
+    review: LiveReview
+    topics: list[tuple[str, str]]
+
+    @property
+    def approved(self) -> bool:
+        return self.status == State.APPROVED
+
+    @property
+    def pending_review(self) -> bool:
+        return not self.approved
+
+    @property
+    def last_updated(self) -> datetime:
+        return self.version.updated_at
+
+    @property
+    def signed_on(self) -> datetime | None:
+        """When the board's approval of the version shown was completed."""
+        return max((s.signed_at for s in self.approvals), default=None)
+
+    @property
+    def last_reviewed(self) -> date | None:
+        """The last full medical review: a later re-approval of minor fixes does not move it."""
+        return self.review.last_reviewed
+
+    @property
+    def next_review_due(self) -> date | None:
+        return self.workflow.next_review_due if self.workflow and self.approved else None
+
+    @property
+    def reference_groups(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        """The bibliography split as the reference page shows it: guidelines, then research.
+
+        Numbers stay those of the text (Vancouver order); only the grouping is added.
+        """
+        citations = self.rendition.citations
+        guidelines = [c for c in citations if c["kind"] == "guideline"]
+        research = [c for c in citations if c["kind"] != "guideline"]
+        groups = [("From the Guidelines", guidelines), ("From the Research", research)]
+        return [(title, items) for title, items in groups if items]
+
+    @property
+    def review_overdue(self) -> bool:
+        return bool(self.next_review_due and self.next_review_due < timezone.localdate())
+
+    @property
+    def fallback_audience(self) -> Audience | None:
+        if self.rendition.is_fallback:
+            return audiences().get(self.rendition.source_audience)
+        return None
+
+
+def article_page(*, slug: str, audience: Audience) -> ArticlePage:
+    """The public page of a published article; Http404 when it has no live version."""
+    article = (
+        Article.objects.select_related("live_version", "workflow")
+        .filter(slug=slug, live_version__isnull=False)
+        .first()
+    )
+    if article is None:
+        raise Http404("No published article with this address.")
+    version = article.live_version
+    review = live_reviews([article])[article.pk]
+    chosen = list(version.related_ids or [])
+    related_ids = chosen + [pk for pk in automatic_related_ids(article=article) if pk not in chosen]
+    related_ids = related_ids[: len(chosen) + AUTOMATIC_RELATED]
+    related = (
+        sorted(
+            Article.objects.filter(pk__in=related_ids, live_version__isnull=False)
+            .select_related("live_version")
+            .only("slug", "live_version__title", "live_pending_review"),
+            key=lambda a: related_ids.index(a.pk),
+        )
+        if related_ids
+        else []
+    )
+    return ArticlePage(
+        article=article,
+        version=version,
+        audience=audience,
+        rendition=rendition_get_or_create(version=version, audience=audience.key),
+        status=review.status,
+        tracker=tracker_steps(review.status),
+        approvals=review.approvals,
+        reviewers={
+            s.reviewer_id: getattr(s.reviewer, "reviewer_profile", None) for s in review.approvals
+        },
+        authors=list(article.authors.all()),
+        related=related,
+        disclaimer=disclaimer_text(audience=audience.key),
+        workflow=review.workflow,
+        review=review,
+        topics=article_topics(article=article),
+    )
+
+
+def published_article(*, slug: str) -> Article:
+    """The article with its live version; Http404 when it is not published."""
+    article = (
+        Article.objects.select_related("live_version")
+        .filter(slug=slug, live_version__isnull=False)
+        .first()
+    )
+    if article is None:
+        raise Http404("No published article with this address.")
+    return article
+
+
+AUTOMATIC_RELATED = 5
+RELATED_CACHE_SECONDS = 60 * 60
+
+
+def automatic_related_ids(*, article: Article, limit: int = AUTOMATIC_RELATED * 2) -> list[int]:
+    """Published articles that share topics or cited sources with this one, best first.
+
+    A shared topic counts twice a shared source. Two indexed queries, cached until the set of
+    published articles changes (the publication epoch moves).
+    """
+    epoch = public_pages_epoch()
+    key = f"related:{article.pk}:{epoch}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    scores: dict[int, int] = {}
+    for pk, shared in (
+        Article.objects.filter(live_version__isnull=False, topics__articles=article)
+        .exclude(pk=article.pk)
+        .values_list("pk")
+        .annotate(n=Count("topics", distinct=True))
+    ):
+        scores[pk] = scores.get(pk, 0) + 2 * shared
+    for pk, shared in (
+        CitationLink.objects.filter(
+            reference_id__in=CitationLink.objects.filter(article=article).values("reference_id")
+        )
+        .exclude(article=article)
+        .values_list("article_id")
+        .annotate(n=Count("id"))
+    ):
+        scores[pk] = scores.get(pk, 0) + shared
+    ranked = [pk for pk, _ in sorted(scores.items(), key=lambda item: (-item[1], item[0]))][:limit]
+    cache.set(key, ranked, RELATED_CACHE_SECONDS)
+    return ranked
+
+
+def article_topics(*, article: Article) -> list[tuple[str, str]]:
+    """(name, slug) of the article's topics, cached until topics or publications change."""
+    key = f"topics:{article.pk}:{public_pages_epoch()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = list(article.topics.order_by("name").values_list("name", "slug"))
+        cache.set(key, cached, RELATED_CACHE_SECONDS)
+    return cached

@@ -1,0 +1,114 @@
+"""Lists of published articles (the index, a topic) and their counts, at a fixed cost per page.
+
+Counting and deep OFFSETs are the costs of a list page that grow with the data; the paginators
+here cache the count per publication epoch and read the back half of a list from its end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet, Window
+from django.http import Http404
+
+from articles.models import Article, Topic
+from public.page_cache import public_pages_epoch
+
+
+def published_articles() -> QuerySet[Article]:
+    """Articles with a live version, newest first, with only the columns a list shows."""
+    return (
+        Article.objects.filter(live_version__isnull=False)
+        .select_related("live_version")
+        .only(
+            "slug",
+            "live_pending_review",
+            "published_at",
+            "live_version__title",
+            "live_version__summary",
+            "live_version__updated_at",
+            "live_version__version",
+        )
+        .order_by("-published_at", "pk")
+    )
+
+
+def published_article_page(*, page_number: str | int | None, per_page: int = 20) -> Page:
+    """A page of the index of published articles; a bad or past-the-end number is clamped."""
+    return published_paginator(published_articles(), per_page=per_page).get_page(page_number)
+
+
+class FromEitherEndPaginator(Paginator):
+    """Reads a page in the back half of the list from the other end (the order reversed, then
+    the rows put back): an OFFSET costs the rows it skips, so the last page of a long list costs
+    what the first does and no page skips more than half the list."""
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if bottom <= self.count // 2 or not isinstance(self.object_list, QuerySet):
+            return super().page(number)
+        rows = list(self.object_list.reverse()[self.count - top : self.count - bottom])
+        rows.reverse()
+        return self._get_page(rows, number, self)
+
+
+# At most this stale where the epoch cannot reach every worker (a per-process cache, no Redis).
+PUBLISHED_COUNT_SECONDS = 60
+
+
+def published_paginator(
+    queryset: QuerySet[Article], *, per_page: int, scope: str = "all"
+) -> Paginator:
+    """A paginator over published articles whose count comes from the cache until the set of
+    published articles changes (the publication epoch moves): counting every published article
+    on each request is the one cost of a list page that grows with the data. `scope` names the
+    subset (a topic) the queryset holds."""
+    key = f"published-count:{public_pages_epoch()}:{scope}"
+    paginator = FromEitherEndPaginator(queryset, per_page)
+    count = cache.get(key)
+    if count is None:
+        count = paginator.count
+        cache.set(key, count, PUBLISHED_COUNT_SECONDS)
+    paginator.__dict__["count"] = count
+    return paginator
+
+
+def page_with_count(queryset: QuerySet[Any], *, page_number: Any, per_page: int) -> Page:
+    """A page of `queryset` and its paginator, in one query: each row carries the total
+    (COUNT(*) OVER ()), so no separate COUNT is run. A number past the end gives the last page
+    and anything that is not a number the first, as Paginator.get_page does."""
+    try:
+        number = max(1, int(page_number))
+    except (TypeError, ValueError):
+        number = 1
+    offset = (number - 1) * per_page
+    rows = list(queryset.annotate(total_rows=Window(Count("pk")))[offset : offset + per_page])
+    paginator = Paginator(queryset, per_page)
+    if not rows:
+        return paginator.get_page(number)  # empty, or past the end: Paginator counts and decides
+    paginator.__dict__["count"] = rows[0].total_rows
+    return Page(rows, number, paginator)
+
+
+def topic_page(*, slug: str, page_number: Any, per_page: int = 20) -> tuple[Topic, Page]:
+    """A topic and a page of its published articles; Http404 for a topic that does not exist."""
+    topic = Topic.objects.filter(slug=slug).first()
+    if topic is None:
+        raise Http404("No such topic.")
+    articles = published_articles().filter(topics=topic)
+    return topic, published_paginator(
+        articles, per_page=per_page, scope=f"topic:{topic.pk}"
+    ).get_page(page_number)
+
+
+def topics_with_articles() -> QuerySet[Topic]:
+    """Topics holding a published article, by name, each with its count as `published`."""
+    return (
+        Topic.objects.filter(articles__live_version__isnull=False)
+        .annotate(published=Count("articles", distinct=True))
+        .order_by("name")
+    )
