@@ -1,7 +1,8 @@
-"""Shorter sessions for the editorial roles (SESSION_ENGINE).
+"""Shorter sessions for the accounts that hold power (SESSION_ENGINE).
 
 Authors, editors and medical reviewers hold powers that matter (a reviewer's session is one
-password away from a signature), so their sessions end when the browser closes and, on the server, at
+password away from a signature), and so do superusers and staff, who reach the admin whether or
+not they hold a role group. Their sessions end when the browser closes and, on the server, at
 most `EDITORIAL_ROLE_SESSION_HOURS` after signing in, whatever the browser keeps. Other accounts
 keep `SESSION_COOKIE_AGE`. The cap lives in the session itself and is enforced by `SessionStore`
 below, so no middleware has to remember it.
@@ -36,8 +37,15 @@ def role_session_age() -> timedelta:
 
 
 def short_session_for(user: AbstractBaseUser) -> bool:
-    """Whether `user` gets the short session: a member of an editorial role's group."""
-    return user.groups.filter(name__in=EDITORIAL_GROUPS).exists()
+    """Whether `user` gets the short session: a role group, or the admin (superuser or staff).
+
+    Superusers and staff are asked first: they need no role group to change anything the admin
+    lets them, so leaving them out would give the most powerful accounts the longest sessions.
+    """
+    return (
+        bool(getattr(user, "is_superuser", False) or getattr(user, "is_staff", False))
+        or user.groups.filter(name__in=EDITORIAL_GROUPS).exists()
+    )
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.sessions.shorten")
@@ -54,7 +62,7 @@ def _shorten_sessions(
 
 
 class SessionStore(DatabaseSessionStore):
-    """Database sessions that honour the cap set at sign-in for the editorial roles.
+    """Database sessions that honour the cap set at sign-in for the powerful accounts.
 
     The cookie of such a session ends with the browser; on the server the session expires
     `EDITORIAL_ROLE_SESSION_HOURS` after sign-in even if a browser restores the cookie.

@@ -233,8 +233,9 @@ AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 EDITORIAL_TRUSTED_PROXY_COUNT = env_int("EDITORIAL_TRUSTED_PROXY_COUNT", 0)
-# Authors, editors and medical reviewers: the session ends with the browser and, on the server,
-# this many hours after signing in (accounts.sessions.SessionStore). Others keep SESSION_COOKIE_AGE.
+# Authors, editors, medical reviewers, and superusers and staff: the session ends with the browser
+# and, on the server, this many hours after signing in (accounts.sessions.SessionStore). Others
+# keep SESSION_COOKIE_AGE.
 SESSION_ENGINE = "accounts.sessions"
 EDITORIAL_ROLE_SESSION_HOURS = env_int("EDITORIAL_ROLE_SESSION_HOURS", 8)
 # Medical reviewers then also enter a code from an authenticator app (TOTP, django-otp).

@@ -400,6 +400,17 @@ class TestSessionLength:
         response = client.get("/workspace/")
         assert response.status_code == 302 and response["Location"].startswith(LOGIN)
 
+    def test_a_superuser_without_a_role_gets_the_short_session_too(
+        self, client: Client, admin_user: Any
+    ) -> None:
+        """The admin's most powerful accounts hold no role group, and are capped all the same."""
+        assert not admin_user.groups.exists()
+        sign_in(client, "admin", "password")
+        session = client.session
+        assert session.get_expire_at_browser_close()
+        assert session.get_expiry_age() == 8 * 3600
+        assert SESSION_DEADLINE_KEY in session
+
     def test_other_accounts_keep_the_site_wide_session_age(self, client: Client) -> None:
         """An account with no role and no admin access keeps SESSION_COOKIE_AGE."""
         make_user(username="plain")
