@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -65,9 +66,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "simple_history",
-    # Second factor for medical reviewers (accounts.security): TOTP devices, managed in the admin.
+    # Second factor for medical reviewers (accounts.second_factor): TOTP devices, in the admin.
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Sign-in lockout (accounts.lockout): failed attempts and locks, lifted in the admin.
+    "axes",
     "accounts",
     "references",
     "articles",
@@ -89,11 +92,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "accounts.security.SecondFactorMiddleware",
+    "accounts.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as axes asks: it turns a request its backend refused, or just locked, into the 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "editorial.urls"
@@ -201,21 +206,39 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # No script reads the CSRF cookie: editor.js takes the token from the form's hidden field.
 CSRF_COOKIE_HTTPONLY = True
 
-# Sign-in (accounts.security): an account, or a client address, is locked for
-# EDITORIAL_LOGIN_LOCKOUT_MINUTES after EDITORIAL_LOGIN_MAX_FAILURES failed sign-ins within
-# EDITORIAL_LOGIN_FAILURE_WINDOW_MINUTES; the admin lifts a lock early. Behind reverse proxies,
-# set EDITORIAL_TRUSTED_PROXY_COUNT so the client's address is read from X-Forwarded-For.
-AUTHENTICATION_BACKENDS = ["accounts.security.ThrottledModelBackend"]
-EDITORIAL_LOGIN_MAX_FAILURES = env_int("EDITORIAL_LOGIN_MAX_FAILURES", 5)
+# Sign-in lockout (django-axes, glued in accounts.lockout). After EDITORIAL_LOGIN_MAX_FAILURES
+# failed sign-ins (the sign-in page, the admin's, a reviewer's signing password), each within
+# EDITORIAL_LOGIN_LOCKOUT_MINUTES of the last, one username at one client address is locked for
+# EDITORIAL_LOGIN_LOCKOUT_MINUTES. The pair, not the account nor the address, so nobody can lock
+# an account out from everywhere or every account behind a shared address; an address is locked
+# on its own only after EDITORIAL_LOGIN_MAX_FAILURES_PER_ADDRESS failures over any usernames
+# (default ten times the pair's limit; 0: never). Behind reverse proxies, set
+# EDITORIAL_TRUSTED_PROXY_COUNT so the client's address is read from X-Forwarded-For.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked attempt before any password
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("EDITORIAL_LOGIN_MAX_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("EDITORIAL_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 EDITORIAL_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int(
-    "EDITORIAL_LOGIN_MAX_FAILURES_PER_ADDRESS", EDITORIAL_LOGIN_MAX_FAILURES
+    "EDITORIAL_LOGIN_MAX_FAILURES_PER_ADDRESS", 10 * AXES_FAILURE_LIMIT
 )
-EDITORIAL_LOGIN_FAILURE_WINDOW_MINUTES = env_int("EDITORIAL_LOGIN_FAILURE_WINDOW_MINUTES", 15)
-EDITORIAL_LOGIN_LOCKOUT_MINUTES = env_int("EDITORIAL_LOGIN_LOCKOUT_MINUTES", 15)
+# A sign-in starts that username-and-address count afresh; an attempt refused by a lock is not a
+# guess at the password (it was never checked), so it does not prolong the lock.
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Axes prints a banner on every start (every manage.py command) unless told not to.
+AXES_VERBOSE = False
 EDITORIAL_TRUSTED_PROXY_COUNT = env_int("EDITORIAL_TRUSTED_PROXY_COUNT", 0)
-# Authors, editors and medical reviewers: the session ends with the browser and, on the server,
-# this many hours after signing in (accounts.security.SessionStore). Others keep SESSION_COOKIE_AGE.
-SESSION_ENGINE = "accounts.security"
+# Authors, editors, medical reviewers, and superusers and staff: the session ends with the browser
+# and, on the server, this many hours after signing in (accounts.sessions.SessionStore). Others
+# keep SESSION_COOKIE_AGE.
+SESSION_ENGINE = "accounts.sessions"
 EDITORIAL_ROLE_SESSION_HOURS = env_int("EDITORIAL_ROLE_SESSION_HOURS", 8)
 # Medical reviewers then also enter a code from an authenticator app (TOTP, django-otp).
 EDITORIAL_REQUIRE_TOTP_FOR_REVIEWERS = env_bool("EDITORIAL_REQUIRE_TOTP_FOR_REVIEWERS")

@@ -6,13 +6,13 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_control
 
-from accounts.security import SecondFactorView, ThrottledLoginView, use_lockout_form_in_admin
+from accounts.admin import use_lockout_form_in_admin
+from accounts.views import LoginView, SecondFactorView
 from api.drafting import not_found as api_not_found
 from public.finding import robots_txt
 from public.sitemaps import SITEMAPS
 
-# The admin's sign-in page names a lockout as ours does. (Importing accounts.security also
-# connects its sign-in signal receivers; the settings' backend and session engine import it too.)
+# The admin's sign-in page names a lockout as ours does.
 use_lockout_form_in_admin(admin.site)
 
 handler500 = "editorial.errors.server_error"
@@ -20,7 +20,7 @@ handler500 = "editorial.errors.server_error"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/verify/", SecondFactorView.as_view(), name="verify_second_factor"),
     path("workspace/", include("reviews.urls")),

@@ -7,12 +7,10 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import ApiToken
-from accounts.security import lockouts_unlock
 from articles.audiences import audience_keys
 from articles.forms import ArticleContentForm, text_field_name
 from articles.models import Article
@@ -23,8 +21,6 @@ from reviews.models import (
     AuditEvent,
     CheckWaiver,
     CommentResolution,
-    LoginFailure,
-    LoginLockout,
     ReviewComment,
     ReviewerProfile,
     SignOff,
@@ -104,44 +100,6 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 @admin.register(CheckWaiver)
 class CheckWaiverAdmin(ReadOnlyAdmin):
     list_display = ["article", "check_key", "version", "waived_by", "created_at"]
-
-
-@admin.register(LoginLockout)
-class LoginLockoutAdmin(ReadOnlyAdmin):
-    """Locks are made by failed sign-ins and lifted by time or by the "Unlock" action, never edited."""
-
-    list_display = [
-        "key",
-        "scope",
-        "failures",
-        "locked_at",
-        "locked_until",
-        "is_active",
-        "unlocked_by",
-    ]
-    list_filter = ["scope"]
-    search_fields = ["key"]
-    actions = ["unlock"]
-
-    @admin.display(boolean=True, description="Active")
-    def is_active(self, obj: LoginLockout) -> bool:
-        return obj.active
-
-    @admin.action(
-        description="Unlock the selected accounts or addresses now", permissions=["unlock"]
-    )
-    def unlock(self, request: HttpRequest, queryset: QuerySet[LoginLockout]) -> None:
-        lifted = lockouts_unlock(lockouts=queryset, user=request.user)
-        self.message_user(request, f"{lifted} lock(s) lifted.", messages.SUCCESS)
-
-    def has_unlock_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("reviews.change_loginlockout")
-
-
-@admin.register(LoginFailure)
-class LoginFailureAdmin(ReadOnlyAdmin):
-    list_display = ["attempted_at", "username", "address"]
-    search_fields = ["username", "address"]
 
 
 @admin.register(Article)

@@ -245,6 +245,7 @@ def action(request: HttpRequest, slug: str, name: str) -> HttpResponse:
                 note=form.cleaned_data["note"],
                 password=form.cleaned_data.get("password"),
                 params=form.params(),
+                request=request,
             )
         except WorkflowError as error:
             errors, status = error.reasons, (409 if error.code == "illegal_state" else 422)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.test import Client, override_settings
 
 from articles.models import Article
@@ -47,7 +48,8 @@ def test_load_demo_builds_the_documented_site_and_is_idempotent(client: Client) 
     assert Reference.objects.get(pmid="30288020").citekey == "bowden-2018"
     assert Reference.objects.get(citekey="haffner-2019").superseded_by.citekey == "haffner-2025"
 
-    assert client.login(username="editor", password="editorial-demo-2026")
+    # Axes needs a request to count an attempt on; Client.login() gives none of its own.
+    assert client.login(request=HttpRequest(), username="editor", password="editorial-demo-2026")
     client.logout()
     for audience in ("patient", "caregiver", "student", "clinician"):
         response = client.get(f"/articles/low-alkaline-phosphatase/?audience={audience}")

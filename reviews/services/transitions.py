@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.lockout import lock_explain
 from accounts.roles import Role
 from articles.models import Article
 from reviews.guards import Context
@@ -62,12 +64,14 @@ def transition_apply(
     note: str = "",
     password: str | None = None,
     params: Mapping[str, Any] | None = None,
+    request: HttpRequest | None = None,
 ) -> ArticleWorkflow:
     """Apply one row of the transition table, atomically, and append its audit event.
 
     Raises PermissionDenied when the user holds no role the row names, and WorkflowError when the
-    row does not start from the current state, the signer's password is wrong, a required input
-    is missing, or a guard fails (with every reason).
+    row does not start from the current state, the signer's password is wrong or their sign-in
+    is locked, a required input is missing, or a guard fails (with every reason). `request` is
+    the signer's, so the sign-in lockout counts and applies at their address.
     """
     transition = TRANSITIONS.get(action)
     if transition is None or transition.content:
@@ -75,13 +79,20 @@ def transition_apply(
     password_input = transition.input("password")
     if password_input is not None:
         # Before the transaction, through the authentication backends (not check_password()): a
-        # wrong signing password is recorded towards the account's lockout even though the action
-        # is refused, and a locked account cannot sign from a session it already has.
+        # wrong signing password is recorded towards the sign-in lockout even though the action
+        # is refused, and a locked account cannot sign from a session it already has. Callers
+        # outside any request (the demo loader, the shell) sign through a bare one: no address,
+        # but counted and locked all the same.
+        request = request or HttpRequest()
         signer = (
-            authenticate(None, username=user.get_username(), password=password)
+            authenticate(request, username=user.get_username(), password=password)
             if password
             else None
         )
+        if signer is None and (lock := lock_explain(request, user.get_username())):
+            raise WorkflowError(
+                action, [f"{lock.message()} Nothing was signed."], code="locked_out"
+            )
         if signer is None or signer.pk != user.pk:
             raise WorkflowError(action, [password_input.missing], code=password_input.code)
     return _transition_apply(

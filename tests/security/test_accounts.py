@@ -1,5 +1,5 @@
-"""Accounts: lockout after failed sign-ins, unlocking in the admin, password rules, session length,
-and the TOTP second factor for medical reviewers."""
+"""Accounts: the sign-in lockout (django-axes, per username and address), unlocking in the admin,
+password rules, session length, and the TOTP second factor for medical reviewers."""
 
 from __future__ import annotations
 
@@ -7,208 +7,251 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.security import SESSION_DEADLINE_KEY, SessionStore, client_address
-from reviews.models import LoginFailure, LoginLockout
+from accounts.lockout import client_address
+from accounts.sessions import SESSION_DEADLINE_KEY, SessionStore
+from reviews.models import SignOff
 from reviews.services.errors import WorkflowError
+from reviews.services.transitions import transition_apply
 from tests.factories import PASSWORD, make_article, make_reference, make_user, submit_and_review
 
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/accounts/login/"
+HOME = "203.0.113.7"
+ELSEWHERE = "198.51.100.20"
 
 
-def sign_in(client: Client, username: str, password: str, *, address: str = "203.0.113.7") -> Any:
+def sign_in(client: Client, username: str, password: str, *, address: str = HOME) -> Any:
     return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
-def fail(client: Client, username: str, times: int, *, address: str = "203.0.113.7") -> Any:
+def fail(client: Client, username: str, times: int, *, address: str = HOME) -> Any:
     response = None
     for _ in range(times):
         response = sign_in(client, username, "wrong password", address=address)
     return response
 
 
+def failures(username: str, address: str = HOME) -> int:
+    """Failures axes holds against this username at this address."""
+    return sum(
+        AccessAttempt.objects.filter(username=username, ip_address=address).values_list(
+            "failures_since_start", flat=True
+        )
+    )
+
+
+def age_attempts(minutes: int) -> None:
+    """Move every recorded attempt `minutes` into the past (axes stamps them on save)."""
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=minutes))
+
+
+def until_text(minutes: int) -> str:
+    """How the message names the time a lock that began about now lifts."""
+    until = timezone.localtime(timezone.now() + timedelta(minutes=minutes))
+    return f"locked until {until:%H:%M} {until.tzname()}"
+
+
 class TestLockout:
-    def test_five_failures_lock_the_account_and_the_page_says_for_how_long(
+    def test_five_failures_lock_and_the_page_says_until_when(
         self, client: Client, editor: Any
     ) -> None:
-        """The fifth failure within 15 minutes locks the account; the page names the duration."""
+        """The fifth failure locks the username at this address; the page names the time it lifts."""
         response = fail(client, "editor", 4)
         assert response.status_code == 200
         assert "did not match" in response.content.decode()
         response = fail(client, "editor", 1)
         assert response.status_code == 429
         page = response.content.decode()
-        assert "locked for 15 more minutes" in page
+        assert until_text(15) in page
+        assert "(15 more minutes)" in page
         assert "An administrator can unlock it sooner." in page
-        lock = LoginLockout.objects.get(scope=LoginLockout.Scope.ACCOUNT, key="editor")
-        assert lock.failures == 5 and lock.active
-        assert timedelta(minutes=14) < lock.locked_until - timezone.now() <= timedelta(minutes=15)
+        assert "did not match" not in page
+        assert failures("editor") == 5
 
-    def test_a_locked_account_refuses_even_the_right_password_from_anywhere(
+    def test_a_lock_refuses_the_right_password_from_that_address(
         self, client: Client, editor: Any
     ) -> None:
-        """A lock on the account holds from another address too, and the password is not checked."""
+        """The right password does not lift the lock, and it is not checked (nor counted)."""
         fail(client, "editor", 5)
-        response = sign_in(client, "editor", PASSWORD, address="198.51.100.20")
+        response = sign_in(client, "editor", PASSWORD)
         assert response.status_code == 429
         assert "_auth_user_id" not in client.session
-        assert "locked for" in response.content.decode()
-        # Refused attempts are not failures of their own: they do not feed the next lock.
-        assert LoginFailure.objects.filter(username="editor").count() == 5
+        assert "locked until" in response.content.decode()
+        # Refused attempts are not failures of their own: they do not prolong the lock.
+        assert failures("editor") == 5
 
-    def test_the_address_is_locked_too_whatever_username_it_tries(
+    def test_a_lock_at_one_address_does_not_block_the_right_password_from_another(
+        self, client: Client, editor: Any
+    ) -> None:
+        """Locking (user, address A) leaves address B open: nobody can lock an editor out remotely."""
+        fail(Client(), "editor", 5, address=HOME)
+        response = sign_in(client, "editor", PASSWORD, address=ELSEWHERE)
+        assert response.status_code == 302
+        assert client.session["_auth_user_id"] == str(editor.pk)
+
+    def test_failures_at_one_address_do_not_lock_the_other_accounts_there(
         self, client: Client, editor: Any, author: Any
     ) -> None:
-        """Five failures from one address over several usernames lock that address."""
-        for name in ("alice", "bob", "carol", "dave", "erin"):
-            fail(client, name, 1, address="192.0.2.50")
-        lock = LoginLockout.objects.get(scope=LoginLockout.Scope.ADDRESS)
-        assert lock.key == "192.0.2.50" and lock.failures == 5
+        """Behind a shared (NAT) address, one person's lock is not everyone's."""
+        fail(Client(), "editor", 5)
+        assert sign_in(client, "author", PASSWORD).status_code == 302
+
+    @override_settings(EDITORIAL_LOGIN_MAX_FAILURES_PER_ADDRESS=8)
+    def test_an_address_is_locked_on_its_own_limit_whatever_username_it_tries(
+        self, client: Client, author: Any
+    ) -> None:
+        """Spraying one password over many usernames locks the address at its own, higher limit."""
+        for number in range(7):
+            assert fail(client, f"user-{number}", 1, address="192.0.2.50").status_code == 200
+        response = fail(client, "user-7", 1, address="192.0.2.50")
+        assert response.status_code == 429
+        assert "signing in from this network address is locked" in response.content.decode()
         response = sign_in(client, "author", PASSWORD, address="192.0.2.50")
         assert response.status_code == 429
-        assert "this network address" in response.content.decode()
         # The same account from another address signs in: only the address was locked.
         assert sign_in(client, "author", PASSWORD, address="192.0.2.51").status_code == 302
+
+    def test_the_address_limit_is_ten_times_the_account_limit(self) -> None:
+        """By default a whole address needs 50 failures: a few people mistyping do not lock it."""
+        assert settings.EDITORIAL_LOGIN_MAX_FAILURES_PER_ADDRESS == 10 * settings.AXES_FAILURE_LIMIT
 
     def test_unknown_usernames_lock_like_real_ones(self, client: Client) -> None:
         """A lock does not reveal whether an account exists."""
         response = fail(client, "nobody-here", 5, address="192.0.2.60")
         assert response.status_code == 429
-        assert LoginLockout.objects.filter(
-            scope=LoginLockout.Scope.ACCOUNT, key="nobody-here"
-        ).exists()
+        assert failures("nobody-here", "192.0.2.60") == 5
 
     def test_case_variants_share_one_count(self, client: Client, editor: Any) -> None:
         """`Editor`, `EDITOR` and `editor` are counted as one username."""
-        for number, name in enumerate(("Editor", "EDITOR", "editor", "eDitor", "EdItOr"), start=1):
-            fail(client, name, 1, address=f"192.0.2.{number}")
-        assert LoginLockout.objects.filter(scope=LoginLockout.Scope.ACCOUNT, key="editor").exists()
+        for name in ("Editor", "EDITOR", "editor", "eDitor"):
+            fail(client, name, 1)
+        response = fail(client, "EdItOr", 1)
+        assert response.status_code == 429
+        assert failures("editor") == 5
 
-    def test_failures_older_than_the_window_do_not_count(self, client: Client, editor: Any) -> None:
-        """Four old failures and one new one are not five within 15 minutes."""
-        old = timezone.now() - timedelta(minutes=16)
-        LoginFailure.objects.bulk_create(
-            [
-                LoginFailure(username="editor", address="203.0.113.7", attempted_at=old)
-                for _ in range(4)
-            ]
-        )
+    def test_failures_older_than_the_cool_off_do_not_count(
+        self, client: Client, editor: Any
+    ) -> None:
+        """Four failures, then none for 16 minutes: the next one starts a new count."""
+        fail(client, "editor", 4)
+        age_attempts(16)
         assert fail(client, "editor", 1).status_code == 200
-        assert not LoginLockout.objects.exists()
+        assert failures("editor") == 1
 
     def test_a_successful_sign_in_starts_the_count_afresh(
         self, client: Client, editor: Any
     ) -> None:
-        """Four failures, a success, four more: no lock (the count starts at the last sign-in)."""
+        """Four failures, a success, four more from the same address: no lock."""
         fail(client, "editor", 4)
         assert sign_in(client, "editor", PASSWORD).status_code == 302
         client.logout()
-        fail(client, "editor", 4, address="203.0.113.8")
-        assert not LoginLockout.objects.filter(scope=LoginLockout.Scope.ACCOUNT).exists()
+        assert fail(client, "editor", 4).status_code == 200
+        assert sign_in(client, "editor", PASSWORD).status_code == 302
 
     def test_the_lock_expires_and_its_failures_are_not_counted_again(
         self, client: Client, editor: Any
     ) -> None:
         """After the lock runs out the right password works; one more failure does not relock."""
         fail(client, "editor", 5)
-        LoginLockout.objects.all().update(
-            locked_at=timezone.now() - timedelta(minutes=16),
-            locked_until=timezone.now() - timedelta(minutes=1),
-        )
-        LoginFailure.objects.all().update(attempted_at=timezone.now() - timedelta(minutes=17))
+        age_attempts(16)
         assert fail(client, "editor", 1).status_code == 200
         assert sign_in(client, "editor", PASSWORD).status_code == 302
 
-    @override_settings(
-        EDITORIAL_LOGIN_MAX_FAILURES=3,
-        EDITORIAL_LOGIN_MAX_FAILURES_PER_ADDRESS=3,
-        EDITORIAL_LOGIN_LOCKOUT_MINUTES=60,
-    )
+    @override_settings(AXES_FAILURE_LIMIT=3, AXES_COOLOFF_TIME=timedelta(minutes=60))
     def test_the_limit_and_the_duration_are_settings(self, client: Client, editor: Any) -> None:
-        """EDITORIAL_LOGIN_MAX_FAILURES and EDITORIAL_LOGIN_LOCKOUT_MINUTES are honoured."""
+        """EDITORIAL_LOGIN_MAX_FAILURES and EDITORIAL_LOGIN_LOCKOUT_MINUTES become axes' settings."""
         response = fail(client, "editor", 3)
         assert response.status_code == 429
-        assert "locked for 60 more minutes" in response.content.decode()
+        assert until_text(60) in response.content.decode()
 
     def test_the_admin_sign_in_page_is_locked_too(self, client: Client, admin_user: Any) -> None:
-        """The admin's own login form cannot be used to keep guessing."""
+        """The admin's own login form cannot be used to keep guessing, and says until when."""
         for _ in range(5):
             client.post(
-                "/admin/login/",
-                {"username": "admin", "password": "nope"},
-                REMOTE_ADDR="203.0.113.9",
+                "/admin/login/", {"username": "admin", "password": "nope"}, REMOTE_ADDR=HOME
             )
         response = client.post(
             "/admin/login/?next=/admin/",
             {"username": "admin", "password": "password"},
-            REMOTE_ADDR="203.0.113.9",
+            REMOTE_ADDR=HOME,
         )
-        assert response.status_code == 200
-        assert "locked for" in response.content.decode()
+        assert response.status_code == 429
+        assert until_text(15) in response.content.decode()
         assert "_auth_user_id" not in client.session
 
-    def test_the_backend_refuses_a_locked_account_whoever_asks(
-        self, client: Client, editor: Any
+    def test_the_backend_refuses_a_locked_pair_whoever_asks(
+        self, client: Client, editor: Any, rf: RequestFactory
     ) -> None:
         """authenticate() itself answers None while locked, whatever form or API calls it."""
         fail(client, "editor", 5)
-        assert authenticate(None, username="editor", password=PASSWORD) is None
+        locked = rf.post("/", REMOTE_ADDR=HOME)
+        assert authenticate(locked, username="editor", password=PASSWORD) is None
+        elsewhere = rf.post("/", REMOTE_ADDR=ELSEWHERE)
+        assert authenticate(elsewhere, username="editor", password=PASSWORD) == editor
+
+    @override_settings(EDITORIAL_TRUSTED_PROXY_COUNT=1)
+    def test_behind_a_proxy_the_forwarded_client_is_counted(
+        self, client: Client, editor: Any
+    ) -> None:
+        """Axes reads the client's address through the same trusted-proxy rule."""
+        client.post(
+            LOGIN,
+            {"username": "editor", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.4",
+        )
+        assert failures("editor", "198.51.100.4") == 1
 
 
 class TestUnlock:
-    def test_an_admin_unlocks_with_the_admin_action(
-        self, client: Client, editor: Any, admin_user: Any
+    def test_an_editor_unlocks_by_deleting_the_attempts_in_the_admin(
+        self, client: Client, editor: Any, author: Any
     ) -> None:
-        """The "unlock" action lifts the lock at once and records who lifted it."""
+        """The Editor group sees axes' attempts and deletes them; the admin's log says who did."""
         locked = Client()
-        fail(locked, "editor", 5)
-        lock = LoginLockout.objects.get(scope=LoginLockout.Scope.ACCOUNT)
-        client.force_login(admin_user)
-        changelist = client.get("/admin/reviews/loginlockout/")
-        assert "Unlock the selected accounts or addresses now" in changelist.content.decode()
+        fail(locked, "author", 5)
+        attempt = AccessAttempt.objects.get(username="author")
+        client.force_login(editor)
+        changelist = client.get("/admin/axes/accessattempt/")
+        assert changelist.status_code == 200 and "author" in changelist.content.decode()
         response = client.post(
-            "/admin/reviews/loginlockout/",
-            {"action": "unlock", "_selected_action": [lock.pk]},
+            "/admin/axes/accessattempt/",
+            {"action": "delete_selected", "_selected_action": [attempt.pk], "post": "yes"},
             follow=True,
         )
-        assert "1 lock(s) lifted." in response.content.decode()
-        lock.refresh_from_db()
-        assert not lock.active and lock.unlocked_by == admin_user
-        # The address is locked as well (the same five failures): lift that one too, then sign in.
-        client.post(
-            "/admin/reviews/loginlockout/",
-            {
-                "action": "unlock",
-                "_selected_action": list(LoginLockout.objects.values_list("pk", flat=True)),
-            },
-        )
-        assert sign_in(locked, "editor", PASSWORD).status_code == 302
+        assert response.status_code == 200
+        assert not AccessAttempt.objects.exists()
+        assert LogEntry.objects.filter(
+            user=editor, action_flag=DELETION, object_id=str(attempt.pk)
+        ).exists()
+        assert sign_in(locked, "author", PASSWORD).status_code == 302
 
-    def test_after_an_unlock_one_more_failure_does_not_relock(
-        self, client: Client, editor: Any, admin_user: Any
-    ) -> None:
-        """The failures behind a lifted lock are spent; the next lock needs five new ones."""
-        fail(client, "editor", 5)
-        LoginLockout.objects.update(unlocked_at=timezone.now())
-        assert fail(client, "editor", 1).status_code == 200
-
-    def test_lockouts_cannot_be_added_or_edited_in_the_admin(
+    def test_lock_records_cannot_be_added_in_the_admin(
         self, client: Client, admin_user: Any
     ) -> None:
         """Locks come from failed sign-ins; the admin only lifts them."""
         client.force_login(admin_user)
-        assert client.get("/admin/reviews/loginlockout/add/").status_code == 403
+        assert client.get("/admin/axes/accessattempt/add/").status_code == 403
+
+    def test_authors_and_reviewers_see_no_lock_records(self, client: Client, author: Any) -> None:
+        """Only the Editor group (and superusers) was given axes' permissions."""
+        author.is_staff = True
+        author.save()
+        client.force_login(author)
+        assert client.get("/admin/axes/accessattempt/").status_code == 403
 
 
 class TestClientAddress:
@@ -224,41 +267,64 @@ class TestClientAddress:
         assert client_address(request) == "198.51.100.4"
 
     def test_a_malformed_address_is_none(self, rf: Any) -> None:
-        """An address that is not an IP address is not recorded (the account is still counted)."""
+        """An address that is not an IP address is not recorded (the username is still counted)."""
         assert client_address(rf.get("/", REMOTE_ADDR="not-an-ip")) is None
 
 
 class TestSigningPassword:
-    def test_wrong_signing_passwords_count_towards_the_lockout(
-        self, author: Any, editor: Any, reviewer: Any
-    ) -> None:
-        """Five wrong passwords at the signing step lock the reviewer's account like five at sign-in."""
-        article = submit_and_review(
+    @staticmethod
+    def under_review(author: Any, editor: Any, reviewer: Any) -> Any:
+        return submit_and_review(
             make_article(author=author, citations=[make_reference()]),
             author=author,
             editor=editor,
             reviewers=[reviewer],
         )
-        client = Client()
+
+    def test_wrong_signing_passwords_count_towards_the_lockout(
+        self, author: Any, editor: Any, reviewer: Any
+    ) -> None:
+        """Five wrong passwords at the signing step lock the reviewer like five at sign-in."""
+        article = self.under_review(author, editor, reviewer)
+        client = Client(REMOTE_ADDR=HOME)
         client.force_login(reviewer)
         url = f"/workspace/articles/{article.slug}/actions/approve/"
-        for _ in range(5):
-            response = client.post(url, {"password": "wrong", "content_hash": article.content_hash})
+        form = {"password": "wrong", "content_hash": article.content_hash}
+        for _ in range(4):
+            response = client.post(url, form)
             assert response.status_code == 422
-        assert LoginLockout.objects.filter(key="reviewer").exists()
+            assert "Your password was not correct" in response.content.decode()
+        response = client.post(url, form)
+        assert response.status_code == 429
+        assert until_text(15) in response.content.decode()
+        assert failures("reviewer") == 5
+        # The sign-in page at that address is locked by the same count.
+        assert sign_in(Client(), "reviewer", PASSWORD).status_code == 429
+
+    def test_a_locked_reviewer_cannot_sign_even_with_the_right_password(
+        self, author: Any, editor: Any, reviewer: Any
+    ) -> None:
+        """A session already open does not get round the lock: nothing is signed."""
+        article = self.under_review(author, editor, reviewer)
+        fail(Client(), "reviewer", 5)
+        client = Client(REMOTE_ADDR=HOME)
+        client.force_login(reviewer)
+        response = client.post(
+            f"/workspace/articles/{article.slug}/actions/approve/",
+            {"password": PASSWORD, "content_hash": article.content_hash},
+        )
+        assert response.status_code == 429
+        page = response.content.decode()
+        assert "locked until" in page and "Nothing was signed." in page
+        assert "Your password was not correct" not in page
+        assert not SignOff.objects.filter(article=article).exists()
+        assert failures("reviewer") == 5
 
     def test_a_wrong_signing_password_is_refused(
         self, author: Any, editor: Any, reviewer: Any
     ) -> None:
-        """A wrong signing password signs nothing."""
-        from reviews.services.transitions import transition_apply
-
-        article = submit_and_review(
-            make_article(author=author, citations=[make_reference()]),
-            author=author,
-            editor=editor,
-            reviewers=[reviewer],
-        )
+        """A wrong signing password signs nothing, with or without a request to count it on."""
+        article = self.under_review(author, editor, reviewer)
         with pytest.raises(WorkflowError) as refused:
             transition_apply(
                 article=article,
@@ -268,6 +334,24 @@ class TestSigningPassword:
                 params={"content_hash": article.content_hash},
             )
         assert refused.value.code == "reauth"
+
+    def test_the_service_names_the_lock(
+        self, author: Any, editor: Any, reviewer: Any, rf: RequestFactory
+    ) -> None:
+        """transition_apply given the signer's request refuses a locked pair with code locked_out."""
+        article = self.under_review(author, editor, reviewer)
+        fail(Client(), "reviewer", 5)
+        with pytest.raises(WorkflowError) as refused:
+            transition_apply(
+                article=article,
+                user=reviewer,
+                action="approve",
+                password=PASSWORD,
+                params={"content_hash": article.content_hash},
+                request=rf.post("/", REMOTE_ADDR=HOME),
+            )
+        assert refused.value.code == "locked_out"
+        assert "locked until" in refused.value.reasons[0]
 
 
 class TestPasswords:
@@ -317,11 +401,21 @@ class TestSessionLength:
         response = client.get("/workspace/")
         assert response.status_code == 302 and response["Location"].startswith(LOGIN)
 
-    def test_other_accounts_keep_the_site_wide_session_age(
+    def test_a_superuser_without_a_role_gets_the_short_session_too(
         self, client: Client, admin_user: Any
     ) -> None:
-        """An administrator without an editorial role keeps SESSION_COOKIE_AGE."""
+        """The admin's most powerful accounts hold no role group, and are capped all the same."""
+        assert not admin_user.groups.exists()
         sign_in(client, "admin", "password")
+        session = client.session
+        assert session.get_expire_at_browser_close()
+        assert session.get_expiry_age() == 8 * 3600
+        assert SESSION_DEADLINE_KEY in session
+
+    def test_other_accounts_keep_the_site_wide_session_age(self, client: Client) -> None:
+        """An account with no role and no admin access keeps SESSION_COOKIE_AGE."""
+        make_user(username="plain")
+        sign_in(client, "plain", PASSWORD)
         session = client.session
         assert not session.get_expire_at_browser_close()
         assert session.get_expiry_age() == settings.SESSION_COOKIE_AGE
