@@ -94,6 +94,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so its process_exception sees a view's exception first: a service refusal (an illegal
+    # transition, a failed guard, invalid input) becomes its 4xx page with the reasons, not a 500.
+    "editorial.http_errors.RefusalMiddleware",
 ]
 
 ROOT_URLCONF = "editorial.urls"
