@@ -99,6 +99,9 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as axes asks: it turns a request its backend refused, or just locked, into the 429.
     "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception sees a view's exception first: a service refusal (an illegal
+    # transition, a failed guard, invalid input) becomes its 4xx page with the reasons, not a 500.
+    "editorial.http_errors.RefusalMiddleware",
 ]
 
 ROOT_URLCONF = "editorial.urls"

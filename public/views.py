@@ -17,6 +17,7 @@ from articles.rendering import render_markdown
 from public import selectors
 from public.page_cache import public_pages_epoch, shared_page_get, shared_page_set
 from public.structured_data import medical_web_page
+from reviews.refusals import kept_input
 
 AUDIENCE_COOKIE_MAX_AGE = 60 * 60 * 24 * 365
 
@@ -155,8 +156,9 @@ def report_problem(request: HttpRequest, slug: str) -> HttpResponse:
     )
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
+        # Too many reports (429) comes back like an invalid form: the reader's words are kept.
+        with kept_input(form) as attempt:
+            if form.is_valid():
                 services.problem_report_create(
                     article=article,
                     version=version,
@@ -166,23 +168,13 @@ def report_problem(request: HttpRequest, slug: str) -> HttpResponse:
                     email=form.cleaned_data["email"],
                     address=request.META.get("REMOTE_ADDR", ""),
                 )
-            except services.RateLimited as error:
                 return render(
                     request,
-                    "articles/report.html",
-                    {
-                        "article": article,
-                        "form": form,
-                        "version": version,
-                        "audience": audience,
-                        "error": str(error),
-                    },
-                    status=429,
+                    "articles/report_thanks.html",
+                    {"article": article, "audience": audience},
                 )
-            return render(
-                request, "articles/report_thanks.html", {"article": article, "audience": audience}
-            )
-        status = 400
+        # An invalid form is a 400 here, as it always was for this public form.
+        status = attempt.status if attempt.refused else 400
     return render(
         request,
         "articles/report.html",

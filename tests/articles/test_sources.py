@@ -134,7 +134,7 @@ class TestEditForm:
         client = logged_in(author)
         refused = client.post("/workspace/new/", {**data, "sources": "pmid:99999999"})
         assert (
-            refused.status_code == 200
+            refused.status_code == 422
             and "Not in the reference library: pmid:99999999." in refused.content.decode()
         )
         assert not Article.objects.filter(slug="new").exists()
@@ -144,7 +144,7 @@ class TestEditForm:
     def test_an_unknown_key_is_an_error_on_the_field_and_nothing_is_written(
         self, author: Any
     ) -> None:
-        """The form comes back (200, not 500) naming the unknown key under the field."""
+        """The form comes back (422, not 500) naming the unknown key under the field."""
         ref = make_reference()
         article = make_article(author=author)
         response = logged_in(author).post(
@@ -153,7 +153,7 @@ class TestEditForm:
                 article, sources=f"pmid:{ref.pmid}\ndoi:10.9999/missing", text_patient="Changed."
             ),
         )
-        assert response.status_code == 200
+        assert response.status_code == 422
         errors = response.context["form"].errors
         assert list(errors) == ["sources"]
         assert "Not in the reference library: doi:10.9999/missing." in errors["sources"][0]
