@@ -25,9 +25,12 @@ from articles.models import Article, ProblemReport
 from articles.services import RateLimited
 from editorial.http_errors import RefusalMiddleware
 from references.models import Reference
-from reviews import selectors, services
 from reviews.models import AuditEvent, CheckWaiver, CommentResolution, ReviewComment
-from reviews.services import comment_create, comment_resolve, transition_apply
+from reviews.selectors import workspace
+from reviews.services import evidence
+from reviews.services.comments import comment_create, comment_resolve
+from reviews.services.errors import WorkflowError
+from reviews.services.transitions import transition_apply
 from tests.articles.test_trust import report_data
 from tests.factories import (
     approve,
@@ -427,9 +430,9 @@ def test_a_refused_waiver_keeps_the_reason_typed(world: World, monkeypatch: Any)
     """A refusal after the form was valid (here, the check passed meanwhile) keeps the words."""
 
     def refuse(**kwargs: Any) -> None:
-        raise services.WorkflowError("waive", ["It passes now."], code="not_waivable")
+        raise WorkflowError("waive", ["It passes now."], code="not_waivable")
 
-    monkeypatch.setattr(services, "check_waive", refuse)
+    monkeypatch.setattr(evidence, "check_waive", refuse)
     client = Client()
     client.force_login(world.users["author"])
     response = client.post(
@@ -469,7 +472,7 @@ def test_a_bug_is_still_a_500_and_the_api_keeps_its_own_answers(
     def crash(**kwargs: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(selectors, "workspace_page", crash)
+    monkeypatch.setattr(workspace, "workspace_page", crash)
     client = Client(raise_request_exception=False)
     client.force_login(world.users["editor"])
     assert client.get(f"{W}/review/").status_code == 500
@@ -478,7 +481,7 @@ def test_a_bug_is_still_a_500_and_the_api_keeps_its_own_answers(
         raise ValidationError("A stored page cites a source that is gone.")
 
     # On a read, a ValidationError is stored content gone bad, not the reader's input: a 500.
-    monkeypatch.setattr(selectors, "version_history", invalid_content)
+    monkeypatch.setattr(workspace, "version_history", invalid_content)
     assert client.get(f"{W}/review/history/").status_code == 500
     api = client.get("/api/v1/drafts/review/", HTTP_AUTHORIZATION="Bearer nonsense")
     assert api.status_code == 401 and api["Content-Type"] == "application/json"
@@ -487,9 +490,9 @@ def test_a_bug_is_still_a_500_and_the_api_keeps_its_own_answers(
 @pytest.mark.parametrize(
     ("error", "status"),
     [
-        (services.WorkflowError("publish", ["Not now."], code="illegal_state"), 409),
-        (services.WorkflowError("submit", ["A check fails."]), 422),
-        (services.WorkflowError("reply", ["No such comment."], code="unknown_comment"), 422),
+        (WorkflowError("publish", ["Not now."], code="illegal_state"), 409),
+        (WorkflowError("submit", ["A check fails."]), 422),
+        (WorkflowError("reply", ["No such comment."], code="unknown_comment"), 422),
         (ValidationError({"body": "Write the comment."}), 422),
         (BadRequest("“from” must be a version number."), 400),
         (OverflowError("Python int too large to convert to SQLite INTEGER"), 400),
