@@ -7,7 +7,7 @@ from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_control
 
 from accounts.security import SecondFactorView, ThrottledLoginView, use_lockout_form_in_admin
-from api.drafting import not_found as api_not_found
+from api.errors import not_found as api_not_found
 from public.finding import robots_txt
 from public.sitemaps import SITEMAPS
 
