@@ -8,7 +8,7 @@ from django.views.decorators.cache import cache_control
 
 from accounts.admin import use_lockout_form_in_admin
 from accounts.views import LoginView, SecondFactorView
-from api.drafting import not_found as api_not_found
+from api.errors import not_found as api_not_found
 from public.finding import robots_txt
 from public.sitemaps import SITEMAPS
 

@@ -16,7 +16,7 @@ reference file). Imports are also checked to be all-or-nothing whatever the file
 
 Runs derandomised (a fixed seed per test) with no example database, so CI sees the same examples
 every time. NUL is left out of text that goes into the database: every form refuses it
-(Django's ProhibitNullCharactersValidator) and the API refuses it by name (api.drafting).
+(Django's ProhibitNullCharactersValidator) and the API refuses it by name (api.schemas.common.storable).
 """
 
 from __future__ import annotations
