@@ -9,19 +9,24 @@ from __future__ import annotations
 from calendar import monthrange
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models.query_utils import DeferredAttribute
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from reviews.records import AppendOnlyModel, ChainedRecord
+from reviews.state import (
+    StateField,
+    StateWriteError,
+    WorkflowQuerySet,
+    state_assignable,
+    state_assignable_now,
+)
 
 
 class State(models.TextChoices):
@@ -95,55 +100,6 @@ class ReviewerProfile(models.Model):
         )
 
 
-class StateWriteError(Exception):
-    """Raised when code outside the transition service tries to change a workflow's state."""
-
-
-# The workflow whose state the transition service is moving right now (None: no one may).
-# A context variable, not a flag on the row: a second object for the same row stays protected.
-_moving: ContextVar[Any] = ContextVar("editorial_workflow_moving", default=None)
-
-
-class ProtectedState(DeferredAttribute):
-    """The `state` attribute: set once when the row is built or loaded, then only while moving.
-
-    Every other assignment raises, so no view, admin form or script can put an article in a state
-    the transition table did not lead it to, nor skip the audit event that records each move.
-    """
-
-    def __set__(self, instance: ArticleWorkflow, value: Any) -> None:
-        name = self.field.attname
-        if name in instance.__dict__ and _moving.get() is not instance:
-            raise StateWriteError(
-                "The workflow state changes only through the transition service "
-                "(reviews.services.transitions); "
-                f"refused setting it to {value!r}."
-            )
-        instance.__dict__[name] = value
-
-
-class StateField(models.CharField):
-    """A CharField whose attribute refuses assignment outside the transition service."""
-
-    descriptor_class = ProtectedState
-
-    def deconstruct(self) -> Any:
-        # In the database and the migrations it is a plain CharField; only the attribute differs.
-        name, _path, args, kwargs = super().deconstruct()
-        return name, "django.db.models.CharField", args, kwargs
-
-
-class WorkflowQuerySet(models.QuerySet):
-    """Bulk writes of `state` are refused: they would move articles without an audit event."""
-
-    def update(self, **kwargs: Any) -> int:
-        if "state" in kwargs:
-            raise StateWriteError(
-                "The workflow state changes only through the transition service, never in bulk."
-            )
-        return super().update(**kwargs)
-
-
 class ArticleWorkflow(models.Model):
     """The running review state of one article.
 
@@ -198,17 +154,14 @@ class ArticleWorkflow(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Every article starts in draft; any other state is reached through the table.
-        if self._state.adding and self.state != State.DRAFT and _moving.get() is not self:
+        if self._state.adding and self.state != State.DRAFT and not state_assignable_now(self):
             raise StateWriteError("A workflow is created in draft; transitions move it on.")
         super().save(*args, **kwargs)
 
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
         # Reloading is not a change: the state read is the one the service last wrote.
-        token = _moving.set(self)
-        try:
+        with state_assignable(self):
             super().refresh_from_db(*args, **kwargs)
-        finally:
-            _moving.reset(token)
 
     @contextmanager
     def moving(self) -> Iterator[None]:
@@ -217,11 +170,8 @@ class ArticleWorkflow(models.Model):
         For reviews.services.transitions alone, which applies a row of the transition table and
         records the move in the audit trail in the same transaction.
         """
-        token = _moving.set(self)
-        try:
+        with state_assignable(self):
             yield
-        finally:
-            _moving.reset(token)
 
     @property
     def approvals_needed(self) -> int:

@@ -8,8 +8,9 @@ import pytest
 from django.db import transaction
 
 from articles.models import Article
-from reviews.models import ArticleWorkflow, AuditEvent, State, StateWriteError
+from reviews.models import ArticleWorkflow, AuditEvent, State
 from reviews.services.transitions import transition_apply
+from reviews.state import StateWriteError
 from tests.factories import make_article
 
 

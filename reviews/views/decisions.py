@@ -1,0 +1,135 @@
+"""Decisions on the article page: workflow actions (signatures included), comments, waivers."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from reviews.forms import ActionForm, CommentForm, ReplyForm, ResolveForm
+from reviews.refusals import form_reasons, kept_input
+from reviews.selectors.signing import signature_statement
+from reviews.services import comments, evidence, transitions
+from reviews.views.common import Kept, article_or_404, article_page
+from reviews.workflow import TRANSITIONS
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def action(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    """Confirm and apply one workflow action; signing actions show the statement being signed."""
+    article = article_or_404(request, slug)
+    transition = TRANSITIONS.get(name)
+    if transition is None or transition.content:
+        # Content rows are taken on the edit page and by the restore button, with their input.
+        raise Http404("No such action.")
+    form = ActionForm(
+        request.POST or None, transition=transition, initial={"content_hash": article.content_hash}
+    )
+    status = 200
+    # The form is not given to kept_input: the page lists the reasons above it (the form's own
+    # field errors stay under its fields), and on a GET there is no bound form to put them on.
+    with kept_input() as attempt:
+        # Refused before anything is typed when the state does not allow it (409).
+        transitions.authorize(
+            user=request.user, article=article, workflow=article.workflow, action=name
+        )
+        if request.method == "POST":
+            if form.is_valid():
+                transitions.transition_apply(
+                    article=article,
+                    user=request.user,
+                    action=name,
+                    note=form.cleaned_data["note"],
+                    password=form.cleaned_data.get("password"),
+                    params=form.params(),
+                    request=request,
+                )
+                messages.success(request, f"{transition.label}: done.")
+                return redirect("reviews:article", slug=article.slug)
+            status = 422
+    if attempt.refused:
+        status = attempt.status
+    statement = (
+        signature_statement(article=article, meaning_label=transition.signs.label)
+        if transition.signs
+        else ""
+    )
+    return render(
+        request,
+        "reviews/action.html",
+        {
+            "article": article,
+            "transition": transition,
+            "form": form,
+            "errors": attempt.reasons,
+            "statement": statement,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def comment_create(request: HttpRequest, slug: str) -> HttpResponse:
+    article = article_or_404(request, slug)
+    form = CommentForm(request.POST)
+    with kept_input(form) as attempt:
+        if form.is_valid():
+            comments.comment_create(article=article, user=request.user, **form.cleaned_data)
+            messages.success(request, "Comment added.")
+            return redirect(f"{article.get_workspace_url()}#comments")
+    kept = Kept("comment", "", form.data.get("body", ""), form_reasons(form))
+    return article_page(request, article, comment_form=form, kept=kept, status=attempt.status)
+
+
+@login_required
+@require_POST
+def comment_reply(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
+    article = article_or_404(request, slug)
+    form = ReplyForm(request.POST)
+    with kept_input(form) as attempt:
+        if form.is_valid():
+            comments.comment_reply(
+                article=article,
+                user=request.user,
+                comment_id=comment_id,
+                body=form.cleaned_data["body"],
+            )
+            return redirect(f"{article.get_workspace_url()}#comment-{comment_id}")
+    kept = Kept("reply", comment_id, form.data.get("body", ""), form_reasons(form))
+    return article_page(request, article, kept=kept, status=attempt.status)
+
+
+@login_required
+@require_POST
+def comment_resolve(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
+    article = article_or_404(request, slug)
+    form = ResolveForm(request.POST)
+    with kept_input(form) as attempt:
+        if form.is_valid():
+            comments.comment_resolve(
+                article=article,
+                user=request.user,
+                comment_id=comment_id,
+                note=form.cleaned_data["note"],
+            )
+            return redirect(f"{article.get_workspace_url()}#comments")
+    kept = Kept("resolve", comment_id, form.data.get("note", ""), form_reasons(form))
+    return article_page(request, article, kept=kept, status=attempt.status)
+
+
+@login_required
+@require_POST
+def waive_check(request: HttpRequest, slug: str, key: str) -> HttpResponse:
+    """Record why a recommended check may fail on this version."""
+    article = article_or_404(request, slug)
+    reason = request.POST.get("reason", "")
+    with kept_input() as attempt:
+        evidence.check_waive(article=article, user=request.user, check_key=key, reason=reason)
+        messages.success(request, "Your reason is recorded for this version.")
+        return redirect(f"{article.get_workspace_url()}#checks")
+    kept = Kept("waive", key, reason, attempt.reasons)
+    return article_page(request, article, kept=kept, status=attempt.status)
