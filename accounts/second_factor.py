@@ -22,6 +22,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django_otp import devices_for_user
+from django_otp.models import Device
 
 from accounts.roles import ROLE_GROUPS, Role
 
@@ -39,7 +40,7 @@ def second_factor_required_for(user: AbstractBaseUser) -> bool:
     )
 
 
-def second_factor_verify(*, user: AbstractBaseUser, code: str) -> Any:
+def second_factor_verify(*, user: AbstractBaseUser, code: str) -> Device | None:
     """The user's confirmed device that accepts `code`, or None (each device throttles failures)."""
     code = "".join(code.split())
     if not code:

@@ -29,6 +29,28 @@ def audience_text_fields() -> dict[str, forms.Field]:
     }
 
 
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A model multiple-choice field that refuses an id no database column can hold.
+
+    Django's own field sends every submitted value to an `__in` query: on SQLite an id beyond 64
+    bits fails inside the driver (a 500 before any form error), on PostgreSQL it is simply not
+    found. Here both are the same "Select a valid choice" error on the field, with the input kept.
+    """
+
+    BIGINT_MAX = 2**63 - 1
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            text = str(pk).strip()
+            if text.lstrip("-").isdigit() and abs(int(text)) > self.BIGINT_MAX:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": text},
+                )
+        return super()._check_values(value)
+
+
 class SourceKeysField(forms.CharField):
     """A list of citation keys typed one per line; the model normalises and checks them."""
 
@@ -58,10 +80,10 @@ class BaseArticleContentForm(forms.ModelForm):
     Carries the version the edit started from, so a stale save is refused instead of lost.
     """
 
-    related = forms.ModelMultipleChoiceField(
+    related = BoundedModelMultipleChoiceField(
         queryset=Article.objects.only("slug", "title"), required=False
     )
-    topics = forms.ModelMultipleChoiceField(
+    topics = BoundedModelMultipleChoiceField(
         queryset=Topic.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,

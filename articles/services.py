@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -15,7 +14,9 @@ from articles import readability
 from articles.audiences import resolve_text
 from articles.glossary import annotate, current_glossary
 from articles.models import (
+    Article,
     CitationLink,
+    HistoricalArticle,
     ProblemReport,
     ReadabilityScore,
     Rendition,
@@ -38,7 +39,7 @@ def rendition_cache_key(*, content_hash: str, audience: str, pipeline: str) -> s
     return f"rendition:{pipeline}:{content_hash}:{audience}"
 
 
-def rendition_get_or_create(*, version: Any, audience: str) -> Rendition:
+def rendition_get_or_create(*, version: HistoricalArticle, audience: str) -> Rendition:
     """The rendition of a frozen version for one audience, rendering it the first time only.
 
     `version` is a historical Article row (or the Article itself for a preview): anything with
@@ -47,7 +48,9 @@ def rendition_get_or_create(*, version: Any, audience: str) -> Rendition:
     return renditions_get_or_create(version=version, audiences=[audience])[audience]
 
 
-def renditions_get_or_create(*, version: Any, audiences: Iterable[str]) -> dict[str, Rendition]:
+def renditions_get_or_create(
+    *, version: HistoricalArticle, audiences: Iterable[str]
+) -> dict[str, Rendition]:
     """The renditions of a version for several audiences: one cache round trip, then at most one
     query for those kept, one for the cited references and one insert for those never rendered."""
     pipelines = {audience: rendition_pipeline(audience) for audience in audiences}
@@ -72,7 +75,9 @@ def renditions_get_or_create(*, version: Any, audiences: Iterable[str]) -> dict[
     return found
 
 
-def _stored_renditions(*, version: Any, pipelines: dict[str, str]) -> dict[str, Rendition]:
+def _stored_renditions(
+    *, version: HistoricalArticle, pipelines: dict[str, str]
+) -> dict[str, Rendition]:
     stored = Rendition.objects.filter(
         content_hash=version.content_hash,
         audience__in=list(pipelines),
@@ -81,7 +86,9 @@ def _stored_renditions(*, version: Any, pipelines: dict[str, str]) -> dict[str, 
     return {r.audience: r for r in stored if pipelines[r.audience] == r.pipeline}
 
 
-def renditions_render(*, version: Any, pipelines: dict[str, str]) -> dict[str, Rendition]:
+def renditions_render(
+    *, version: HistoricalArticle, pipelines: dict[str, str]
+) -> dict[str, Rendition]:
     """Render and store one version's renditions for the given audiences and pipelines.
 
     Public for the benchmark generator, which renders a template article through the real pipeline.
@@ -131,7 +138,14 @@ def reporter_fingerprint(address: str) -> str:
 
 
 def problem_report_create(
-    *, article: Any, version: int, audience: str, kind: str, message: str, email: str, address: str
+    *,
+    article: Article,
+    version: int,
+    audience: str,
+    kind: str,
+    message: str,
+    email: str,
+    address: str,
 ) -> ProblemReport:
     """Store a reader's report about a published version; at most REPORTS_PER_HOUR per address."""
     fingerprint = reporter_fingerprint(address)
@@ -153,7 +167,7 @@ def problem_report_create(
     return report
 
 
-def readability_scores(*, version: Any) -> dict[str, ReadabilityScore]:
+def readability_scores(*, version: HistoricalArticle) -> dict[str, ReadabilityScore]:
     """Scores of every audience text of a version (article or history row), computed once."""
     stored = {
         s.audience: s
@@ -188,7 +202,7 @@ def readability_scores(*, version: Any) -> dict[str, ReadabilityScore]:
     return stored
 
 
-def citation_links_set(*, article: Any, reference_ids: Any) -> None:
+def citation_links_set(*, article: Article, reference_ids: Iterable[int]) -> None:
     """Index the references the article's live version cites (empty when it is not live)."""
     CitationLink.objects.filter(article=article).delete()
     CitationLink.objects.bulk_create(

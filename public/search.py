@@ -10,7 +10,7 @@ On PostgreSQL it is full-text search: `websearch_to_tsquery` (quotes, `or`, `-wo
 snippets. Migration 0003 adds one GIN expression index per audience on the history table that
 matches `search_document()` exactly, so the match is an index scan over the versions followed by
 a join to the live ones, not a `to_tsvector` of every live version per query
-(tests/articles/test_search.py checks that the planner can use it). The rank reads the short title
+(tests/public/test_search.py checks that the planner can use it). The rank reads the short title
 and summary of the matching rows only, and snippets are made for the page shown.
 
 Elsewhere (SQLite, the embedded default) a fallback: every word must occur, case-insensitively,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -33,6 +33,9 @@ from references.importing import (
 )
 from references.parsers import Format
 from references.vancouver import format_reference
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 SESSION_KEY = "reference_import"
@@ -60,7 +63,7 @@ class ReferenceUploadForm(forms.Form):
         return upload
 
 
-def _require_editor(user: Any) -> None:
+def _require_editor(user: AbstractBaseUser) -> None:
     if ROLE_GROUPS[Role.EDITOR] not in user_group_names(user):
         raise PermissionDenied("Only editors import references.")
 

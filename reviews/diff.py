@@ -19,10 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+if TYPE_CHECKING:
+    from articles.models import HistoricalArticle
 
 # One number: integers, decimals, thousands separators ("1,600", "0.50", ".5"), joined into
 # ranges, fractions and ratios ("15-30", "0.50-0.75", "1/2", "1:1000"), with an optional percent
@@ -169,7 +172,7 @@ def diff_versions(old_texts: Mapping[str, str], new_texts: Mapping[str, str]) ->
     return _diff_mapping(old_texts, new_texts)
 
 
-def plain_fields(version: Any) -> dict[str, str]:
+def plain_fields(version: HistoricalArticle) -> dict[str, str]:
     """The one-line and list fields of a version (article or history row) a reviewer must see
     change: title, summary and the listed sources (one key a line)."""
     return {

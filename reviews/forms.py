@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 
 from accounts.roles import ROLE_GROUPS, Role
 from articles.audiences import audience_choices
+from articles.forms import BoundedModelMultipleChoiceField
 from reviews.transition import Input, Transition
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 
 def _reviewers_field(spec: Input) -> forms.Field:
-    field = forms.ModelMultipleChoiceField(
+    field = BoundedModelMultipleChoiceField(
         queryset=get_user_model()
         .objects.filter(groups__name=ROLE_GROUPS[Role.REVIEWER], is_active=True)
         .select_related("reviewer_profile")
@@ -72,7 +76,7 @@ class ActionForm(forms.Form):
         }
 
 
-def _reviewer_label(user: Any) -> str:
+def _reviewer_label(user: AbstractBaseUser) -> str:
     profile = getattr(user, "reviewer_profile", None)
     return f"{profile.signature_name} — {profile.specialty}" if profile else user.get_username()
 

@@ -15,6 +15,8 @@ from django.urls import reverse
 from accounts.roles import ROLE_GROUPS, Role
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
     from articles.models import Article
     from reviews.models import ArticleWorkflow, Assignment, SignOff
 
@@ -37,13 +39,13 @@ def _send(*, subject: str, body: str, to: Iterable[Any]) -> None:
     transaction.on_commit(message.send)
 
 
-def editors() -> list[Any]:
+def editors() -> list[AbstractBaseUser]:
     return list(
         get_user_model().objects.filter(groups__name=ROLE_GROUPS[Role.EDITOR], is_active=True)
     )
 
 
-def authors_and_editors(article: Article) -> list[Any]:
+def authors_and_editors(article: Article) -> list[AbstractBaseUser]:
     """The article's authors and every active editor, in one query."""
     return list(
         get_user_model()
@@ -94,7 +96,7 @@ def notify_approvals_voided(*, article: Article, signoffs: Iterable[SignOff], re
     )
 
 
-def notify_review_due(*, workflow: ArticleWorkflow, recipients: Iterable[Any]) -> None:
+def notify_review_due(*, workflow: ArticleWorkflow, recipients: Iterable[AbstractBaseUser]) -> None:
     article = workflow.article
     _send(
         subject=f"[Re-review due] “{article.title}”",

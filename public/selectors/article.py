@@ -12,7 +12,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from articles.audiences import Audience, audiences
-from articles.models import Article, CitationLink, Disclaimer, Rendition, disclaimer_cache_key
+from articles.models import (
+    Article,
+    CitationLink,
+    Disclaimer,
+    HistoricalArticle,
+    Rendition,
+    disclaimer_cache_key,
+)
 from articles.services import rendition_get_or_create
 from public.page_cache import public_pages_epoch
 from public.selectors.review import LiveReview, TrackerStep, live_reviews, tracker_steps
@@ -42,7 +49,7 @@ class ArticlePage:
     """Everything the public article page shows, read from the live (frozen) version."""
 
     article: Article
-    version: Any  # the historical row readers see
+    version: HistoricalArticle  # the frozen row readers see
     audience: Audience
     rendition: Rendition
     status: State

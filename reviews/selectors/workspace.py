@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 
 from articles.audiences import audiences as configured_audiences
 from articles.content import collect_citation_keys
-from articles.models import Article, ProblemReport
+from articles.models import Article, HistoricalArticle, ProblemReport
 from articles.services import rendition_get_or_create
 from references.selectors import references_for_keys
 from reviews.checks import article_checks
@@ -131,7 +131,9 @@ def version_history(*, article: Article, page_number: Any, per_page: int = 25) -
     }
 
 
-def version_pair(*, article: Article, from_version: int, to_version: int) -> tuple[Any, Any] | None:
+def version_pair(
+    *, article: Article, from_version: int, to_version: int
+) -> tuple[HistoricalArticle, HistoricalArticle] | None:
     """Two frozen versions of the article (one query), or None when either does not exist."""
     rows = {v.version: v for v in article.history.filter(version__in=[from_version, to_version])}
     if from_version not in rows or to_version not in rows:
@@ -139,7 +141,7 @@ def version_pair(*, article: Article, from_version: int, to_version: int) -> tup
     return rows[from_version], rows[to_version]
 
 
-def version_preview(*, article: Article, snapshot: Any) -> dict[str, Any]:
+def version_preview(*, article: Article, snapshot: HistoricalArticle) -> dict[str, Any]:
     renditions = []
     for key, audience in configured_audiences().items():
         if key in snapshot.texts:

@@ -31,7 +31,6 @@ from reviews.services import evidence
 from reviews.services.comments import comment_create, comment_resolve
 from reviews.services.errors import WorkflowError
 from reviews.services.transitions import transition_apply
-from tests.articles.test_trust import report_data
 from tests.factories import (
     approve,
     make_article,
@@ -40,6 +39,7 @@ from tests.factories import (
     publish_approved,
     submit_and_review,
 )
+from tests.public.test_trust import report_data
 from tests.test_valid_html import assert_valid
 
 pytestmark = pytest.mark.django_db
@@ -209,8 +209,7 @@ WORKSPACE_CASES = {
         "editor",
         f"{W}/submitted/actions/start_review/",
         {"reviewers": [HUGE]},
-        status=400,
-        reason="too large",
+        reason="Select a valid choice",
     ),
     "start review with a due date that is no date": Case(
         "editor",
@@ -333,8 +332,8 @@ WORKSPACE_CASES = {
         "author",
         "/workspace/new/",
         {"slug": "fresh", "title": "T", "summary": "S.", "topics": [HUGE]},
-        status=400,
-        reason="too large",
+        reason="Select a valid choice",
+        kept="fresh",
     ),
     "edit without a reason for the change": Case(
         "author",

@@ -20,7 +20,7 @@ from articles.models import Article
 
 API = "/api/v1"
 JSON = "application/json"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Query parameter models are flattened into the operations' parameters, not components.
 QUERY_MODELS = {articles.ListQuery, articles.ArticleQuery}
 
