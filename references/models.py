@@ -24,15 +24,44 @@ class Reference(models.Model):
         BOOK = "book", "Book"
         CHAPTER = "chapter", "Book chapter"
         WEB_PAGE = "web-page", "Web page"
+        # Every CSL-JSON type and biblatex entry type maps to one of these; GENERIC where nothing
+        # fits, so a valid export is never refused for its item type.
+        THESIS = "thesis", "Thesis or dissertation"
+        REPORT = "report", "Report"
+        CONFERENCE_PAPER = "conference-paper", "Conference paper"
+        DATASET = "dataset", "Dataset"
+        SOFTWARE = "software", "Software"
+        NEWS_ARTICLE = "news-article", "Newspaper or magazine article"
+        PATENT = "patent", "Patent"
+        LEGAL = "legal", "Legal document or case"
+        PERSONAL_COMMUNICATION = "personal-communication", "Personal communication"
+        GENERIC = "generic", "Other"
 
-    citekey = models.SlugField(
+    class Status(models.TextChoices):
+        PUBLISHED = "", "Published"
+        EPUB_AHEAD = "epub-ahead-of-print", "Epub ahead of print"
+        FORTHCOMING = "forthcoming", "Forthcoming"
+
+    # Lower-case letters, digits, dots, dashes, underscores (identifiers.CITEKEY, checked in
+    # clean()): a reference manager's own key such as "bennett.checkel_2015" is kept as it is.
+    citekey = models.CharField(
         max_length=80, unique=True, help_text="Short key cited as [@citekey], e.g. bowden-2018."
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.JOURNAL_ARTICLE)
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.JOURNAL_ARTICLE)
+    status = models.CharField(
+        max_length=30,
+        choices=Status.choices,
+        default=Status.PUBLISHED,
+        blank=True,
+        help_text="Epub ahead of print, or forthcoming (accepted, not yet published).",
+    )
     authors = models.JSONField(
         default=list,
         blank=True,
-        help_text='List of {"family": "Bowden", "initials": "SA"} or {"literal": "Organisation"}.',
+        help_text=(
+            'List of {"family": "King", "initials": "ML", "suffix": "Jr"} (suffix optional) '
+            'or {"literal": "World Health Organization"}.'
+        ),
     )
     more_authors = models.BooleanField(
         default=False, help_text="Only the first authors are listed: “et al.” follows them."
@@ -42,14 +71,14 @@ class Reference(models.Model):
     container_title = models.CharField(
         max_length=300, blank=True, help_text="Book title, for a chapter; site name for a page."
     )
-    editors = models.JSONField(default=list, blank=True)
+    editors = models.JSONField(default=list, blank=True, help_text="Same shape as authors.")
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     volume = models.CharField(max_length=30, blank=True)
     issue = models.CharField(max_length=30, blank=True)
     pages = models.CharField(max_length=50, blank=True)
     publisher = models.CharField(max_length=200, blank=True, help_text="Publisher or issuing body.")
     place = models.CharField(max_length=100, blank=True, help_text="Place of publication.")
-    edition = models.CharField(max_length=30, blank=True)
+    edition = models.CharField(max_length=100, blank=True)
     url = models.URLField(max_length=500, blank=True)
     accessed_on = models.DateField(null=True, blank=True)
     doi = models.CharField("DOI", max_length=200, blank=True)
