@@ -1,6 +1,9 @@
-"""Content: articles and their frozen versions, the reference library, disclaimers, renditions.
+"""Content: articles and their frozen versions, topics, disclaimers, renditions, the glossary,
+site pages, problem reports and readability scores.
 
-Workflow state, assignments and sign-offs are not content and live in the reviews app.
+Workflow state, assignments and sign-offs are not content and live in the reviews app; the
+reference library is the references app. The module stays whole (a little over 400 lines) because
+each model is short and most are read together by the rendering pipeline.
 """
 
 from __future__ import annotations
