@@ -1,6 +1,7 @@
 """Settings for editorial, read from the environment (12-factor).
 
-DJANGO_DEBUG defaults to off; DJANGO_SECRET_KEY is then required. DATABASE_URL defaults to a
+DJANGO_DEBUG defaults to off; DJANGO_SECRET_KEY, EDITORIAL_AUDIT_KEY and
+EDITORIAL_AUDIT_CHECKPOINT_DIR are then required. DATABASE_URL defaults to a
 SQLite file beside manage.py; REDIS_URL, when set, switches the cache to Django's Redis backend.
 See .env.example for every variable.
 """
@@ -51,6 +52,28 @@ if not SECRET_KEY and DEBUG:
     SECRET_KEY = "insecure-development-key-never-used-in-production"  # noqa: S105
 elif not SECRET_KEY and not RUNNING_KEYLESS_COMMAND:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+
+# The audit chains (sign-offs, audit events) are HMAC-SHA256 with this key, kept outside the
+# database: someone who can write to the database but does not hold the key cannot forge or edit a
+# row that verifies. Rows carry the id of the key they were written with; retired keys stay listed
+# ("id:key,id:key") so older rows still verify after a rotation.
+EDITORIAL_AUDIT_KEY = os.environ.get("EDITORIAL_AUDIT_KEY", "")
+if not EDITORIAL_AUDIT_KEY and DEBUG:
+    # Only ever used with DEBUG on, on a developer's machine.
+    EDITORIAL_AUDIT_KEY = "insecure-development-audit-key-never-used-in-production"  # noqa: S105
+elif not EDITORIAL_AUDIT_KEY and not RUNNING_KEYLESS_COMMAND:
+    raise ImproperlyConfigured("EDITORIAL_AUDIT_KEY must be set when DJANGO_DEBUG is off.")
+EDITORIAL_AUDIT_KEY_ID = os.environ.get("EDITORIAL_AUDIT_KEY_ID", "k1")
+EDITORIAL_AUDIT_RETIRED_KEYS = env_list("EDITORIAL_AUDIT_RETIRED_KEYS")
+# Each chain's newest row is checkpointed to a file here after commit (and logged), so deleting
+# the newest rows is detected: the directory must not be writable by whoever can write the database.
+EDITORIAL_AUDIT_CHECKPOINT_DIR = os.environ.get("EDITORIAL_AUDIT_CHECKPOINT_DIR", "")
+if not EDITORIAL_AUDIT_CHECKPOINT_DIR and DEBUG:
+    EDITORIAL_AUDIT_CHECKPOINT_DIR = str(BASE_DIR / "var" / "audit-checkpoints")
+elif not EDITORIAL_AUDIT_CHECKPOINT_DIR and not RUNNING_KEYLESS_COMMAND:
+    raise ImproperlyConfigured(
+        "EDITORIAL_AUDIT_CHECKPOINT_DIR must be set when DJANGO_DEBUG is off."
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")

@@ -1,19 +1,26 @@
 """Append-only records and the per-article hash chains that make tampering with them evident.
 
 Decisions (sign-offs, audit events, comments, waivers) are rows written once: saves of existing
-rows, deletes, and bulk updates or deletes are refused in the ORM. Sign-offs and audit events are
-also links of a per-article SHA-256 chain that `manage.py verify_audit` checks.
+rows, deletes, and bulk updates or deletes are refused in the ORM (and, on PostgreSQL, by triggers:
+migration reviews 0010). Sign-offs and audit events are also links of a per-article chain keyed
+with HMAC-SHA256 under EDITORIAL_AUDIT_KEY, a secret outside the database, whose newest rows are
+checkpointed outside it too (reviews/checkpoints.py); `manage.py verify_audit` checks both.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC
+from functools import partial
 from typing import Any, NoReturn
 
 from django.apps import apps
+from django.conf import settings
 from django.db import models, transaction
+
+from reviews.checkpoints import write_checkpoint
 
 
 class ImmutableRowError(Exception):
@@ -48,18 +55,21 @@ class AppendOnlyModel(models.Model):
 
 
 class ChainedRecord(AppendOnlyModel):
-    """An append-only row that is also a link of a per-article hash chain (tamper evidence).
+    """An append-only row that is also a link of a per-article keyed hash chain (tamper evidence).
 
-    Each row stores the hash of the article's previous row of the same kind and the SHA-256 of
-    its own canonical content plus that previous hash. Changing, removing or reordering any row
-    by hand breaks the chain at that point, which `manage.py verify_audit` reports. Callers hold
-    the article's row lock while appending, so the chain has no forks.
+    Each row stores the hash of the article's previous row of the same kind and the HMAC-SHA256,
+    under the audit key named by `chain_key_id`, of its own canonical content plus that previous
+    hash. Without the key nobody can write a row that verifies; changing, removing or reordering
+    rows breaks the chain, and removing the newest ones misses a checkpoint: `manage.py
+    verify_audit` reports both. Callers hold the article's row lock while appending, so the
+    chain has no forks.
     """
 
     CHAIN_FIELDS: tuple[str, ...] = ()
 
     chain_previous = models.CharField(max_length=64, editable=False, default="")
     chain_hash = models.CharField(max_length=64, editable=False, default="")
+    chain_key_id = models.CharField(max_length=32, editable=False, default="")
 
     class Meta:
         abstract = True
@@ -80,8 +90,19 @@ class ChainedRecord(AppendOnlyModel):
             self.chain_previous = (
                 known if known is not None else chain_head(type(self), self.article_id)
             )
+            self.chain_key_id = settings.EDITORIAL_AUDIT_KEY_ID
             self.chain_hash = self.compute_chain_hash()
             super().save(*args, **kwargs)
+            # After commit only: a rolled-back row must not become a head that "went missing".
+            transaction.on_commit(
+                partial(
+                    write_checkpoint,
+                    model=type(self).__name__,
+                    article_id=self.article_id,
+                    pk=self.pk,
+                    chain_hash=self.chain_hash,
+                )
+            )
 
     def chain_content(self) -> bytes:
         return chain_content(
@@ -89,11 +110,15 @@ class ChainedRecord(AppendOnlyModel):
         )
 
     def compute_chain_hash(self) -> str:
-        return hashlib.sha256(self.chain_content()).hexdigest()
+        return chain_mac(self.chain_content(), key_id=self.chain_key_id) or ""
 
     def verify(self) -> bool:
-        """True when the row is exactly as written (its own hash still matches)."""
-        return self.chain_hash == self.compute_chain_hash()
+        """True when the row is exactly as written by a holder of the audit key.
+
+        Pure computation on the loaded row (no query), so pages can check every row they show.
+        """
+        expected = chain_mac(self.chain_content(), key_id=self.chain_key_id)
+        return expected is not None and hmac.compare_digest(self.chain_hash, expected)
 
     @classmethod
     def append(cls, *, previous: str | None = None, **fields: Any) -> Any:
@@ -118,6 +143,29 @@ def chain_head(model: type[ChainedRecord], article_id: int) -> str:
         .values_list("chain_hash", flat=True)
         .first()
     ) or GENESIS
+
+
+def audit_keys() -> dict[str, bytes]:
+    """The audit keys by id: the current one and any retired ones still needed to verify."""
+    keys: dict[str, bytes] = {}
+    for pair in settings.EDITORIAL_AUDIT_RETIRED_KEYS:
+        key_id, _, key = pair.partition(":")
+        if key_id and key:
+            keys[key_id] = key.encode()
+    if settings.EDITORIAL_AUDIT_KEY:
+        keys[settings.EDITORIAL_AUDIT_KEY_ID] = settings.EDITORIAL_AUDIT_KEY.encode()
+    return keys
+
+
+def chain_mac(content: bytes, *, key_id: str) -> str | None:
+    """HMAC-SHA256 of a row's canonical content under the key `key_id`; None for an unknown key.
+
+    Rows from before the key (an empty id) or under a key nobody configured never verify.
+    """
+    key = audit_keys().get(key_id)
+    if key is None:
+        return None
+    return hmac.new(key, content, hashlib.sha256).hexdigest()
 
 
 # The "previous hash" of an article's first row.

@@ -39,3 +39,9 @@ def reviewer(db: Any) -> Any:
 @pytest.fixture
 def reviewer2(db: Any) -> Any:
     return make_user(Role.REVIEWER, username="reviewer2")
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints(settings: Any, tmp_path_factory: Any) -> None:
+    """Each test starts with no audit checkpoints: another test's heads name rows not here."""
+    settings.EDITORIAL_AUDIT_CHECKPOINT_DIR = str(tmp_path_factory.mktemp("audit-checkpoints"))

@@ -3,8 +3,14 @@ for what production takes from the environment. Real environment variables still
 DATABASE_URL points the suite at PostgreSQL."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-key-not-a-secret-" + "x" * 40)
+os.environ.setdefault("EDITORIAL_AUDIT_KEY", "test-only-audit-key-not-a-secret")
+# Each test gets its own checkpoint directory (tests/conftest.py); this one is only the default.
+os.environ.setdefault(
+    "EDITORIAL_AUDIT_CHECKPOINT_DIR", tempfile.mkdtemp(prefix="editorial-audit-checkpoints-")
+)
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DJANGO_PLAIN_STATIC", "1")

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -60,3 +62,29 @@ def test_only_the_code_reading_commands_run_without_a_key() -> None:
         result = run_manage(*command, env={})
         assert result.returncode != 0, command
         assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["EDITORIAL_AUDIT_KEY", "EDITORIAL_AUDIT_CHECKPOINT_DIR"])
+def test_debug_off_without_the_audit_key_or_checkpoint_directory_refuses_to_start(
+    missing: str,
+) -> None:
+    """Like the secret key: unset, the audit chains could be neither signed nor anchored."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL")) and k != missing
+    }
+    env.update(DJANGO_SETTINGS_MODULE="editorial.settings", DJANGO_SECRET_KEY="s" * 50)
+    env.setdefault("EDITORIAL_AUDIT_KEY", "a" * 50)
+    env.setdefault("EDITORIAL_AUDIT_CHECKPOINT_DIR", "/tmp/checkpoints")
+    env.pop(missing)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert f"{missing} must be set" in result.stderr

@@ -1,12 +1,14 @@
 """Sign-offs and audit events as rows, each linked into its article's hash chain.
 
 bulk_create skips ChainedRecord.save, so the chain is computed here with the model's own
-compute_chain_hash: the app's chain check then accepts the generated history.
+compute_chain_hash (HMAC under the current audit key): the app's chain check then accepts the generated history.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from django.conf import settings
 
 from bench.generation.articles import Draft
 from bench.generation.workflow import History
@@ -18,6 +20,8 @@ def _chain(row: Any, previous: str) -> str:
     """Link a bulk-created row into its article's hash chain, as ChainedRecord.save does."""
     if hasattr(row, "compute_chain_hash"):
         row.chain_previous = previous
+        # Keyed as the app keys it: the generated rows verify under the running key.
+        row.chain_key_id = settings.EDITORIAL_AUDIT_KEY_ID
         row.chain_hash = row.compute_chain_hash()
         return row.chain_hash
     return previous

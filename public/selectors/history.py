@@ -81,7 +81,10 @@ def public_history(
         meaning=Meaning.APPROVED,
         content_hash__in={e.content_hash for e in published},
     ).order_by("signed_at", "pk"):
-        signoffs.setdefault(signoff.content_hash, []).append(signoff)
+        # Only a row exactly as written with the audit key names a reviewer: an edited or forged
+        # one is left out (checked on the rows loaded, no query), as on the article page.
+        if signoff.verify():
+            signoffs.setdefault(signoff.content_hash, []).append(signoff)
     entries = []
     published_versions = sorted({e.version for e in published} | {earlier})
     for event in published:

@@ -9,6 +9,7 @@ from typing import Any
 
 from articles.models import Article
 from references.selectors import references_for_keys
+from reviews.checkpoints import checkpoints
 from reviews.diff import diff_fields, diff_versions, plain_fields
 from reviews.models import AuditEvent, ReviewComment, SignOff
 from reviews.records import GENESIS
@@ -28,13 +29,18 @@ class ChainBreak:
 def chain_breaks(*, article_ids: Any = None) -> Iterator[ChainBreak]:
     """Walk every article's audit and sign-off chains, in the order written, yielding each break.
 
-    A row breaks the chain when its own hash no longer matches its content (it was edited) or
-    when it does not point at the row before it (a row was removed, inserted or reordered).
+    A row breaks the chain when its keyed hash no longer matches its content (it was edited, or
+    written by someone without the audit key) or when it does not point at the row before it (a
+    row was removed, inserted or reordered). Then each chain's checkpoint, kept outside the
+    database, must still name a row of it unchanged: otherwise its newest rows were removed.
     """
     for model in (AuditEvent, SignOff):
         rows = model.objects.order_by("article_id", "pk")
+        wanted = {c.pk: c for c in checkpoints(model=model.__name__)}
         if article_ids is not None:
             rows = rows.filter(article_id__in=article_ids)
+            chosen = set(article_ids)
+            wanted = {pk: c for pk, c in wanted.items() if c.article_id in chosen}
         previous: dict[int, str] = {}
         for row in rows.iterator(chunk_size=2000):
             expected_previous = previous.get(row.article_id, GENESIS)
@@ -50,9 +56,27 @@ def chain_breaks(*, article_ids: Any = None) -> Iterator[ChainBreak]:
                     model.__name__,
                     row.pk,
                     row.article_id,
-                    "its content no longer matches its hash (it was changed)",
+                    "its content no longer matches its hash "
+                    "(it was changed, or written without the audit key)",
+                )
+            checkpoint = wanted.pop(row.pk, None)
+            if checkpoint is not None and (
+                checkpoint.article_id != row.article_id or checkpoint.chain_hash != row.chain_hash
+            ):
+                yield ChainBreak(
+                    model.__name__,
+                    row.pk,
+                    row.article_id,
+                    "differs from the checkpoint recorded outside the database",
                 )
             previous[row.article_id] = row.chain_hash
+        for checkpoint in wanted.values():
+            yield ChainBreak(
+                model.__name__,
+                checkpoint.pk,
+                checkpoint.article_id,
+                "the checkpointed newest row is missing (rows were removed from the end)",
+            )
 
 
 def article_dossier(*, article: Article) -> dict[str, Any]:

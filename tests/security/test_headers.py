@@ -138,7 +138,7 @@ class TestHttps:
         assert "Strict-Transport-Security" not in client.get("/board/")
 
     def test_production_settings_from_a_clean_environment(self) -> None:
-        """With only a key and a host set, debug is off and every HTTPS and cookie setting is on."""
+        """With only the keys, the checkpoint directory and a host set, debug is off and every HTTPS and cookie setting is on."""
         names = [
             "DEBUG",
             "SECURE_SSL_REDIRECT",
@@ -165,7 +165,12 @@ class TestHttps:
             for k, v in os.environ.items()
             if not k.startswith(("DJANGO_", "DATABASE_URL", "EDITORIAL_"))
         }
-        env.update(DJANGO_SECRET_KEY="p" * 50, DJANGO_ALLOWED_HOSTS="health.example.org")
+        env.update(
+            DJANGO_SECRET_KEY="p" * 50,
+            DJANGO_ALLOWED_HOSTS="health.example.org",
+            EDITORIAL_AUDIT_KEY="a" * 50,
+            EDITORIAL_AUDIT_CHECKPOINT_DIR="/var/lib/editorial/audit-checkpoints",
+        )
         result = subprocess.run(
             [sys.executable, "-c", script],
             cwd=ROOT,

@@ -1,4 +1,8 @@
-"""Verify the tamper-evident chains of audit events and sign-offs; report the first broken link."""
+"""Verify the tamper-evident chains of audit events and sign-offs; report the first broken link.
+
+Checks each row's keyed hash (HMAC under EDITORIAL_AUDIT_KEY), each link to the row before, and
+that every head checkpointed outside the database (EDITORIAL_AUDIT_CHECKPOINT_DIR) is still there.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,10 @@ from reviews.selectors.audit import chain_breaks
 
 
 class Command(BaseCommand):
-    help = "Check that no audit event or sign-off was changed, removed or reordered."
+    help = (
+        "Check that no audit event or sign-off was forged, changed, removed or reordered, "
+        "and that no chain lost its newest rows."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -36,6 +43,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Verified {AuditEvent.objects.count()} audit events and {SignOff.objects.count()} sign-offs: "
-                "every chain is intact."
+                "every chain is intact (keyed hashes, links and checkpoints)."
             )
         )
