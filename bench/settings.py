@@ -16,8 +16,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from editorial.settings import *  # noqa: F403
-from editorial.settings import BASE_DIR, STATICFILES_DIRS
+# Generated data is reused across runs and its chains are keyed: one fixed, bench-only audit key
+# (never a production value) lets every run's server verify what the generator wrote.
+os.environ.setdefault("EDITORIAL_AUDIT_KEY", "bench-only-audit-key-not-a-secret")
+os.environ.setdefault(
+    "EDITORIAL_AUDIT_CHECKPOINT_DIR",
+    str(Path(os.environ.get("BENCH_DIR", "/tmp/editorial-bench")) / "audit-checkpoints"),
+)
+
+from editorial.settings import *  # noqa: E402, F403
+from editorial.settings import BASE_DIR, STATICFILES_DIRS  # noqa: E402
 
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/editorial-bench"))
 # The saved article page (`bench/measure.py prepare` writes it before gunicorn starts).
