@@ -113,8 +113,16 @@ def parse_bibtex(text: str) -> list[ParsedRecord]:
     strings = resolve_strings([(s.key, str(s.value)) for s in library.strings])
     problems: list[ImportProblem] = []
     numbered: list[tuple[int, Entry]] = []
+    data: list[Entry] = []  # biblatex @xdata: fields for other entries, not a reference
     for block in library.blocks:
         if not isinstance(block, Entry | ParsingFailedBlock):
+            continue
+        if isinstance(block, Entry) and block.entry_type.lower() == "xdata":
+            try:
+                flatten(block, strings)
+                data.append(block)
+            except BadValue:
+                pass  # a broken @xdata shows where it is used: its fields are missing there
             continue
         number = len(numbered) + len(problems) + 1
         line = (block.start_line or 0) + 1
@@ -162,7 +170,7 @@ def parse_bibtex(text: str) -> list[ParsedRecord]:
                 )
             ]
         )
-    inherit([entry for _, entry in numbered])
+    inherit([*data, *(entry for _, entry in numbered)])
     return [_bibtex_record(number, entry) for number, entry in numbered]
 
 

@@ -4,7 +4,8 @@ Only the BibTeX parser uses this module; it holds what bibtexparser 2.1 leaves u
 `ResolveStringReferencesMiddleware` resolves a lone macro but not `pre # jn # " Soc."`,
 `RemoveEnclosingMiddleware` leaves a value with a missing comma glued to the next field (the
 title swallows "journal = {…}"), repeated fields refuse the entry, and crossref/xdata
-inheritance is a TODO there. LaTeX is decoded by pylatexenc, with the macros it drops.
+inheritance is a TODO there. LaTeX is decoded by pylatexenc, but TeX's logos and sub- and
+superscripts are read first: pylatexenc drops the one and writes "Cu_2O" for the other.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from bibtexparser.model import Entry, Field
-from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+from pylatexenc.latex2text import LatexNodes2Text
 from pylatexenc.latexwalker import LatexWalkerError
 
 MONTHS = {
@@ -22,7 +23,7 @@ MONTHS = {
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
     )
 }
-_NEXT_FIELD = re.compile(r"^\s*([A-Za-z][\w.:+-]*)\s*=")
+_NEXT_FIELD = re.compile(r"\s*([A-Za-z][\w.:+-]*)\s*=")
 _MACRO = re.compile(r"[A-Za-z_][\w.:+/-]*")
 _SUB = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
 _SUP = str.maketrans("0123456789+-=()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ")
@@ -41,24 +42,10 @@ class BadValue(Exception):
     reason: str
 
 
-def _latex_context():  # type: ignore[no-untyped-def]
-    # pylatexenc drops macros it does not know: "The \TeX Book" came out "The Book".
-    db = get_default_latex_context_db()
-    db.add_context_category(
-        "editorial-logos",
-        prepend=True,
-        macros=[
-            MacroTextSpec("TeX", simplify_repl="TeX"),
-            MacroTextSpec("LaTeX", simplify_repl="LaTeX"),
-            MacroTextSpec("LaTeXe", simplify_repl="LaTeX2e"),
-            MacroTextSpec("BibTeX", simplify_repl="BibTeX"),
-            MacroTextSpec("XeTeX", simplify_repl="XeTeX"),
-        ],
-    )
-    return db
-
-
-_LATEX = LatexNodes2Text(latex_context=_latex_context(), math_mode="text")
+# TeX's logos, which pylatexenc drops ("The \TeX Book" came out "The Book"); read before it sees
+# them because a control word also eats the space after it, and a person typing a title meant it.
+_LOGOS = re.compile(r"\\(TeX|LaTeXe|LaTeX|BibTeX|XeTeX|LuaTeX)(?![A-Za-z])(?:\{\})?")
+_LATEX = LatexNodes2Text(math_mode="text")
 
 
 def _scripts(match: re.Match[str]) -> str:
@@ -68,6 +55,7 @@ def _scripts(match: re.Match[str]) -> str:
 
 def latex_to_text(value: str) -> str:
     """LaTeX as plain text: {\\'a} -> á, braces dropped, \\& -> &, Cu$_2$O -> Cu₂O, $\\alpha$ -> α."""
+    value = _LOGOS.sub(lambda m: m.group(1).replace("LaTeXe", "LaTeX2e"), value)
     value = _MATH.sub(lambda m: "$" + _SCRIPT.sub(_scripts, m.group(1)) + "$", value)
     try:
         return _LATEX.latex_to_text(value)
@@ -181,21 +169,23 @@ _NOT_INHERITED = frozenset({"ids", "crossref", "xref", "xdata", "entryset", "ent
 def inherit(entries: list[Entry]) -> None:
     """Fields a `crossref` or `xdata` parent gives its child, where the child has none of its own."""
     by_key = {e.key.lower(): e for e in entries}
-    for entry in entries:
-        own = {f.key for f in entry.fields}
-        for link in ("xdata", "crossref"):
-            parent_keys = entry.fields_dict.get(link)
-            if parent_keys is None:
+    # xdata first, everywhere: a crossref parent may take its publisher from an xdata entry.
+    for link in ("xdata", "crossref"):
+        for entry in entries:
+            keys = entry.fields_dict.get(link)
+            if keys is not None:
+                parents = [by_key.get(k.strip().lower()) for k in str(keys.value).split(",")]
+                _take(entry, [p for p in parents if p is not None], link)
+
+
+def _take(entry: Entry, parents: list[Entry], link: str) -> None:
+    own = {f.key for f in entry.fields}
+    for parent in parents:
+        for f in parent.fields:
+            key = f.key
+            if link == "crossref" and key == "title":
+                key = _PARENT_TITLE.get(parent.entry_type.lower(), "booktitle")
+            if key in own or key in _NOT_INHERITED:
                 continue
-            for parent_key in str(parent_keys.value).split(","):
-                parent = by_key.get(parent_key.strip().lower())
-                if parent is None:
-                    continue
-                for f in parent.fields:
-                    key = f.key
-                    if link == "crossref" and key == "title":
-                        key = _PARENT_TITLE.get(parent.entry_type.lower(), "booktitle")
-                    if key in own or key in _NOT_INHERITED:
-                        continue
-                    entry.fields.append(Field(key, f.value, f.start_line))
-                    own.add(key)
+            entry.fields.append(Field(key, f.value, f.start_line))
+            own.add(key)

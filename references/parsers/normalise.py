@@ -24,6 +24,8 @@ _RANGE = re.compile(r"^\s*([A-Za-z]*)(\d+)\s*(?:-{1,3}|[–—‐‑])\s*([A-Za-
 _NOTE_LINE = re.compile(r"^\s*(pmid|pmcid|superseded[- ]by)\s*:\s*(\S+)\s*$", re.IGNORECASE)
 ET_AL = frozenset({"et al", "et al.", "et. al.", "others"})
 _SUFFIX = re.compile(r"^(?:jr|sr|jnr|snr|ii|iii|iv|v|vi|2nd|3rd|\d+th)\.?$", re.IGNORECASE)
+# After given names in the same part, "V", "IV" and "VI" are initials ("Thakker, Rajesh V.").
+_SUFFIX_AFTER_GIVEN = re.compile(r"^(?:jr|sr|jnr|snr|ii|iii|2nd|3rd|\d+th)\.?$", re.IGNORECASE)
 _DOI_RESOLVER = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", re.IGNORECASE)
 _SHORT_DOI = re.compile(r"^10/[a-z0-9]+$", re.IGNORECASE)
 _URL = re.compile(r"^(?:https?:|ftp:)?//\S+$", re.IGNORECASE)
@@ -90,11 +92,11 @@ def name_from_text(text: str) -> dict[str, str] | None:
             suffix, given = rest[0], rest[1]
         elif len(rest) > 1 and is_suffix(rest[-1]):  # "Smith, John, Jr"
             suffix = rest[-1]
-        elif " " in given and is_suffix(given.rsplit(" ", 1)[1]):  # "King, Martin Luther Jr"
+        elif " " in given and _SUFFIX_AFTER_GIVEN.match(given.rsplit(" ", 1)[1]):  # "…, ML Jr"
             given, suffix = given.rsplit(" ", 1)
         return person(family, given, suffix) if family else {"literal": text}
     words = text.split(" ")
-    suffix = words.pop() if len(words) > 2 and is_suffix(words[-1]) else ""  # "King ML Jr"
+    suffix = words.pop() if len(words) > 2 and _SUFFIX_AFTER_GIVEN.match(words[-1]) else ""
     family, last = " ".join(words[:-1]), words[-1]
     if family and _INITIALS.match(last):
         return person(family, last, suffix)

@@ -78,6 +78,7 @@ class TestNames:
             ("Smith, John, Jr", {"family": "Smith", "initials": "J", "suffix": "Jr"}),
             ("King, Jr., Martin Luther", {"family": "King", "initials": "ML", "suffix": "Jr"}),
             ("King ML Jr", {"family": "King", "initials": "ML", "suffix": "Jr"}),
+            ("Thakker, Rajesh V.", {"family": "Thakker", "initials": "RV"}),
             ("van der Berg, Anna", {"family": "van der Berg", "initials": "A"}),
             ("World Health Organization", {"literal": "World Health Organization"}),
             ("et al.", None),
