@@ -7,12 +7,26 @@ from collections.abc import Callable
 from typing import Any
 
 import bibtexparser
-from bibtexparser import middlewares as bib
-from bibtexparser.model import DuplicateBlockKeyBlock, Entry, ParsingFailedBlock
-from pylatexenc.latex2text import LatexNodes2Text
-from pylatexenc.latexwalker import LatexWalkerError
+from bibtexparser.middlewares.names import (
+    NameParts,
+    parse_single_name_into_parts,
+    split_multiple_persons_names,
+)
+from bibtexparser.model import (
+    DuplicateBlockKeyBlock,
+    DuplicateFieldKeyBlock,
+    Entry,
+    ParsingFailedBlock,
+)
 
 from references.models import Reference
+from references.parsers.bibtex_values import (
+    BadValue,
+    flatten,
+    inherit,
+    latex_to_text,
+    resolve_strings,
+)
 from references.parsers.common import (
     Format,
     ImportProblem,
@@ -24,74 +38,96 @@ from references.parsers.common import (
 )
 from references.parsers.normalise import (
     ET_AL,
-    authors_from_names,
     clean_text,
     clean_title,
     date_from,
-    kind_from_hints,
+    doi_and_link,
+    kind_from_types,
     normalise_pages,
     note_values,
     person,
+    status_from,
+    url_from,
     year_from,
 )
 
 Kind = Reference.Kind
 
+# Every BibTeX and biblatex entry type (and the aliases tools write); unknown ones are generic.
 BIBTEX_TYPES: dict[str, str] = {
     "article": Kind.JOURNAL_ARTICLE,
+    "review": Kind.JOURNAL_ARTICLE,
+    "suppperiodical": Kind.JOURNAL_ARTICLE,
     "book": Kind.BOOK,
-    "booklet": Kind.BOOK,
     "mvbook": Kind.BOOK,
+    "booklet": Kind.BOOK,
     "manual": Kind.BOOK,
-    "report": Kind.BOOK,
-    "techreport": Kind.BOOK,
-    "thesis": Kind.BOOK,
-    "phdthesis": Kind.BOOK,
-    "mastersthesis": Kind.BOOK,
+    "collection": Kind.BOOK,
+    "mvcollection": Kind.BOOK,
+    "reference": Kind.BOOK,
+    "mvreference": Kind.BOOK,
     "proceedings": Kind.BOOK,
-    "incollection": Kind.CHAPTER,
+    "mvproceedings": Kind.BOOK,
     "inbook": Kind.CHAPTER,
-    "inproceedings": Kind.CHAPTER,
-    "conference": Kind.CHAPTER,
+    "bookinbook": Kind.CHAPTER,
+    "suppbook": Kind.CHAPTER,
+    "incollection": Kind.CHAPTER,
+    "suppcollection": Kind.CHAPTER,
+    "inreference": Kind.CHAPTER,
+    "inproceedings": Kind.CONFERENCE_PAPER,
+    "conference": Kind.CONFERENCE_PAPER,
+    "thesis": Kind.THESIS,
+    "phdthesis": Kind.THESIS,
+    "mastersthesis": Kind.THESIS,
+    "report": Kind.REPORT,
+    "techreport": Kind.REPORT,
+    "standard": Kind.REPORT,
     "online": Kind.WEB_PAGE,
     "www": Kind.WEB_PAGE,
     "webpage": Kind.WEB_PAGE,
     "electronic": Kind.WEB_PAGE,
+    "dataset": Kind.DATASET,
+    "software": Kind.SOFTWARE,
+    "patent": Kind.PATENT,
+    "jurisdiction": Kind.LEGAL,
+    "legislation": Kind.LEGAL,
+    "legal": Kind.LEGAL,
+    "letter": Kind.PERSONAL_COMMUNICATION,
+    "newsarticle": Kind.NEWS_ARTICLE,
 }
 _BIBTEX_OPEN_TYPES = frozenset({"misc", "unpublished"})
+_CONTAINED = frozenset({Kind.CHAPTER, Kind.CONFERENCE_PAPER})
+_BOOKISH = frozenset({Kind.BOOK, Kind.THESIS, Kind.REPORT})
 # Identifiers and links keep their characters: LaTeX decoding would eat a "%" or "_" in them.
 _BIBTEX_RAW_FIELDS = frozenset(
     {"doi", "url", "pmid", "pmcid", "eprint", "eprinttype", "urldate", "date", "year"}
 )
-_LATEX = LatexNodes2Text(math_mode="verbatim")
-
-
-def latex_to_text(value: str) -> str:
-    """LaTeX as plain text: {\\'a} -> á, braces dropped, \\& -> &."""
-    try:
-        return _LATEX.latex_to_text(value)
-    except LatexWalkerError:
-        return value
 
 
 def parse_bibtex(text: str) -> list[ParsedRecord]:
-    """BibTeX / BibLaTeX entries; @string macros resolved, LaTeX decoded, names split."""
-    library = bibtexparser.parse_string(
-        text,
-        parse_stack=[
-            bib.ResolveStringReferencesMiddleware(True),
-            bib.RemoveEnclosingMiddleware(True),
-            bib.SeparateCoAuthors(True),
-            bib.SplitNameParts(True),
-        ],
-    )
+    """BibTeX / BibLaTeX entries; macros expanded, crossref inherited, LaTeX decoded, names split.
+
+    bibtexparser finds the blocks; their values are read by `bibtex_values` (see why there).
+    """
+    library = bibtexparser.parse_string(text, parse_stack=[])
+    strings = resolve_strings([(s.key, str(s.value)) for s in library.strings])
     problems: list[ImportProblem] = []
     numbered: list[tuple[int, Entry]] = []
+    data: list[Entry] = []  # biblatex @xdata: fields for other entries, not a reference
     for block in library.blocks:
         if not isinstance(block, Entry | ParsingFailedBlock):
             continue
+        if isinstance(block, Entry) and block.entry_type.lower() == "xdata":
+            try:
+                flatten(block, strings)
+                data.append(block)
+            except BadValue:
+                pass  # a broken @xdata shows where it is used: its fields are missing there
+            continue
         number = len(numbered) + len(problems) + 1
         line = (block.start_line or 0) + 1
+        if isinstance(block, DuplicateFieldKeyBlock):
+            block = block.ignore_error_block  # a repeated field: its values are joined
         if isinstance(block, DuplicateBlockKeyBlock):
             first = (block.previous_block.start_line or 0) + 1 if block.previous_block else "?"
             problems.append(
@@ -114,6 +150,11 @@ def parse_bibtex(text: str) -> list[ParsedRecord]:
                 )
             )
         else:
+            try:
+                flatten(block, strings)
+            except BadValue as error:
+                problems.append(ImportProblem(f"{error.reason}.", record=number, line=error.line))
+                continue
             numbered.append((number, block))
     if problems:
         raise ReferenceFileError(problems)
@@ -129,26 +170,28 @@ def parse_bibtex(text: str) -> list[ParsedRecord]:
                 )
             ]
         )
+    inherit([*data, *(entry for _, entry in numbered)])
     return [_bibtex_record(number, entry) for number, entry in numbered]
 
 
-def _bibtex_names(value: Any) -> tuple[list[dict[str, str]], bool]:
-    names = value if isinstance(value, list) else [value]
+def _bibtex_names(value: str) -> tuple[list[dict[str, str]], bool]:
+    """Authors or editors from "A and B and {C}": a wholly braced name is corporate."""
     authors, more = [], False
-    for name in names:
-        if isinstance(name, bib.NameParts):
-            last = clean_text(latex_to_text(" ".join([*name.von, *name.last])))
-            first = clean_text(latex_to_text(" ".join(name.first)))
-            if not first and last.lower() in ET_AL:
-                more = True
-            elif not first:
-                authors.append({"literal": last})  # "{World Health Organization}"
-            else:
-                authors.append(person(last, first))
-        elif isinstance(name, str):
-            parsed, extra = authors_from_names([latex_to_text(name)])
-            authors += parsed
-            more = more or extra
+    for text in split_multiple_persons_names(value):
+        text = text.strip()
+        if text.startswith("{") and text.endswith("}") and text.count("{") == 1:
+            literal = clean_text(latex_to_text(text))  # "{World Health Organization}"
+            if literal:
+                authors.append({"literal": literal})
+            continue
+        name: NameParts = parse_single_name_into_parts(text)
+        last = clean_text(latex_to_text(" ".join([*name.von, *name.last])))
+        first = clean_text(latex_to_text(" ".join(name.first)))
+        if not first and last.lower() in ET_AL:
+            more = True
+        elif last:
+            # A lone unbraced name ("Aristotle") is a person with no initials, not a body.
+            authors.append(person(last, first, latex_to_text(" ".join(name.jr))))
     return authors, more
 
 
@@ -179,14 +222,18 @@ def _bibtex_record(number: int, entry: Entry) -> ParsedRecord:
     entry_type = entry.entry_type.lower()
     if "author" in fields:
         authors, more = _bibtex_names(fields["author"].value)
-        b.set("authors", authors, "author", fields["author"].start_line + 1)
+        b.set("authors", authors, "author", (fields["author"].start_line or 0) + 1)
         if more:
-            b.set("more_authors", True, "author", fields["author"].start_line + 1)
+            b.set("more_authors", True, "author", (fields["author"].start_line or 0) + 1)
     put("year", "year", "date", convert=year_from)
     put("volume", "volume")
     put("pages", "pages", convert=normalise_pages)
-    put("doi", "doi")
-    put("url", "url")
+    doi, _, doi_line = value("doi")
+    doi, short_doi_link = doi_and_link(doi)
+    b.set("doi", doi, "doi", doi_line)
+    put("url", "url", convert=url_from)
+    b.set("url", short_doi_link, "doi", doi_line)
+    b.set("status", status_from([value("pubstate")[0]]), "pubstate", value("pubstate")[2])
     howpublished = fields.get("howpublished")
     if "url" not in b.fields and howpublished is not None and isinstance(howpublished.value, str):
         match = re.search(r"\\url\{([^}]+)\}", howpublished.value)
@@ -211,34 +258,32 @@ def _bibtex_record(number: int, entry: Entry) -> ParsedRecord:
     journal, journal_key, journal_line = value(
         "shortjournal", "journalabbrev", "journal", "journaltitle"
     )
-    hints = [value("keywords")[0], value("type")[0], value("note")[0]]
+    subtype = [value("type")[0], value("entrysubtype")[0]]  # never keywords: those are subjects
     if entry_type in BIBTEX_TYPES:
-        kind = BIBTEX_TYPES[entry_type]
-        if kind in {Kind.JOURNAL_ARTICLE, Kind.BOOK}:
-            kind = kind_from_hints(hints, kind)
+        kind = kind_from_types(subtype, BIBTEX_TYPES[entry_type])
     elif entry_type in _BIBTEX_OPEN_TYPES:
-        kind = kind_from_hints(
-            hints,
+        kind = kind_from_types(
+            subtype,
             Kind.JOURNAL_ARTICLE if journal else Kind.WEB_PAGE if "url" in b.fields else Kind.BOOK,
         )
     else:
-        kind = Kind.JOURNAL_ARTICLE
-        problems.append(f"“@{entry.entry_type}” is not a BibTeX entry type this library knows.")
+        # biblatex's artwork, audio, movie, set, custom[a-f]… and a style's own types.
+        kind = kind_from_types(subtype, Kind.JOURNAL_ARTICLE if journal else Kind.GENERIC)
     b.fields["kind"] = kind
     b.sources["kind"] = (f"@{entry.entry_type}", line)
     if kind == Kind.WEB_PAGE:
         put("publisher", "publisher", "institution")
     else:
-        put("publisher", "publisher", "institution", "organization")
+        put("publisher", "publisher", "institution", "school", "organization")
     put("title", "title", convert=clean_title)
-    if kind == Kind.CHAPTER:
+    if "editor" in fields:  # a chapter's book's editors, or an edited book's
+        editors, _ = _bibtex_names(fields["editor"].value)
+        b.set("editors", editors, "editor", (fields["editor"].start_line or 0) + 1)
+    if kind in _CONTAINED:
         put("container_title", "booktitle", "maintitle")
-        if "editor" in fields:
-            editors, _ = _bibtex_names(fields["editor"].value)
-            b.set("editors", editors, "editor", fields["editor"].start_line + 1)
     elif kind == Kind.WEB_PAGE:
         put("container_title", "organization", "journal", "journaltitle")
-    elif kind != Kind.BOOK:
+    elif kind not in _BOOKISH:
         b.set("journal", journal, journal_key, journal_line)
         put("issue", "number", "issue")
     return b.record(

@@ -22,32 +22,67 @@ from references.parsers.normalise import (
     clean_text,
     clean_title,
     date_from,
-    kind_from_hints,
+    doi_and_link,
+    kind_from_types,
     normalise_pages,
     note_values,
     person,
+    status_from,
     year_from,
 )
 
 Kind = Reference.Kind
 
+# Every item type of the CSL 1.0.2 schema: a valid export is never refused for its type.
 CSL_TYPES: dict[str, str] = {
+    "article": Kind.JOURNAL_ARTICLE,  # a preprint
     "article-journal": Kind.JOURNAL_ARTICLE,
-    "article": Kind.JOURNAL_ARTICLE,
-    "article-magazine": Kind.JOURNAL_ARTICLE,
     "review": Kind.JOURNAL_ARTICLE,
+    "review-book": Kind.JOURNAL_ARTICLE,
+    "article-magazine": Kind.NEWS_ARTICLE,
+    "article-newspaper": Kind.NEWS_ARTICLE,
+    "periodical": Kind.GENERIC,
     "book": Kind.BOOK,
-    "thesis": Kind.BOOK,
+    "classic": Kind.BOOK,
+    "collection": Kind.BOOK,
     "manuscript": Kind.BOOK,
+    "pamphlet": Kind.BOOK,
     "chapter": Kind.CHAPTER,
-    "paper-conference": Kind.CHAPTER,
-    "entry-encyclopedia": Kind.CHAPTER,
+    "entry": Kind.CHAPTER,
     "entry-dictionary": Kind.CHAPTER,
+    "entry-encyclopedia": Kind.CHAPTER,
+    "paper-conference": Kind.CONFERENCE_PAPER,
+    "speech": Kind.CONFERENCE_PAPER,
+    "thesis": Kind.THESIS,
+    "report": Kind.REPORT,
+    "standard": Kind.REPORT,
     "webpage": Kind.WEB_PAGE,
     "post-weblog": Kind.WEB_PAGE,
     "post": Kind.WEB_PAGE,
+    "dataset": Kind.DATASET,
+    "software": Kind.SOFTWARE,
+    "patent": Kind.PATENT,
+    "bill": Kind.LEGAL,
+    "hearing": Kind.LEGAL,
+    "legal_case": Kind.LEGAL,
+    "legislation": Kind.LEGAL,
+    "regulation": Kind.LEGAL,
+    "treaty": Kind.LEGAL,
+    "personal_communication": Kind.PERSONAL_COMMUNICATION,
+    "interview": Kind.PERSONAL_COMMUNICATION,
+    "broadcast": Kind.GENERIC,
+    "document": Kind.GENERIC,
+    "event": Kind.GENERIC,
+    "figure": Kind.GENERIC,
+    "graphic": Kind.GENERIC,
+    "map": Kind.GENERIC,
+    "motion_picture": Kind.GENERIC,
+    "musical_score": Kind.GENERIC,
+    "performance": Kind.GENERIC,
+    "song": Kind.GENERIC,
 }
-_CSL_OPEN_TYPES = frozenset({"report", "document", "standard", "legislation", "regulation"})
+_CONTAINED = frozenset({Kind.CHAPTER, Kind.CONFERENCE_PAPER})
+_BOOKISH = frozenset({Kind.BOOK, Kind.THESIS, Kind.REPORT})
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 
 
@@ -131,13 +166,18 @@ def _csl_names(value: Any) -> tuple[list[dict[str, str]], bool]:
         if not isinstance(name, dict):
             continue
         literal = clean_text(name.get("literal"))
+        # Both particles belong to the family name as NLM writes it ("de Gaulle C").
         family = clean_text(
-            " ".join(str(name.get(k) or "") for k in ("non-dropping-particle", "family"))
+            " ".join(
+                str(name.get(k) or "")
+                for k in ("dropping-particle", "non-dropping-particle", "family")
+            )
         )
         if (literal or family).lower() in ET_AL:
             more = True
-        elif family:
-            authors.append(person(family, clean_text(name.get("given"))))
+        elif clean_text(name.get("family")):
+            given = clean_text(name.get("given"))
+            authors.append(person(family, given, clean_text(name.get("suffix"))))
         elif literal:
             authors.append({"literal": literal})
     return authors, more
@@ -202,10 +242,14 @@ def _csl_record(number: int, start: int, end: int, item: Any) -> ParsedRecord:
     put("volume", "volume")
     put("issue", "issue")
     put("pages", "page", convert=normalise_pages)
-    put("doi", "DOI", "doi")
+    doi_key = "DOI" if text_of("DOI") else "doi"
+    doi, short_doi_link = doi_and_link(text_of(doi_key))
+    b.set("doi", doi, doi_key)
     put("pmid", "PMID", "pmid")
     put("pmcid", "PMCID", "pmcid")
     put("url", "URL", "url")
+    b.set("url", short_doi_link, doi_key)
+    b.set("status", status_from([text_of("status")]), "status")
     put("publisher", "publisher")
     put("place", "publisher-place", "event-place")
     put("edition", "edition")
@@ -215,37 +259,22 @@ def _csl_record(number: int, start: int, end: int, item: Any) -> ParsedRecord:
             b.set(key, notes[key], "note")
     container = text_of("container-title")
     journal = text_of("container-title-short") or text_of("journalAbbreviation") or container
-    hints = [text_of("genre")]
     if csl_type in CSL_TYPES:
-        kind = CSL_TYPES[csl_type]
-        if kind in {Kind.JOURNAL_ARTICLE, Kind.BOOK}:
-            kind = kind_from_hints(hints, kind)
-    elif csl_type in _CSL_OPEN_TYPES:
-        kind = kind_from_hints(
-            hints,
-            (
-                Kind.JOURNAL_ARTICLE
-                if journal
-                else Kind.WEB_PAGE
-                if "url" in b.fields and csl_type == "document"
-                else Kind.BOOK
-            ),
-        )
+        kind = kind_from_types([text_of("genre")], CSL_TYPES[csl_type])
+    elif csl_type:
+        # Not a CSL type (a tool's own): what the item holds decides, as for an untyped RIS GEN.
+        kind = Kind.JOURNAL_ARTICLE if journal else Kind.GENERIC
     else:
-        kind = Kind.JOURNAL_ARTICLE
-        problems.append(
-            f"“{csl_type}” is not a CSL item type." if csl_type else "the item has no “type”."
-        )
+        kind = Kind.JOURNAL_ARTICLE if journal else Kind.GENERIC
+        problems.append("the item has no “type”.")
     b.fields["kind"] = kind
     b.sources["kind"] = ("type", start)
     put("title", "title", convert=clean_title)
-    if kind == Kind.CHAPTER:
+    editors, _ = _csl_names(item.get("editor"))
+    b.set("editors", editors, "editor")  # a chapter's book's editors, or an edited book's
+    if kind in _CONTAINED or kind == Kind.WEB_PAGE:
         b.set("container_title", container, "container-title")
-        editors, _ = _csl_names(item.get("editor"))
-        b.set("editors", editors, "editor")
-    elif kind == Kind.WEB_PAGE:
-        b.set("container_title", container, "container-title")
-    elif kind != Kind.BOOK:
+    elif kind not in _BOOKISH:
         b.set(
             "journal",
             journal,

@@ -20,9 +20,10 @@ from references.parsers.common import (
 from references.parsers.normalise import (
     clean_text,
     clean_title,
-    kind_from_hints,
+    kind_from_types,
     name_from_text,
     normalise_pages,
+    status_from,
     year_from,
 )
 
@@ -117,9 +118,12 @@ def _medline_record(number: int, tags: list[tuple[str, str, int]]) -> ParsedReco
     if values.get("BTI"):
         kind = Kind.CHAPTER if values.get("TI") else Kind.BOOK
     else:
-        kind = kind_from_hints(types, Kind.JOURNAL_ARTICLE)
+        kind = kind_from_types(types, Kind.JOURNAL_ARTICLE)  # PT only: MH is the subject
     b.fields["kind"] = kind
     b.sources["kind"] = ("PT", (values.get("PT") or [("", start)])[0][1])
+    status = status_from(text for text, _ in values.get("PST", []))
+    if status:
+        b.set("status", status, "PST", values["PST"][0][1])
     if kind == Kind.BOOK:
         put("title", "BTI", convert=clean_title)
     else:

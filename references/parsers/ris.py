@@ -24,9 +24,12 @@ from references.parsers.normalise import (
     clean_text,
     clean_title,
     date_from,
-    kind_from_hints,
+    doi_and_link,
+    kind_from_types,
     normalise_pages,
     note_values,
+    status_from,
+    url_from,
     year_from,
 )
 
@@ -48,19 +51,44 @@ RIS_TYPES: dict[str, str] = {
     "EJOUR": Kind.JOURNAL_ARTICLE,
     "JFULL": Kind.JOURNAL_ARTICLE,
     "INPR": Kind.JOURNAL_ARTICLE,
-    "MGZN": Kind.JOURNAL_ARTICLE,
+    "ABST": Kind.JOURNAL_ARTICLE,
+    "MGZN": Kind.NEWS_ARTICLE,
+    "NEWS": Kind.NEWS_ARTICLE,
     "BOOK": Kind.BOOK,
     "EBOOK": Kind.BOOK,
     "EDBOOK": Kind.BOOK,
+    "CLSWK": Kind.BOOK,
+    "ENCYC": Kind.BOOK,
+    "DICT": Kind.BOOK,
+    "PAMP": Kind.BOOK,
     "CHAP": Kind.CHAPTER,
     "ECHAP": Kind.CHAPTER,
     "ELEC": Kind.WEB_PAGE,
     "WEB": Kind.WEB_PAGE,
     "BLOG": Kind.WEB_PAGE,
     "ICOMM": Kind.WEB_PAGE,
+    "THES": Kind.THESIS,
+    "RPRT": Kind.REPORT,
+    "GOVDOC": Kind.REPORT,
+    "STAND": Kind.REPORT,
+    "CONF": Kind.CONFERENCE_PAPER,
+    "CPAPER": Kind.CONFERENCE_PAPER,
+    "DATA": Kind.DATASET,
+    "AGGR": Kind.DATASET,
+    "DBASE": Kind.DATASET,
+    "COMP": Kind.SOFTWARE,
+    "PAT": Kind.PATENT,
+    "CASE": Kind.LEGAL,
+    "STAT": Kind.LEGAL,
+    "BILL": Kind.LEGAL,
+    "HEAR": Kind.LEGAL,
+    "LEGAL": Kind.LEGAL,
+    "PCOMM": Kind.PERSONAL_COMMUNICATION,
 }
-# Types whose kind depends on what the record holds (a journal, a URL) and on M3/KW hints.
-_RIS_OPEN_TYPES = frozenset({"GEN", "RPRT", "GOVDOC", "STAND", "CONF", "CPAPER", "UNPB", "SER"})
+# Types whose kind depends on what the record holds: a journal or a volume makes an article.
+_ARTICLE_TYPES = frozenset({"JOUR", "EJOUR", "JFULL", "INPR", "ABST", "MGZN", "NEWS"})
+_BOOKISH = frozenset({Kind.BOOK, Kind.THESIS, Kind.REPORT})
+_RIS_OPEN_TYPES = frozenset({"GEN", "UNPB", "SER", "UNBILL", "MANSCPT", "CTLG", "STD"})
 # A DOI, bare or as a doi.org link: only such a value of M3 is taken for one.
 _DOI_LIKE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?10\.\d{4,9}/\S+$", re.IGNORECASE)
 _NOT_PUBMED = re.compile(r"embase|scopus|web of science|wos|cinahl|psycinfo", re.IGNORECASE)
@@ -77,23 +105,20 @@ def parse_ris(text: str) -> list[ParsedRecord]:
     start = 0
     body: list[str] = []
     first_lines: dict[str, int] = {}
+    stray = 0  # first line of text that is not RIS, outside any record
     for number, line in enumerate(lines, 1):
         match = _RIS_TAG.match(line.lstrip("\ufeff"))
         tag = match.group(1) if match else None
         if not start:
             if not line.strip() or _RIS_HEADER.match(line.strip()):
                 continue
+            if tag is None:
+                # EBSCO, Ovid and PubMed write a header before the first record; Ovid writes
+                # links between records. Text outside records is kept out of them, not refused.
+                stray = stray or number
+                continue
             if tag != "TY":
-                raise ReferenceFileError(
-                    [
-                        ImportProblem(
-                            f"a RIS record starts with “TY  - ”, found “{shown(line)}”."
-                            + looks_like(text, Format.RIS),
-                            record=len(chunks) + 1,
-                            line=number,
-                        )
-                    ]
-                )
+                raise _not_a_record(text, line, record=len(chunks) + 1, line_number=number)
             start, body, first_lines = number, [line.lstrip("\ufeff")], {"TY": number}
             continue
         if tag == "TY":
@@ -122,9 +147,24 @@ def parse_ris(text: str) -> list[ParsedRecord]:
                 )
             ]
         )
+    if not chunks and stray:
+        raise _not_a_record(text, lines[stray - 1], record=1, line_number=stray)
     if not chunks:
         raise ReferenceFileError([ImportProblem("the file holds no RIS record.", line=1)])
     return [_ris_record(i, *chunk) for i, chunk in enumerate(chunks, 1)]
+
+
+def _not_a_record(text: str, line: str, *, record: int, line_number: int) -> ReferenceFileError:
+    return ReferenceFileError(
+        [
+            ImportProblem(
+                f"a RIS record starts with “TY  - ”, found “{shown(line)}”."
+                + looks_like(text, Format.RIS),
+                record=record,
+                line=line_number,
+            )
+        ]
+    )
 
 
 def _ris_record(
@@ -167,16 +207,26 @@ def _ris_record(
             sp_tag or "EP",
             lines.get(sp_tag or "EP"),
         )
-    put("doi", "DO", "DI")
+    doi, doi_tag = first("DO", "DI")
+    doi, short_doi_link = doi_and_link(doi)
+    b.set("doi", doi, doi_tag, lines.get(doi_tag))
     work_types = [clean_text(v) for v in tags.get("M3", [])]
     if "doi" not in b.fields:
         # EndNote long wrote the DOI into M3 ("type of work").
         doi_in_m3 = next((v for v in work_types if _DOI_LIKE.match(v)), "")
         b.set("doi", doi_in_m3, "M3", lines.get("M3"))
-    put("url", "UR", "L2")
+    put("url", "UR", "L2", convert=url_from)
+    b.set("url", short_doi_link, doi_tag, lines.get(doi_tag))
     put("publisher", "PB")
     put("place", "CY")
-    put("edition", "ET")
+    edition, _ = first("ET")
+    status = status_from([edition, *tags.get("N1", []), first("M2")[0], *tags.get("C1", [])])
+    if not status and ris_type == "INPR":
+        status = Reference.Status.FORTHCOMING
+    b.set("status", status, "ET" if status_from([edition]) else "N1", lines.get("ET"))
+    if ris_type not in _ARTICLE_TYPES:
+        # EndNote writes a journal article's "Epub Date" in ET: an edition only elsewhere.
+        put("edition", "ET")
     put("accessed_on", "Y2", convert=date_from)
     notes = note_values([*tags.get("N1", []), *tags.get("C1", []), clean_text(tags.get("M1"))])
     accession, _ = first("AN")
@@ -194,39 +244,33 @@ def _ris_record(
     journal, journal_tag = first("JA", "J2", "JO", "JF")
     title, title_tag = first("TI", "T1", "CT")
     secondary, _ = first("T2", "BT")
-    hints = [*work_types, *tags.get("KW", [])]
     if ris_type in RIS_TYPES:
         kind = RIS_TYPES[ris_type]
-        if kind in {Kind.JOURNAL_ARTICLE, Kind.BOOK}:
-            kind = kind_from_hints(hints, kind)
+        if kind in {Kind.JOURNAL_ARTICLE, Kind.BOOK, Kind.REPORT}:
+            kind = kind_from_types(work_types, kind)  # M3 is the type of work; KW are subjects
     elif ris_type in _RIS_OPEN_TYPES or ris_type in rispy.TYPE_OF_REFERENCE_MAPPING:
-        kind = kind_from_hints(
-            hints,
-            (
-                Kind.JOURNAL_ARTICLE
-                if journal or (secondary and ris_type == "GEN" and "VL" in tags)
-                else Kind.WEB_PAGE
-                if "url" in b.fields and ris_type not in {"RPRT", "GOVDOC", "STAND"}
-                else Kind.BOOK
-            ),
-        )
+        periodical = journal or (secondary and ("VL" in tags or "IS" in tags))
+        periodical = periodical or ("doi" in b.fields and "VL" in tags)
+        kind = kind_from_types(work_types, Kind.JOURNAL_ARTICLE if periodical else Kind.GENERIC)
     else:
         kind = Kind.JOURNAL_ARTICLE
         problems.append(f"“TY  - {ris_type}” is not a RIS reference type.")
     b.fields["kind"] = kind
     b.sources["kind"] = ("TY", start)
 
-    if kind == Kind.BOOK and not title:
+    if kind in _BOOKISH and not title:
         title, title_tag = secondary, "T2"  # some tools put a whole book's title in BT/T2
         secondary = ""
     b.set("title", clean_title(title), title_tag, lines.get(title_tag))
-    if kind == Kind.CHAPTER:
-        b.set("container_title", secondary, "T2", lines.get("T2") or lines.get("BT"))
+    if kind in {Kind.CHAPTER, Kind.CONFERENCE_PAPER, Kind.BOOK}:
+        # Editors of a chapter's book, or of an edited book (EDBOOK writes them as A2 or ED).
         editors, _ = authors_from_names([*tags.get("A2", []), *tags.get("ED", [])])
         b.set("editors", editors, "A2", lines.get("A2") or lines.get("ED"))
+    if kind in {Kind.CHAPTER, Kind.CONFERENCE_PAPER}:
+        b.set("container_title", secondary, "T2", lines.get("T2") or lines.get("BT"))
     elif kind == Kind.WEB_PAGE:
         b.set("container_title", secondary, "T2", lines.get("T2"))
-    elif kind != Kind.BOOK:
+    elif kind not in _BOOKISH:
         if not journal and secondary:
             journal, journal_tag = secondary, "T2"
         b.set("journal", journal, journal_tag, lines.get(journal_tag))
