@@ -85,6 +85,18 @@ def signoffs_on_current_hash(ctx: Context) -> list[SignOff]:
     return ctx.memo["signoffs"]
 
 
+FOLLOW_UP_EVENTS = "follow_up_events"
+
+
+def follow_up_event(ctx: Context, *, action: str, note: str) -> None:
+    """Ask for an audit event after the move's own (an effect's consequence, such as a take-down).
+
+    The transition service appends them, chained after the move's event: an effect appending
+    one itself would fork the chain from the head the signing facts read.
+    """
+    ctx.memo.setdefault(FOLLOW_UP_EVENTS, []).append((action, note))
+
+
 def approvals(ctx: Context) -> list[SignOff]:
     return signing.approvals_among(signoffs_on_current_hash(ctx))
 

@@ -119,6 +119,7 @@ TRANSITIONS: dict[str, Transition] = {
             {S.SUBMITTED, S.UNDER_REVIEW, S.CHANGES_REQUESTED},
             S.DRAFT,
             {Role.AUTHOR, Role.EDITOR},
+            effect=effects.withdraw,
         ),
         _t(
             "start_review",

@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.lockout import lock_explain
 from accounts.roles import Role
 from articles.models import Article
-from reviews.guards import Context
+from reviews.guards import FOLLOW_UP_EVENTS, Context
 from reviews.models import ArticleWorkflow, SignOff
 from reviews.selectors.roles import roles_for
 from reviews.services.errors import WorkflowError
@@ -181,7 +181,7 @@ def _move(
     workflow.save()
     # The signing facts were read under this transaction's lock, so their head is still the head.
     head = ctx.memo["signing_facts"].audit_head if "signing_facts" in ctx.memo else None
-    audit_append(
+    event = audit_append(
         article=ctx.article,
         actor=ctx.user,
         action=audit_action or transition.name,
@@ -190,3 +190,13 @@ def _move(
         note=note,
         previous=head,
     )
+    for action, follow_note in ctx.memo.get(FOLLOW_UP_EVENTS, ()):
+        event = audit_append(
+            article=ctx.article,
+            actor=ctx.user,
+            action=action,
+            from_state=target,
+            to_state=target,
+            note=follow_note,
+            previous=event.chain_hash,
+        )
