@@ -122,7 +122,8 @@ def _transition_apply(
         if not value:
             raise WorkflowError(action, [spec.missing], code=spec.code)
     ctx = Context(article=article, workflow=workflow, user=user, roles=roles, params=params)
-    reasons = [reason for guard in transition.guards for reason in guard(ctx)]
+    # Two guards may say the same thing (the checks and the publication guard on a retraction).
+    reasons = list(dict.fromkeys(reason for guard in transition.guards for reason in guard(ctx)))
     if reasons:
         raise WorkflowError(action, reasons)
     _move(ctx, transition, note=note)
