@@ -194,7 +194,9 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
         if related_ids
         else []
     )
-    rendition = rendition_get_or_create(version=version, audience=audience.key)
+    rendition = rendition_get_or_create(
+        version=version, audience=audience.key, pinned=article.live_rendering
+    )
     return ArticlePage(
         article=article,
         version=version,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.roles import ROLE_GROUPS, Role, user_group_names
 from articles.audiences import audience_keys
 from articles.models import Article
-from articles.services import citation_links_set, renditions_get_or_create
+from articles.services import citation_links_set, live_renditions_render
 from reviews import notifications
 from reviews.guards import Context, follow_up_event, signing_facts, signoffs_on_current_hash
 from reviews.models import Assignment, SignOff, State
@@ -136,21 +136,28 @@ def _set_live(article: Article, *, pending: bool) -> None:
     when the version goes live, and no reader ever waits for a render.
     """
     snapshot = article.history.filter(version=article.version).order_by("-history_id").first()
+    # Pinned: the glossary and the sources' metadata stay as they are now until the next publish.
+    pipeline, renditions = live_renditions_render(version=snapshot, audiences=audience_keys())
     cited = {
         c["reference_id"]
-        for rendition in renditions_get_or_create(
-            version=snapshot, audiences=audience_keys()
-        ).values()
+        for rendition in renditions.values()
         for c in rendition.citations
         if c.get("reference_id")
     }
     citation_links_set(article=article, reference_ids=cited)
+    article.live_rendering = pipeline
     article.live_version = snapshot
     article.live_pending_review = pending
     article.live_disputed = False
     article.published_at = timezone.now()
     article.save(
-        update_fields=["live_version", "live_pending_review", "live_disputed", "published_at"]
+        update_fields=[
+            "live_version",
+            "live_pending_review",
+            "live_disputed",
+            "live_rendering",
+            "published_at",
+        ]
     )
 
 
