@@ -106,10 +106,20 @@ class Article(models.Model):
         editable=False,
     )
     live_pending_review = models.BooleanField(default=False, editable=False)
+    # Live pending review, then a reviewer asked for changes (kept live by the dispute policy).
+    live_disputed = models.BooleanField(default=False, editable=False)
+    # The rendition pipeline pinned at publication: glossary and reference metadata as they were.
+    live_rendering = models.CharField(max_length=16, blank=True, editable=False)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     history = ArticleHistory(
-        excluded_fields=["live_version", "live_pending_review", "published_at"],
+        excluded_fields=[
+            "live_version",
+            "live_pending_review",
+            "live_disputed",
+            "live_rendering",
+            "published_at",
+        ],
         history_change_reason_field=models.TextField(null=True),
     )
 

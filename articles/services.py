@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,6 +22,7 @@ from articles.models import (
     Rendition,
 )
 from articles.rendering import PIPELINE_VERSION, further_reading, render_markdown
+from references.models import Reference
 from references.selectors import references_for_keys
 
 RENDITION_CACHE_SECONDS = 60 * 60 * 24
@@ -39,21 +40,64 @@ def rendition_cache_key(*, content_hash: str, audience: str, pipeline: str) -> s
     return f"rendition:{pipeline}:{content_hash}:{audience}"
 
 
-def rendition_get_or_create(*, version: HistoricalArticle, audience: str) -> Rendition:
+def _version_keys(version: HistoricalArticle) -> list[str]:
+    return [*version.citation_keys, *(getattr(version, "sources", None) or ())]
+
+
+def evidence_fingerprint(*, references: Mapping[str, Reference]) -> str:
+    """The pipeline a publication pins: the code's version, and a digest of the glossary and of
+    the metadata of the sources the version cites or lists, as they are now.
+
+    Renditions are stored per pipeline, so a live page keeps the definitions and bibliography it
+    went live with; a later glossary or library edit reaches readers when the article is next
+    published (after review), not silently.
+    """
+    sources = sorted({(r.pk, r.updated_at.isoformat()) for r in references.values()})
+    digest = hashlib.sha256(repr((current_glossary().fingerprint, sources)).encode())
+    return f"{PIPELINE_VERSION}+{digest.hexdigest()[:12]}"
+
+
+def live_renditions_render(
+    *, version: HistoricalArticle, audiences: Iterable[str]
+) -> tuple[str, dict[str, Rendition]]:
+    """Render a version going live for every audience under a pipeline pinned to the glossary and
+    reference metadata of this moment; returns the pipeline to keep on the article."""
+    references = references_for_keys(_version_keys(version))
+    pipeline = evidence_fingerprint(references=references)
+    return pipeline, renditions_get_or_create(
+        version=version, audiences=audiences, pipeline=pipeline, references=references
+    )
+
+
+def rendition_get_or_create(
+    *, version: HistoricalArticle, audience: str, pinned: str = ""
+) -> Rendition:
     """The rendition of a frozen version for one audience, rendering it the first time only.
 
     `version` is a historical Article row (or the Article itself for a preview): anything with
     `content_hash`, `texts` and `citation_keys`. The cache answers first; the database keeps it.
+    `pinned` is a live article's `live_rendering`: honoured while the rendering code is the one
+    that made it (a new PIPELINE_VERSION re-renders, as for any rendition).
     """
-    return renditions_get_or_create(version=version, audiences=[audience])[audience]
+    pipeline = pinned if pinned.startswith(f"{PIPELINE_VERSION}+") else None
+    return renditions_get_or_create(version=version, audiences=[audience], pipeline=pipeline)[
+        audience
+    ]
 
 
 def renditions_get_or_create(
-    *, version: HistoricalArticle, audiences: Iterable[str]
+    *,
+    version: HistoricalArticle,
+    audiences: Iterable[str],
+    pipeline: str | None = None,
+    references: Mapping[str, Reference] | None = None,
 ) -> dict[str, Rendition]:
     """The renditions of a version for several audiences: one cache round trip, then at most one
-    query for those kept, one for the cited references and one insert for those never rendered."""
-    pipelines = {audience: rendition_pipeline(audience) for audience in audiences}
+    query for those kept, one for the cited references and one insert for those never rendered.
+
+    `pipeline` pins the renditions of a live version (see `live_renditions_render`); without it,
+    each audience's current pipeline. `references` saves looking the sources up again."""
+    pipelines = {audience: pipeline or rendition_pipeline(audience) for audience in audiences}
     keys = {
         audience: rendition_cache_key(
             content_hash=version.content_hash, audience=audience, pipeline=pipeline
@@ -68,7 +112,11 @@ def renditions_get_or_create(
     found |= _stored_renditions(version=version, pipelines={a: pipelines[a] for a in missing})
     unrendered = [audience for audience in missing if audience not in found]
     if unrendered:
-        found |= renditions_render(version=version, pipelines={a: pipelines[a] for a in unrendered})
+        found |= renditions_render(
+            version=version,
+            pipelines={a: pipelines[a] for a in unrendered},
+            references=references,
+        )
     cache.set_many(
         {keys[audience]: found[audience] for audience in missing}, RENDITION_CACHE_SECONDS
     )
@@ -87,14 +135,18 @@ def _stored_renditions(
 
 
 def renditions_render(
-    *, version: HistoricalArticle, pipelines: dict[str, str]
+    *,
+    version: HistoricalArticle,
+    pipelines: dict[str, str],
+    references: Mapping[str, Reference] | None = None,
 ) -> dict[str, Rendition]:
     """Render and store one version's renditions for the given audiences and pipelines.
 
     Public for the benchmark generator, which renders a template article through the real pipeline.
     """
     sources = list(getattr(version, "sources", None) or ())
-    references = references_for_keys([*version.citation_keys, *sources])
+    if references is None:
+        references = references_for_keys(_version_keys(version))
     further = further_reading(
         sources=sources, citation_keys=version.citation_keys, references=references
     )

@@ -351,3 +351,8 @@ EDITORIAL_REQUIRED_AUDIENCES = env_list("EDITORIAL_REQUIRED_AUDIENCES", "patient
 EDITORIAL_CREDENTIALS_VALID_MONTHS = env_int("EDITORIAL_CREDENTIALS_VALID_MONTHS", 24)
 # Days from an approval to the next re-review (per-article override on the workflow).
 EDITORIAL_REVIEW_INTERVAL_DAYS = env_int("EDITORIAL_REVIEW_INTERVAL_DAYS", 365)
+# What a reviewer's "changes requested" does to content live pending review: "take_down" (the
+# default) takes it off the public site; "dispute" keeps it, marked to readers as disputed.
+EDITORIAL_CHANGES_REQUESTED_LIVE = os.environ.get("EDITORIAL_CHANGES_REQUESTED_LIVE", "take_down")
+if EDITORIAL_CHANGES_REQUESTED_LIVE not in {"take_down", "dispute"}:
+    raise ImproperlyConfigured('EDITORIAL_CHANGES_REQUESTED_LIVE is "take_down" or "dispute".')

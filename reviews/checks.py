@@ -190,6 +190,33 @@ CHECKS: dict[str, tuple[str, Check]] = {
 }
 
 
+@dataclass(frozen=True)
+class Discredited:
+    """The sources a publication must not go ahead with: retracted ones (cited or listed) and
+    cited ones superseded, unless a waiver of the superseded check covers this exact version."""
+
+    retracted: list[Reference]
+    superseded: list[Reference]
+    superseded_waived: bool
+
+
+def discredited_sources(*, article: Article) -> Discredited:
+    """What the publication guard reads: one query, a second only when something is superseded."""
+    references = references_for_keys([*article.citation_keys, *article.sources])
+    shown = {r.pk: r for r in references.values()}.values()
+    cited = {r.pk for key in article.citation_keys if (r := references.get(key)) is not None}
+    retracted = sorted((r for r in shown if r.retracted_on), key=lambda r: r.citekey)
+    superseded = sorted(
+        (r for r in shown if r.superseded_by_id and r.pk in cited), key=lambda r: r.citekey
+    )
+    waived = bool(superseded) and (
+        CheckWaiver.objects.filter(
+            article=article, content_hash=article.content_hash, check_key="citations.superseded"
+        ).exists()
+    )
+    return Discredited(retracted=retracted, superseded=superseded, superseded_waived=waived)
+
+
 def article_checks(*, article: Article) -> list[CheckResult]:
     """Run every check on the article's working version (a fixed number of queries)."""
     # One query for the markers' and the listed sources' references together.

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from articles.audiences import audiences
-from reviews.checks import CheckResult, Level, article_checks
+from reviews.checks import CheckResult, Level, article_checks, discredited_sources
 from reviews.selectors import signing
 from reviews.selectors.roles import assigned_reviewer_ids
 
@@ -83,6 +83,18 @@ def signoffs_on_current_hash(ctx: Context) -> list[SignOff]:
             article=ctx.article, workflow=ctx.workflow
         )
     return ctx.memo["signoffs"]
+
+
+FOLLOW_UP_EVENTS = "follow_up_events"
+
+
+def follow_up_event(ctx: Context, *, action: str, note: str) -> None:
+    """Ask for an audit event after the move's own (an effect's consequence, such as a take-down).
+
+    The transition service appends them, chained after the move's event: an effect appending
+    one itself would fork the chain from the head the signing facts read.
+    """
+    ctx.memo.setdefault(FOLLOW_UP_EVENTS, []).append((action, note))
 
 
 def approvals(ctx: Context) -> list[SignOff]:
@@ -196,6 +208,28 @@ def quorum_reached(ctx: Context) -> list[str]:
     if have < need:
         return [f"{have} of {need} required approvals on version {ctx.article.version}."]
     return []
+
+
+def sources_not_discredited(ctx: Context) -> list[str]:
+    """No cited or listed source is retracted; a cited superseded one needs a recorded waiver.
+
+    The board may have signed before the retraction: publication asks the library again, whatever
+    the approvals say. Superseded is a judgement (the old guideline may still be right for this
+    text), so a reason recorded for this exact version lets it through; retracted never does.
+    """
+    found = discredited_sources(article=ctx.article)
+    reasons = [
+        f"{r.citekey} was retracted on {r.retracted_on:%d %B %Y}; remove or replace it, and have "
+        "the change reviewed, before publishing."
+        for r in found.retracted
+    ]
+    if not found.superseded_waived:
+        reasons += [
+            f"{r.citekey} is superseded; cite the newer source, or record why this version may "
+            "go ahead (waive the superseded check), before publishing."
+            for r in found.superseded
+        ]
+    return reasons
 
 
 def no_open_comments(ctx: Context) -> list[str]:

@@ -130,3 +130,18 @@ def notify_evidence_alert(*, reason: str, articles: Iterable[Article]) -> None:
         body=f"The {reason}. These articles cite it and need a medical re-review:\n\n{lines}\n",
         to=editors(),
     )
+
+
+def notify_unreviewed_content_pulled(*, article: Article, reason: str, disputed: bool) -> None:
+    """Tell the editors that content live pending review was taken down or marked disputed."""
+    outcome = (
+        "stays live, marked to readers as disputed" if disputed else "was taken off the public site"
+    )
+    _send(
+        subject=f"[Published pending review] “{article.title}” {outcome}",
+        body=(
+            f"“{article.title}” was live pending medical review and {outcome}: {reason}\n\n"
+            f"{_workspace_url(article)}\n"
+        ),
+        to=editors(),
+    )

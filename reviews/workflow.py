@@ -31,6 +31,7 @@ from reviews.guards import (
     signer_has_no_conflict,
     signer_has_not_approved_this_version,
     signing_current_version,
+    sources_not_discredited,
 )
 from reviews.models import Meaning, State
 from reviews.services import effects
@@ -119,6 +120,7 @@ TRANSITIONS: dict[str, Transition] = {
             {S.SUBMITTED, S.UNDER_REVIEW, S.CHANGES_REQUESTED},
             S.DRAFT,
             {Role.AUTHOR, Role.EDITOR},
+            effect=effects.withdraw,
         ),
         _t(
             "start_review",
@@ -164,7 +166,7 @@ TRANSITIONS: dict[str, Transition] = {
             {S.APPROVED},
             None,
             {Role.EDITOR},
-            (quorum_reached,),
+            (quorum_reached, sources_not_discredited),
             effect=effects.go_live,
         ),
         _t(
@@ -173,7 +175,7 @@ TRANSITIONS: dict[str, Transition] = {
             {S.APPROVED},
             None,
             {Role.EDITOR},
-            (quorum_reached, schedule_in_future),
+            (quorum_reached, sources_not_discredited, schedule_in_future),
             effect=effects.schedule_publication,
             inputs=(NOTE, WHEN),
         ),
@@ -202,7 +204,7 @@ TRANSITIONS: dict[str, Transition] = {
             {S.SUBMITTED, S.UNDER_REVIEW, S.CHANGES_REQUESTED},
             None,
             {Role.EDITOR},
-            (has_content, required_checks_pass),
+            (has_content, required_checks_pass, sources_not_discredited),
             effect=effects.go_live_pending_review,
             inputs=(NOTE_REQUIRED,),
         ),

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from articles.models import (
 from articles.services import rendition_get_or_create
 from public.page_cache import public_pages_epoch
 from public.selectors.review import LiveReview, TrackerStep, live_reviews, tracker_steps
+from references.models import Reference
 from reviews.models import ArticleWorkflow, ReviewerProfile, SignOff, State
 
 if TYPE_CHECKING:
@@ -45,6 +46,58 @@ def disclaimer_text(*, audience: str) -> str:
 
 
 @dataclass(frozen=True)
+class SourceFlag:
+    """What became of a source since the version was rendered: retracted, or superseded."""
+
+    citekey: str
+    retracted_on: date | None
+    notice_url: str
+    superseded_by: str
+
+    @property
+    def label(self) -> str:
+        if self.retracted_on:
+            return f"Retracted on {self.retracted_on.day} {self.retracted_on:%B %Y}"
+        return f"Superseded by {self.superseded_by}" if self.superseded_by else "Superseded"
+
+
+SOURCE_FLAGS_CACHE_SECONDS = 60 * 60
+
+
+def source_flags(*, rendition: Rendition) -> dict[int, SourceFlag]:
+    """The rendition's sources (cited and further reading) now retracted or superseded, by id.
+
+    Read live, not from the frozen rendition: a retraction must show at once. One query, cached
+    under the public-pages epoch, which any reference's save moves.
+    """
+    ids = sorted(
+        {
+            entry["reference_id"]
+            for entry in [*rendition.citations, *rendition.further_reading]
+            if entry.get("reference_id")
+        }
+    )
+    if not ids:
+        return {}
+    key = f"source-flags:{rendition.pk}:{public_pages_epoch()}"
+    flags = cache.get(key)
+    if flags is None:
+        flags = {
+            ref.pk: SourceFlag(
+                citekey=ref.citekey,
+                retracted_on=ref.retracted_on,
+                notice_url=ref.retraction_notice_url,
+                superseded_by=str(ref.superseded_by) if ref.superseded_by_id else "",
+            )
+            for ref in Reference.objects.filter(pk__in=ids)
+            .filter(Q(retracted_on__isnull=False) | Q(superseded_by__isnull=False))
+            .select_related("superseded_by")
+        }
+        cache.set(key, flags, SOURCE_FLAGS_CACHE_SECONDS)
+    return flags
+
+
+@dataclass(frozen=True)
 class ArticlePage:
     """Everything the public article page shows, read from the live (frozen) version."""
 
@@ -62,6 +115,11 @@ class ArticlePage:
     workflow: ArticleWorkflow | None
     review: LiveReview
     topics: list[tuple[str, str]]
+    source_flags: dict[int, SourceFlag]
+
+    @property
+    def retracted_sources(self) -> bool:
+        return any(flag.retracted_on for flag in self.source_flags.values())
 
     @property
     def approved(self) -> bool:
@@ -136,11 +194,14 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
         if related_ids
         else []
     )
+    rendition = rendition_get_or_create(
+        version=version, audience=audience.key, pinned=article.live_rendering
+    )
     return ArticlePage(
         article=article,
         version=version,
         audience=audience,
-        rendition=rendition_get_or_create(version=version, audience=audience.key),
+        rendition=rendition,
         status=review.status,
         tracker=tracker_steps(review.status),
         approvals=review.approvals,
@@ -153,6 +214,7 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
         workflow=review.workflow,
         review=review,
         topics=article_topics(article=article),
+        source_flags=source_flags(rendition=rendition),
     )
 
 

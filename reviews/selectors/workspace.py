@@ -9,8 +9,8 @@ from django.core.paginator import Paginator
 
 from articles.audiences import audiences as configured_audiences
 from articles.content import collect_citation_keys
-from articles.models import Article, HistoricalArticle, ProblemReport
-from articles.services import rendition_get_or_create
+from articles.models import Article, GlossaryTerm, HistoricalArticle, ProblemReport
+from articles.services import evidence_fingerprint, rendition_get_or_create
 from references.selectors import references_for_keys
 from reviews.checks import article_checks
 from reviews.models import Assignment, AuditEvent, Meaning, ReviewComment, SignOff
@@ -42,6 +42,32 @@ def workspace_article(*, slug: str, user: AbstractBaseUser) -> Article | None:
 
 def references_for_text(*, text: str) -> dict[str, Any]:
     return references_for_keys(collect_citation_keys({"text": text}))
+
+
+def evidence_changes_since_publication(*, article: Article) -> list[str]:
+    """Glossary terms and cited or listed references edited since the live version went live.
+
+    Live pages keep the definitions and bibliography they were published with (the rendition is
+    pinned); editors and reviewers see here what publishing again after review would pick up.
+    A deleted glossary term leaves no row, so a changed glossary is named even then.
+    """
+    live = article.live_version
+    if live is None or article.published_at is None:
+        return []
+    since = article.published_at
+    terms = GlossaryTerm.objects.filter(updated_at__gt=since).order_by("term")
+    changes = [f"Glossary term “{t}” edited" for t in terms.values_list("term", flat=True)]
+    references = references_for_keys([*live.citation_keys, *(live.sources or ())])
+    changes += sorted(
+        {f"Reference {r.citekey} edited" for r in references.values() if r.updated_at > since}
+    )
+    if (
+        not changes
+        and article.live_rendering
+        and (evidence_fingerprint(references=references) != article.live_rendering)
+    ):
+        changes.append("The glossary changed (a term was removed)")
+    return changes
 
 
 def workspace_page(*, article: Article, user: AbstractBaseUser) -> dict[str, Any]:
@@ -94,6 +120,7 @@ def workspace_page(*, article: Article, user: AbstractBaseUser) -> dict[str, Any
             .order_by("-created_at")[:20]
         ),
         "checks": memo["checks"],
+        "evidence_changes": evidence_changes_since_publication(article=article),
         "live_is_current": article.live_version_id is not None
         and article.live_version.content_hash == article.content_hash,
     }

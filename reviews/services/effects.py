@@ -17,9 +17,9 @@ from django.utils import timezone
 from accounts.roles import ROLE_GROUPS, Role, user_group_names
 from articles.audiences import audience_keys
 from articles.models import Article
-from articles.services import citation_links_set, renditions_get_or_create
+from articles.services import citation_links_set, live_renditions_render
 from reviews import notifications
-from reviews.guards import Context, signing_facts, signoffs_on_current_hash
+from reviews.guards import Context, follow_up_event, signing_facts, signoffs_on_current_hash
 from reviews.models import Assignment, SignOff, State
 from reviews.selectors.signing import approvals_among, signature_statement
 from reviews.services.errors import WorkflowError
@@ -90,8 +90,43 @@ def sign_approval(ctx: Context, transition: Transition, note: str) -> State | No
 
 
 def sign_changes_requested(ctx: Context, transition: Transition, note: str) -> None:
-    """Sign the version as needing changes, with the note, and mail the authors and editors."""
-    _sign(ctx, transition, note)
+    """Sign the version as needing changes, with the note, and mail the authors and editors.
+
+    Content live pending review is taken down, or (EDITORIAL_CHANGES_REQUESTED_LIVE "dispute")
+    marked to readers as disputed: a reviewer found it wrong, so it cannot stay live unmarked.
+    """
+    signoff = _sign(ctx, transition, note)
+    _pull_unreviewed(
+        ctx,
+        reason=f"{signoff.signature_name} requested changes: {note}",
+        dispute=settings.EDITORIAL_CHANGES_REQUESTED_LIVE == "dispute",
+    )
+
+
+def withdraw(ctx: Context, transition: Transition, note: str) -> None:
+    """Back to draft; content live pending review goes down, since nobody will review it now."""
+    reason = f"withdrawn to draft by {ctx.user.get_username()}"
+    _pull_unreviewed(ctx, reason=f"{reason}: {note}" if note else f"{reason}.", dispute=False)
+
+
+def _pull_unreviewed(ctx: Context, *, reason: str, dispute: bool) -> None:
+    """Take down (or mark disputed) a live version nobody approved; say so and tell the editors.
+
+    An approved live version is left alone: the board signed it, whatever befalls a later one.
+    """
+    article = ctx.article
+    if not (article.live_version_id and article.live_pending_review):
+        return
+    if dispute:
+        article.live_disputed = True
+        article.save(update_fields=["live_disputed"])
+        action = "live_marked_disputed"
+    else:
+        _take_down(ctx)
+        ctx.workflow.unpublish_at = None
+        action = "live_taken_down"
+    follow_up_event(ctx, action=action, note=reason)
+    notifications.notify_unreviewed_content_pulled(article=article, reason=reason, disputed=dispute)
 
 
 def _set_live(article: Article, *, pending: bool) -> None:
@@ -101,27 +136,37 @@ def _set_live(article: Article, *, pending: bool) -> None:
     when the version goes live, and no reader ever waits for a render.
     """
     snapshot = article.history.filter(version=article.version).order_by("-history_id").first()
+    # Pinned: the glossary and the sources' metadata stay as they are now until the next publish.
+    pipeline, renditions = live_renditions_render(version=snapshot, audiences=audience_keys())
     cited = {
         c["reference_id"]
-        for rendition in renditions_get_or_create(
-            version=snapshot, audiences=audience_keys()
-        ).values()
+        for rendition in renditions.values()
         for c in rendition.citations
         if c.get("reference_id")
     }
     citation_links_set(article=article, reference_ids=cited)
+    article.live_rendering = pipeline
     article.live_version = snapshot
     article.live_pending_review = pending
+    article.live_disputed = False
     article.published_at = timezone.now()
-    article.save(update_fields=["live_version", "live_pending_review", "published_at"])
+    article.save(
+        update_fields=[
+            "live_version",
+            "live_pending_review",
+            "live_disputed",
+            "live_rendering",
+            "published_at",
+        ]
+    )
 
 
 def _take_down(ctx: Context) -> None:
     if ctx.article.live_version_id:
         citation_links_set(article=ctx.article, reference_ids=())
         ctx.article.live_version = None
-        ctx.article.live_pending_review = False
-        ctx.article.save(update_fields=["live_version", "live_pending_review"])
+        ctx.article.live_pending_review = ctx.article.live_disputed = False
+        ctx.article.save(update_fields=["live_version", "live_pending_review", "live_disputed"])
 
 
 def go_live(ctx: Context, transition: Transition, note: str) -> None:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.lockout import lock_explain
 from accounts.roles import Role
 from articles.models import Article
-from reviews.guards import Context
+from reviews.guards import FOLLOW_UP_EVENTS, Context
 from reviews.models import ArticleWorkflow, SignOff
 from reviews.selectors.roles import roles_for
 from reviews.services.errors import WorkflowError
@@ -122,7 +122,8 @@ def _transition_apply(
         if not value:
             raise WorkflowError(action, [spec.missing], code=spec.code)
     ctx = Context(article=article, workflow=workflow, user=user, roles=roles, params=params)
-    reasons = [reason for guard in transition.guards for reason in guard(ctx)]
+    # Two guards may say the same thing (the checks and the publication guard on a retraction).
+    reasons = list(dict.fromkeys(reason for guard in transition.guards for reason in guard(ctx)))
     if reasons:
         raise WorkflowError(action, reasons)
     _move(ctx, transition, note=note)
@@ -181,7 +182,7 @@ def _move(
     workflow.save()
     # The signing facts were read under this transaction's lock, so their head is still the head.
     head = ctx.memo["signing_facts"].audit_head if "signing_facts" in ctx.memo else None
-    audit_append(
+    event = audit_append(
         article=ctx.article,
         actor=ctx.user,
         action=audit_action or transition.name,
@@ -190,3 +191,13 @@ def _move(
         note=note,
         previous=head,
     )
+    for action, follow_note in ctx.memo.get(FOLLOW_UP_EVENTS, ()):
+        event = audit_append(
+            article=ctx.article,
+            actor=ctx.user,
+            action=action,
+            from_state=target,
+            to_state=target,
+            note=follow_note,
+            previous=event.chain_hash,
+        )

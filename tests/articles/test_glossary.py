@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from articles.glossary import Glossary, Term, annotate
-from articles.models import GlossaryTerm
+from articles.models import Article, GlossaryTerm
 from articles.rendering import render_markdown
+from reviews.selectors.workspace import evidence_changes_since_publication
+from reviews.services.transitions import transition_apply
 from tests.factories import make_article, make_reference, publish_approved
 
 ENZYME = Term(
@@ -104,7 +107,7 @@ class TestOnThePage:
             )
         assert "glossary" not in client.get("/articles/alp/?audience=clinician").content.decode()
 
-    def test_editing_a_definition_reaches_published_pages(
+    def test_editing_a_definition_does_not_change_a_live_page_until_it_is_published_again(
         self,
         client: Client,
         author: Any,
@@ -112,12 +115,12 @@ class TestOnThePage:
         reviewer: Any,
         django_capture_on_commit_callbacks: Any,
     ) -> None:
-        """Renditions are keyed by the glossary's fingerprint, so a new definition shows at once."""
+        """The live rendition is pinned at publication; the next publish picks the new words up."""
         with django_capture_on_commit_callbacks(execute=True):
             term = GlossaryTerm.objects.create(
                 term="enzyme", slug="enzyme", definition="Old words."
             )
-        publish_approved(
+        article = publish_approved(
             make_article(
                 author=author, slug="alp", texts={"patient": "An enzyme.", "clinician": "x"}
             ),
@@ -129,5 +132,38 @@ class TestOnThePage:
         with django_capture_on_commit_callbacks(execute=True):
             term.definition = "New words."
             term.save()
+        cache.clear()  # not even a cold cache re-renders it
+        html = client.get("/articles/alp/?audience=patient").content.decode()
+        assert "Old words." in html and "New words." not in html
+        changes = evidence_changes_since_publication(article=Article.objects.get(pk=article.pk))
+        assert changes == ["Glossary term “enzyme” edited"]
+        with django_capture_on_commit_callbacks(execute=True):
+            transition_apply(article=article, user=editor, action="publish")
         html = client.get("/articles/alp/?audience=patient").content.decode()
         assert "New words." in html and "Old words." not in html
+
+    def test_editing_a_cited_reference_does_not_change_a_live_page(
+        self,
+        client: Client,
+        author: Any,
+        editor: Any,
+        reviewer: Any,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        """Reference metadata is frozen with the live rendition, even when the glossary moves."""
+        cited = make_reference(title="The original title")
+        article = publish_approved(
+            make_article(author=author, citations=[cited]),
+            author=author,
+            editor=editor,
+            reviewers=[reviewer],
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            cited.title = "A rewritten title"
+            cited.save()
+            GlossaryTerm.objects.create(term="study", slug="study", definition="Research.")
+        cache.clear()
+        html = client.get(f"/articles/{article.slug}/?audience=patient").content.decode()
+        assert "The original title" in html and "A rewritten title" not in html
+        changes = evidence_changes_since_publication(article=Article.objects.get(pk=article.pk))
+        assert f"Reference {cited.citekey} edited" in changes
