@@ -118,7 +118,7 @@ class BaseArticleContentForm(forms.ModelForm):
         texts = self.instance.texts or {}
         for key in audiences():
             self.fields[text_field_name(key)].initial = texts.get(key, "")
-        if self.instance.pk:
+        if self.instance.pk and "slug" in self.fields:
             self.fields["slug"].disabled = True
             self.fields["related"].queryset = self.fields["related"].queryset.exclude(
                 pk=self.instance.pk
