@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core import signing
 
+from articles import limits
 from articles.audiences import audiences
 from articles.models import Article, ChangeWeight, ProblemReport, Topic
 
@@ -132,6 +133,15 @@ class BaseArticleContentForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        # The texts are not model fields of this form, so the model's own check cannot name
+        # their field: each is checked here, and its error shown under its text area.
+        for key, audience in audiences().items():
+            name = text_field_name(key)
+            if data.get(name):
+                try:
+                    limits.check_text(data[name], label=f"The {audience.label} text")
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
         base = data.get("base_version")
         if self.instance.pk and base is not None and base != self.instance.version:
             raise forms.ValidationError(

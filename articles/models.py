@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from articles import content
+from articles import content, limits
 from articles.audiences import audience_choices, audience_keys
 from articles.rendering import unresolved_keys
 from references.identifiers import normalize_marker
@@ -171,6 +171,7 @@ class Article(models.Model):
             errors["texts"] = ValidationError(
                 f"Unknown audience(s): {', '.join(sorted(unknown))}.", code="audience"
             )
+        errors |= limits.content_errors(title=self.title, summary=self.summary, texts=self.texts)
         if self.pk and self.pk in self.related_ids:
             errors["related_ids"] = ValidationError("An article cannot be related to itself.")
         sources_errors = self._sources_errors()
