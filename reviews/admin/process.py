@@ -136,6 +136,12 @@ class ArticleAdmin(ArticleScopedAdmin, SimpleHistoryAdmin):
             ("Version", {"fields": self.readonly_fields}),
         ]
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"picker_user": request.user})
+
     def save_model(self, request: HttpRequest, obj: Article, form: Any, change: bool) -> None:
         data = form.cleaned_data
         try:

@@ -28,7 +28,7 @@ from reviews.views.common import article_or_404, int_param
 def article_create(request: HttpRequest) -> HttpResponse:
     if not roles.can_create_articles(user=request.user):
         raise PermissionDenied("Only authors and editors create articles.")
-    form = ArticleContentForm(request.POST or None)
+    form = ArticleContentForm(request.POST or None, user=request.user)
     status = 200
     if request.method == "POST":
         with kept_input(form) as attempt:
@@ -62,7 +62,7 @@ def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
     transitions.authorize(
         user=request.user, article=article, workflow=article.workflow, action="edit"
     )
-    form = ArticleContentForm(request.POST or None, instance=article)
+    form = ArticleContentForm(request.POST or None, instance=article, user=request.user)
     status = 200
     if request.method == "POST":
         base_version = int_param(request.POST.get("base_version"), article.version)
@@ -116,7 +116,7 @@ def _conflict(
             "article": article,
             "base_version": base_version,
             "their_changes": [d for d in theirs if d.changed],
-            "form": ArticleContentForm(mine, instance=article),
+            "form": ArticleContentForm(mine, instance=article, user=request.user),
             "audiences": audiences().values(),
         },
         status=409,
