@@ -7,9 +7,17 @@ from typing import Any
 
 from django import forms
 from django.core import signing
+from django.db.models import Q
 
+from accounts.roles import ROLE_GROUPS, Role, user_group_names
+from articles import limits
 from articles.audiences import audiences
 from articles.models import Article, ChangeWeight, ProblemReport, Topic
+
+
+def user_may_list_every_article(user: Any) -> bool:
+    """Editors and superusers pick among every article; others among published and their own."""
+    return bool(user.is_superuser or ROLE_GROUPS[Role.EDITOR] in user_group_names(user))
 
 
 def text_field_name(audience_key: str) -> str:
@@ -113,12 +121,24 @@ class BaseArticleContentForm(forms.ModelForm):
         # library and names the unknown ones on the field.
         fields = ["slug", "title", "summary", "sources"]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    # Set by the admin, which builds the form class per request and cannot pass `user`.
+    picker_user: Any = None
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        user = user if user is not None else self.picker_user
+        if user is not None and "related" in self.fields and not user_may_list_every_article(user):
+            # Pickers list what the user may see: published articles and their own, never the
+            # titles of other people's drafts.
+            self.fields["related"].queryset = (
+                self.fields["related"]
+                .queryset.filter(Q(live_version__isnull=False) | Q(authors=user))
+                .distinct()
+            )
         texts = self.instance.texts or {}
         for key in audiences():
             self.fields[text_field_name(key)].initial = texts.get(key, "")
-        if self.instance.pk:
+        if self.instance.pk and "slug" in self.fields:
             self.fields["slug"].disabled = True
             self.fields["related"].queryset = self.fields["related"].queryset.exclude(
                 pk=self.instance.pk
@@ -132,6 +152,15 @@ class BaseArticleContentForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        # The texts are not model fields of this form, so the model's own check cannot name
+        # their field: each is checked here, and its error shown under its text area.
+        for key, audience in audiences().items():
+            name = text_field_name(key)
+            if data.get(name):
+                try:
+                    limits.check_text(data[name], label=f"The {audience.label} text")
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
         base = data.get("base_version")
         if self.instance.pk and base is not None and base != self.instance.version:
             raise forms.ValidationError(

@@ -13,11 +13,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from articles import content
+from articles import content, limits
 from articles.audiences import audience_choices, audience_keys
 from articles.rendering import unresolved_keys
 from references.identifiers import normalize_marker
@@ -125,6 +126,9 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(Lower("slug"), name="article_slug_unique_ignoring_case"),
+        ]
         indexes = [
             models.Index(fields=["published_at"], name="article_published_at"),
             # The published list's order (home, topics, the read API), published rows only: a
@@ -184,6 +188,20 @@ class Article(models.Model):
             errors["texts"] = ValidationError(
                 f"Unknown audience(s): {', '.join(sorted(unknown))}.", code="audience"
             )
+        if (
+            self.slug
+            and (
+                Article.objects.filter(slug__iexact=self.slug)
+                .exclude(slug=self.slug)
+                .exclude(pk=self.pk)
+            ).exists()
+        ):
+            # Addresses differing only in case are one address to a reader (and the database's
+            # article_slug_unique_ignoring_case constraint); the code is the unique clash's.
+            errors["slug"] = ValidationError(
+                "An article with this slug already exists.", code="unique"
+            )
+        errors |= limits.content_errors(title=self.title, summary=self.summary, texts=self.texts)
         if self.pk and self.pk in self.related_ids:
             errors["related_ids"] = ValidationError("An article cannot be related to itself.")
         sources_errors = self._sources_errors()

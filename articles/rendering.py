@@ -333,3 +333,12 @@ def render_markdown(text: str, *, references: Mapping[str, Reference]) -> Render
         for chunk, is_text, in_link in _text_nodes(safe)
     ]
     return Rendered(html="".join(out), citations=numbering.citations)
+
+
+def render_page_markdown(text: str) -> str:
+    """Safe HTML for a page with no reference list (site pages, the board's introduction).
+
+    Such a page cites nothing, so a `[@…]` in it is plain text, shown as typed: treating it as a
+    citation would refuse the whole page (a 500 for every reader) over an editor's bracket.
+    """
+    return _safe_html(text)

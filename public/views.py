@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from articles import services
 from articles.audiences import Audience, audiences, default_audience
 from articles.forms import ProblemReportForm
-from articles.rendering import render_markdown
+from articles.rendering import render_page_markdown
 from public import selectors
 from public.page_cache import public_pages_epoch, shared_page_get, shared_page_set
 from public.structured_data import medical_web_page
@@ -123,7 +123,7 @@ def choose_audience(request: HttpRequest, key: str) -> HttpResponse:
 @require_GET
 def site_page(request: HttpRequest, slug: str) -> HttpResponse:
     page = selectors.site_page(slug=slug)
-    body = render_markdown(page.body, references={}).html
+    body = render_page_markdown(page.body)
     return render(request, "articles/site_page.html", {"page": page, "body": body})
 
 
@@ -135,7 +135,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "articles/board.html",
         {
             "members": selectors.board_members(),
-            "intro": render_markdown(intro.body, references={}).html if intro else "",
+            "intro": render_page_markdown(intro.body) if intro else "",
         },
     )
 

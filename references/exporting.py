@@ -117,9 +117,25 @@ def reference_as_ris(ref: Reference) -> dict[str, Any]:
     return record
 
 
+def _one_line(value: Any) -> Any:
+    """A RIS value on one line: every whitespace run (line breaks of any kind) one space.
+
+    RIS is line-based; a line break inside a value (`str.split` knows \n, \r, U+2028, NEL, VT…)
+    would start a new tag, or a whole new record, in the file readers download.
+    """
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, list):
+        return [_one_line(item) for item in value]
+    return value
+
+
 def references_to_ris(refs: Iterable[Reference]) -> str:
     """The references as one RIS file (UTF-8 text, one TY … ER record each)."""
-    records = [{tag.lower(): value for tag, value in reference_as_ris(ref).items()} for ref in refs]
+    records = [
+        {tag.lower(): _one_line(value) for tag, value in reference_as_ris(ref).items()}
+        for ref in refs
+    ]
     return _RisWriter().formats(records)
 
 

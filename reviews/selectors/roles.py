@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.roles import ROLE_GROUPS, Role, user_group_names
 from articles.models import Article
-from reviews.models import ArticleWorkflow, Assignment
+from reviews.models import ArticleWorkflow, Assignment, ReviewerProfile
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -84,3 +84,47 @@ def can_create_articles(*, user: AbstractBaseUser) -> bool:
 def can_read_dossier(*, user: AbstractBaseUser, article: Article) -> bool:
     roles = roles_for(user=user, article=article, workflow=article.workflow)
     return bool(roles & {Role.EDITOR, Role.REVIEWER})
+
+
+def sees_every_article(*, user: AbstractBaseUser) -> bool:
+    """Editors and superusers read every article, whatever its state."""
+    return user.is_authenticated and (
+        user.is_superuser or ROLE_GROUPS[Role.EDITOR] in user_group_names(user)
+    )
+
+
+def visible_articles(*, user: AbstractBaseUser) -> QuerySet[Article]:
+    """The articles `user` may read unpublished: editors (and superusers) every one, an author
+    their own, a reviewer those assigned in the current round without a declared conflict.
+
+    Built as one queryset so the admin filters its lists, history and related rows with it in
+    the database: a draft is read by the people working on it, not by every holder of a group.
+    """
+    if not user.is_authenticated:
+        return Article.objects.none()
+    if sees_every_article(user=user):
+        return Article.objects.all()
+    groups = user_group_names(user)
+    visible = Q(pk__in=[])
+    if ROLE_GROUPS[Role.AUTHOR] in groups:
+        visible |= Q(
+            Exists(
+                Article.authors.through.objects.filter(article_id=OuterRef("pk"), user_id=user.pk)
+            )
+        )
+    if ROLE_GROUPS[Role.REVIEWER] in groups:
+        assigned = Assignment.objects.filter(
+            article_id=OuterRef("pk"), cycle=OuterRef("workflow__cycle"), reviewer_id=user.pk
+        )
+        conflicted = ReviewerProfile.conflicted_articles.through.objects.filter(
+            article_id=OuterRef("pk"), reviewerprofile__user_id=user.pk
+        )
+        visible |= Q(Exists(assigned)) & ~Q(Exists(conflicted))
+    return Article.objects.filter(visible)
+
+
+def may_see_article(*, user: AbstractBaseUser, article_id: int | None) -> bool:
+    """Whether `user` may read the unpublished article `article_id` (one query at most)."""
+    if article_id is None:
+        return False
+    return visible_articles(user=user).filter(pk=article_id).exists()

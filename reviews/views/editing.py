@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from articles import limits
 from articles.audiences import audiences
 from articles.forms import ArticleContentForm
 from articles.models import Article
@@ -27,7 +28,7 @@ from reviews.views.common import article_or_404, int_param
 def article_create(request: HttpRequest) -> HttpResponse:
     if not roles.can_create_articles(user=request.user):
         raise PermissionDenied("Only authors and editors create articles.")
-    form = ArticleContentForm(request.POST or None)
+    form = ArticleContentForm(request.POST or None, user=request.user)
     status = 200
     if request.method == "POST":
         with kept_input(form) as attempt:
@@ -61,7 +62,7 @@ def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
     transitions.authorize(
         user=request.user, article=article, workflow=article.workflow, action="edit"
     )
-    form = ArticleContentForm(request.POST or None, instance=article)
+    form = ArticleContentForm(request.POST or None, instance=article, user=request.user)
     status = 200
     if request.method == "POST":
         base_version = int_param(request.POST.get("base_version"), article.version)
@@ -115,7 +116,7 @@ def _conflict(
             "article": article,
             "base_version": base_version,
             "their_changes": [d for d in theirs if d.changed],
-            "form": ArticleContentForm(mine, instance=article),
+            "form": ArticleContentForm(mine, instance=article, user=request.user),
             "audiences": audiences().values(),
         },
         status=409,
@@ -125,14 +126,21 @@ def _conflict(
 @login_required
 @require_POST
 def preview(request: HttpRequest, slug: str | None = None) -> HttpResponse:
-    """Render posted Markdown as readers would see it (the edit form's live preview)."""
+    """Render posted Markdown as readers would see it (the edit form's live preview).
+
+    Only people who may write get it, and only for a text that could be stored: rendering is the
+    costly step, so the same size and intricacy limits as for saved texts come first (413 for
+    too large, 422 for too intricate).
+    """
+    if not roles.can_create_articles(user=request.user):
+        raise PermissionDenied("Only authors and editors preview article text.")
     text = request.POST.get("text", "")
     with kept_input() as attempt:
+        limits.check_text(text, label="The text")
         rendered = render_markdown(text, references=workspace.references_for_text(text=text))
         return render(request, "reviews/_preview.html", {"rendered": rendered})
-    return render(
-        request, "reviews/_preview.html", {"errors": attempt.reasons}, status=attempt.status
-    )
+    status = 413 if isinstance(attempt.error, limits.TextTooLarge) else attempt.status
+    return render(request, "reviews/_preview.html", {"errors": attempt.reasons}, status=status)
 
 
 @login_required

@@ -6,6 +6,8 @@ import hashlib
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from articles import content
 from articles.models import Article
@@ -170,3 +172,19 @@ class TestArticleVersions:
         assert article.live_version.version == 1
         assert article.live_version.content_hash == live_hash
         assert article.live_version.summary == "A short summary."
+
+
+def test_a_slug_differing_only_in_case_is_refused_as_taken(author: Any) -> None:
+    """`Metformin` and `metformin` are one address: the second is refused on its field."""
+    make_article(author=author, slug="metformin")
+    with pytest.raises(ValidationError) as refused:
+        make_article(author=author, slug="Metformin")
+    assert [e.code for e in refused.value.error_dict["slug"]] == ["unique"]
+    assert Article.objects.count() == 1
+
+
+def test_the_database_refuses_a_slug_differing_only_in_case(author: Any) -> None:
+    article = make_article(author=author, slug="insulin")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Article.objects.filter(pk=article.pk).update(slug="insulin-2")
+        Article(slug="INSULIN-2", title="Copy", texts={}).save()

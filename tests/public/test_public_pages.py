@@ -404,3 +404,16 @@ def test_json_ld_names_the_aspects_the_sections_cover(
     )
     data = structured_data(client.get("/articles/aspects/?audience=patient").content.decode())
     assert data["aspect"] == ["Causes", "Symptoms", "Treatment"]
+
+
+@pytest.mark.parametrize("body", ["See [@pmid:1].", "Odd [@not a key] bracket", "[@]"])
+def test_a_citation_marker_in_a_site_page_is_shown_as_text_not_a_server_error(
+    client: Client, body: str
+) -> None:
+    """Site pages cite nothing: a marker an editor typed is text, on the page and the board."""
+    SitePage.objects.create(slug="about-the-board", title="About the board", body=body)
+    SitePage.objects.create(slug="policy", title="Policy", body=f"Intro. {body}")
+    for url in ("/pages/policy/", "/board/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "[@" in response.content.decode(), url

@@ -238,3 +238,17 @@ class TestDownloads:
     def test_downloads_accept_only_get(self, client: Client, published: Article) -> None:
         """POST is not a way to download."""
         assert client.post("/articles/low-alp/references.ris").status_code == 405
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r", "\u2028", "\x85", "\x0b"])
+def test_a_line_break_inside_a_field_cannot_add_a_record_to_the_ris_export(newline: str) -> None:
+    """A title or journal holding a line break and RIS tags stays one value of one record."""
+    injected = f"Real title{newline}ER  - {newline}TY  - JOUR{newline}TI  - Injected record"
+    ref = make_reference(title=injected, journal=f"J{newline}AU  - Evil, E.")
+    ris = references_to_ris([ref])
+    lines = ris.splitlines()
+    assert sum(line.startswith("TY  -") for line in lines) == 1
+    assert sum(line.startswith("ER  -") for line in lines) == 1
+    assert not any(line.startswith("AU  - Evil") for line in lines)
+    title_lines = [line for line in lines if line.startswith("TI  -")]
+    assert title_lines == ["TI  - Real title ER - TY - JOUR TI - Injected record"]

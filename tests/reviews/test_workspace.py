@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from accounts.roles import Role
 from articles.models import Article
 from reviews.models import AuditEvent, CommentResolution, ReviewComment, State
 from reviews.services.comments import comment_create
@@ -16,6 +17,7 @@ from tests.factories import (
     logged_in,
     make_article,
     make_reference,
+    make_user,
     publish_approved,
     submit_and_review,
 )
@@ -375,3 +377,15 @@ def test_the_turnaround_chart_is_computed_once_then_kept(
     assert [m.reviews for m in chart] == [1]
     with django_assert_num_queries(0):
         assert review_turnaround(months=12) == chart
+
+
+def test_the_related_picker_lists_no_title_of_another_authors_draft(
+    author: Any,
+) -> None:
+    """The new-article form offers published articles and the user's own, not others' drafts."""
+    other = make_user(Role.AUTHOR, username="other-author")
+    make_article(author=other, title="Someone else's secret draft")
+    make_article(author=author, title="My own draft title")
+    html = logged_in(author).get("/workspace/new/").content.decode()
+    assert "My own draft title" in html
+    assert "secret draft" not in html

@@ -15,6 +15,7 @@ from articles.audiences import audience_keys
 from articles.forms import ArticleContentForm, text_field_name
 from articles.models import Article
 from references.models import Reference
+from reviews.admin.scoping import ArticleScopedAdmin
 from reviews.models import (
     ArticleWorkflow,
     Assignment,
@@ -32,6 +33,8 @@ from reviews.services.topics import article_topics_set
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, changed or deleted here."""
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -57,35 +60,37 @@ class ReviewerProfileAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ArticleWorkflow)
-class ArticleWorkflowAdmin(ReadOnlyAdmin):
+class ArticleWorkflowAdmin(ArticleScopedAdmin, ReadOnlyAdmin):
     list_display = ["article", "state", "cycle", "approvals_needed", "next_review_due"]
     list_filter = ["state", "high_risk"]
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(ReadOnlyAdmin):
+class AssignmentAdmin(ArticleScopedAdmin, ReadOnlyAdmin):
     list_display = ["article", "reviewer", "cycle", "due_on", "assigned_by"]
 
 
 @admin.register(SignOff)
-class SignOffAdmin(ReadOnlyAdmin):
+class SignOffAdmin(ArticleScopedAdmin, ReadOnlyAdmin):
     list_display = ["article", "printed_name", "meaning", "version", "signed_at"]
     list_filter = ["meaning"]
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(ArticleScopedAdmin, ReadOnlyAdmin):
     list_display = ["article", "created_at", "actor", "action", "from_state", "to_state", "version"]
     list_filter = ["action"]
 
 
 @admin.register(ReviewComment)
-class ReviewCommentAdmin(ReadOnlyAdmin):
+class ReviewCommentAdmin(ArticleScopedAdmin, ReadOnlyAdmin):
     list_display = ["article", "author", "audience", "version", "created_at"]
 
 
 @admin.register(CommentResolution)
-class CommentResolutionAdmin(ReadOnlyAdmin):
+class CommentResolutionAdmin(ArticleScopedAdmin, ReadOnlyAdmin):
+    article_path = "comment__article"
+
     list_display = ["comment", "resolved_by", "resolved_at"]
 
 
@@ -98,18 +103,27 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CheckWaiver)
-class CheckWaiverAdmin(ReadOnlyAdmin):
+class CheckWaiverAdmin(ArticleScopedAdmin, ReadOnlyAdmin):
     list_display = ["article", "check_key", "version", "waived_by", "created_at"]
 
 
 @admin.register(Article)
-class ArticleAdmin(SimpleHistoryAdmin):
+class ArticleAdmin(ArticleScopedAdmin, SimpleHistoryAdmin):
+    article_path = ""
+
     form = ArticleContentForm
     list_display = ["title", "slug", "version", "is_public", "live_pending_review", "updated_at"]
     search_fields = ["title", "slug"]
     readonly_fields = ["version", "content_hash", "citation_keys", "live_version", "published_at"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Article | None = None) -> Any:
+        if obj is not None and not self.has_change_permission(request, obj):
+            # View only: every field is shown read-only, so show the model's own fields (the
+            # form's per-audience and per-change fields exist only on an editable form).
+            return [
+                (None, {"fields": ["slug", "title", "summary", "sources", "texts"]}),
+                ("Version", {"fields": self.readonly_fields}),
+            ]
         text_fields = [text_field_name(key) for key in audience_keys()]
         extra = [] if obj else ["high_risk"]
         return [
@@ -121,6 +135,12 @@ class ArticleAdmin(SimpleHistoryAdmin):
             ("This change", {"fields": ["change_reason", "change_weight", "base_version"]}),
             ("Version", {"fields": self.readonly_fields}),
         ]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"picker_user": request.user})
 
     def save_model(self, request: HttpRequest, obj: Article, form: Any, change: bool) -> None:
         data = form.cleaned_data
