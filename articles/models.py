@@ -2,8 +2,8 @@
 site pages, problem reports and readability scores.
 
 Workflow state, assignments and sign-offs are not content and live in the reviews app; the
-reference library is the references app. The module stays whole (a little over 400 lines) because
-each model is short and most are read together by the rendering pipeline.
+reference library is the references app. Validation that reads other tables lives in
+articles.validation and articles.limits.
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ from simple_history.models import HistoricalRecords
 
 from articles import content, limits
 from articles.audiences import audience_choices, audience_keys
-from articles.rendering import unresolved_keys
-from references.identifiers import normalize_marker
+from articles.validation import source_key_errors
 from references.models import Reference
-from references.selectors import references_for_keys
 
 
 class ArticleHistory(HistoricalRecords):
@@ -204,51 +202,13 @@ class Article(models.Model):
         errors |= limits.content_errors(title=self.title, summary=self.summary, texts=self.texts)
         if self.pk and self.pk in self.related_ids:
             errors["related_ids"] = ValidationError("An article cannot be related to itself.")
-        sources_errors = self._sources_errors()
+        if isinstance(self.sources, list) and all(isinstance(k, str) for k in self.sources):
+            self.sources = content.normalise_source_keys(self.sources)
+        sources_errors = source_key_errors(self.sources)
         if sources_errors:
             errors["sources"] = ValidationError(sources_errors)
         if errors:
             raise ValidationError(errors)
-
-    def _sources_errors(self) -> list[ValidationError]:
-        """Every listed source must be a key the reference library resolves (one query)."""
-        if not isinstance(self.sources, list) or not all(isinstance(k, str) for k in self.sources):
-            return [
-                ValidationError(
-                    "List the sources as citation keys (pmid:N, doi:10.…, citekey), one per entry.",
-                    code="invalid_sources",
-                )
-            ]
-        self.sources = content.normalise_source_keys(self.sources)
-        if not self.sources:
-            return []
-        malformed, unknown = [], []
-        for key in unresolved_keys(self.sources, references_for_keys(self.sources)):
-            try:
-                normalize_marker(key)
-            except ValidationError:
-                malformed.append(key)
-            else:
-                unknown.append(key)
-        errors = []
-        if malformed:
-            errors.append(
-                ValidationError(
-                    "Not a citation key: %(keys)s. Write pmid:N, doi:10.… or a library citekey.",
-                    code="malformed_source",
-                    params={"keys": ", ".join(f"“{key}”" for key in malformed)},
-                )
-            )
-        if unknown:
-            errors.append(
-                ValidationError(
-                    "Not in the reference library: %(keys)s. Add the reference to the library first, "
-                    "or correct the key.",
-                    code="unknown_source",
-                    params={"keys": ", ".join(unknown)},
-                )
-            )
-        return errors
 
     def compute_content_hash(self) -> str:
         return content.content_hash(

@@ -37,7 +37,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reviews", "0009_lockouts_moved_to_axes"),
+        ("reviews", "0010_audit_key_and_append_only_triggers"),
         ("articles", "0010_reference_moved_to_references"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),

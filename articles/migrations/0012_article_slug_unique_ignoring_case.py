@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0010_reference_moved_to_references"),
+        ("articles", "0011_live_dispute_and_rendering"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
