@@ -3,7 +3,10 @@ with nothing that locates the work disagreeing; anything uncertain is the editor
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import CommandError, call_command
 
 from references.importing import Action, references_import, references_import_plan
 from references.models import Reference
@@ -136,3 +139,27 @@ def test_a_record_is_found_by_its_pmcid() -> None:
     assert [(row.action, row.reference.pk, row.matched_by) for row in plan.rows] == [
         (Action.DUPLICATE, existing.pk, "PMCID")
     ]
+
+
+INVALID_SECOND = (
+    "AU  - Rush, E. T.\nTI  - Valid one\nPY  - 2020",
+    "AU  - Foster, B. L.\nTI  - Broken one\nPY  - 2020\nDO  - not-a-doi",
+)
+
+
+def test_an_invalid_record_still_refuses_the_whole_file_by_default(tmp_path) -> None:
+    path = tmp_path / "r.ris"
+    path.write_bytes(ris(*INVALID_SECOND))
+    with pytest.raises(CommandError, match="record 2"):
+        call_command("import_references", str(path), no_progress=True, stdout=io.StringIO())
+    assert not Reference.objects.exists()
+
+
+def test_skip_invalid_imports_the_valid_records_and_reports_the_skipped_ones(tmp_path) -> None:
+    path = tmp_path / "r.ris"
+    path.write_bytes(ris(*INVALID_SECOND))
+    out = io.StringIO()
+    call_command("import_references", str(path), no_progress=True, skip_invalid=True, stdout=out)
+    assert list(Reference.objects.values_list("title", flat=True)) == ["Valid one"]
+    assert "Skipped 1 invalid record (2):" in out.getvalue()
+    assert "r.ris, record 2 (line 11): doi (DO): “not-a-doi” is not a DOI" in out.getvalue()
