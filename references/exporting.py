@@ -2,7 +2,11 @@
 
 Only what the model holds is written, so an export imported into an empty library gives the
 same references. Conventions beyond each format's fields, read back by the importers:
-- more authors than listed: a last author "et al." (RIS, CSL-JSON);
+- more authors than listed is the model's flag, never an author named "et al." (a reader
+  would take it for a person or a group);
+- a corporate author is written with a trailing comma in RIS (EndNote's convention, which keeps
+  "WHO, Regional Office for Europe" one corporate name), as `literal` in CSL-JSON;
+- a name suffix follows the given names, "King, M.L., Jr" (RIS), `suffix` (CSL-JSON);
 - a guideline or systematic review: RIS `M3` / CSL `genre` "Practice Guideline" or
   "Systematic Review";
 - a superseded reference: a note line `superseded-by: <citekey>`.
@@ -24,7 +28,6 @@ RIS_CONTENT_TYPE = "application/x-research-info-systems; charset=utf-8"
 CSLJSON_CONTENT_TYPE = "application/vnd.citationstyles.csl+json; charset=utf-8"
 
 GENRES = {Kind.GUIDELINE: "Practice Guideline", Kind.SYSTEMATIC_REVIEW: "Systematic Review"}
-ET_AL = "et al."
 
 
 class _RisWriter(rispy.RisWriter):
@@ -44,18 +47,51 @@ class _RisWriter(rispy.RisWriter):
 
 def _ris_name(author: dict[str, Any]) -> str:
     if author.get("literal"):
-        return str(author["literal"])
+        return f"{_one_line(author['literal'])},"
+    family = _one_line(author.get("family") or "")
     initials = "".join(f"{letter}." for letter in str(author.get("initials") or ""))
-    return f"{author['family']}, {initials}" if initials else str(author["family"])
+    suffix = _one_line(author.get("suffix") or "")
+    if suffix:
+        return f"{family}, {initials}, {suffix}"
+    return f"{family}, {initials}" if initials else family
+
+
+# The kinds beyond the first six, in each format's own type (RIS 2011 types, CSL 1.0.2 types).
+_RIS_TYPES = {
+    Kind.BOOK: "BOOK",
+    Kind.CHAPTER: "CHAP",
+    Kind.WEB_PAGE: "ELEC",
+    Kind.THESIS: "THES",
+    Kind.REPORT: "RPRT",
+    Kind.CONFERENCE_PAPER: "CPAPER",
+    Kind.DATASET: "DATA",
+    Kind.SOFTWARE: "COMP",
+    Kind.NEWS_ARTICLE: "NEWS",
+    Kind.PATENT: "PAT",
+    Kind.LEGAL: "CASE",
+    Kind.PERSONAL_COMMUNICATION: "PCOMM",
+    Kind.GENERIC: "GEN",
+}
+_CSL_TYPES = {
+    Kind.BOOK: "book",
+    Kind.CHAPTER: "chapter",
+    Kind.WEB_PAGE: "webpage",
+    Kind.THESIS: "thesis",
+    Kind.REPORT: "report",
+    Kind.CONFERENCE_PAPER: "paper-conference",
+    Kind.DATASET: "dataset",
+    Kind.SOFTWARE: "software",
+    Kind.NEWS_ARTICLE: "article-newspaper",
+    Kind.PATENT: "patent",
+    Kind.LEGAL: "legal_case",
+    Kind.PERSONAL_COMMUNICATION: "personal_communication",
+    Kind.GENERIC: "document",
+}
 
 
 def _ris_type(ref: Reference) -> str:
-    if ref.kind == Kind.BOOK:
-        return "BOOK"
-    if ref.kind == Kind.CHAPTER:
-        return "CHAP"
-    if ref.kind == Kind.WEB_PAGE:
-        return "ELEC"
+    if ref.kind in _RIS_TYPES:
+        return _RIS_TYPES[ref.kind]
     if ref.kind == Kind.JOURNAL_ARTICLE or ref.journal:
         return "JOUR"
     return "RPRT"  # a guideline or review issued by a body, not in a journal
@@ -72,8 +108,6 @@ def reference_as_ris(ref: Reference) -> dict[str, Any]:
     """One reference as a RIS tag -> value dict (the writer lower-cases the tags)."""
     record: dict[str, Any] = {"TY": _ris_type(ref), "ID": ref.citekey}
     authors = [_ris_name(a) for a in ref.authors or () if isinstance(a, dict)]
-    if ref.more_authors:
-        authors.append(ET_AL)
     if authors:
         record["AU"] = authors
     record["TI"] = ref.title
@@ -146,16 +180,14 @@ def _csl_name(author: dict[str, Any]) -> dict[str, str]:
     initials = str(author.get("initials") or "")
     if initials:
         name["given"] = " ".join(f"{letter}." for letter in initials)
+    if author.get("suffix"):
+        name["suffix"] = str(author["suffix"])
     return name
 
 
 def _csl_type(ref: Reference) -> str:
-    if ref.kind == Kind.BOOK:
-        return "book"
-    if ref.kind == Kind.CHAPTER:
-        return "chapter"
-    if ref.kind == Kind.WEB_PAGE:
-        return "webpage"
+    if ref.kind in _CSL_TYPES:
+        return _CSL_TYPES[ref.kind]
     if ref.kind == Kind.JOURNAL_ARTICLE or ref.journal:
         return "article-journal"
     return "report"
@@ -169,8 +201,6 @@ def reference_as_csl(ref: Reference) -> dict[str, Any]:
     """One reference as a CSL-JSON item."""
     item: dict[str, Any] = {"id": ref.citekey, "type": _csl_type(ref), "title": ref.title}
     authors = [_csl_name(a) for a in ref.authors or () if isinstance(a, dict)]
-    if ref.more_authors:
-        authors.append({"literal": ET_AL})
     if authors:
         item["author"] = authors
     editors = [_csl_name(e) for e in ref.editors or () if isinstance(e, dict)]
@@ -181,8 +211,9 @@ def reference_as_csl(ref: Reference) -> dict[str, Any]:
     if ref.journal:
         item["container-title"] = ref.journal
         item["container-title-short"] = ref.journal
-    elif ref.container_title:
-        item["container-title"] = ref.container_title
+    if ref.container_title and ref.container_title != ref.journal:
+        # A chapter's book, a page's site; beside a journal it is kept too (a report series).
+        item.setdefault("container-title", ref.container_title)
     if ref.year:
         item["issued"] = {"date-parts": [[ref.year]]}
     for key, value in (
@@ -201,6 +232,8 @@ def reference_as_csl(ref: Reference) -> dict[str, Any]:
             item[key] = value
     if ref.accessed_on:
         item["accessed"] = _date_parts(ref.accessed_on)
+    if ref.status:
+        item["status"] = ref.get_status_display().lower()
     if ref.superseded_by_id:
         item["note"] = f"superseded-by: {ref.superseded_by.citekey}"
     return item

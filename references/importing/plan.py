@@ -35,6 +35,10 @@ class PlannedReference:
     filled: list[str] = field(default_factory=list)
     kept: list[tuple[str, str, str]] = field(default_factory=list)  # field, library, file
     superseded_by: str = ""
+    # Perhaps a work the library or an earlier record already holds: why, and the library's
+    # reference (None for an earlier record of the file). Kept apart unless the editor merges.
+    possible: str = ""
+    possible_of: Reference | None = None
 
     @property
     def citekey(self) -> str:
@@ -47,6 +51,16 @@ class ImportPlan:
     format: Format | None
     rows: list[PlannedReference] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
+    # With skip_invalid: the records left out, with every problem that made them invalid.
+    skipped: list[ImportProblem] = field(default_factory=list)
+
+    @property
+    def skipped_records(self) -> list[int]:
+        return sorted({p.record for p in self.skipped if p.record is not None})
+
+    def skipped_messages(self) -> list[str]:
+        """Every problem of a skipped record as `file, record N (line L): what`."""
+        return [problem.located(self.filename) for problem in self.skipped]
 
     @property
     def ok(self) -> bool:
@@ -65,10 +79,15 @@ class ImportPlan:
 
     def digest(self) -> str:
         """SHA-256 of what the plan would do; changes when the library or the file does."""
+        # A possible duplicate is digested as the question shown, not the editor's answer, so
+        # choosing "merge" on the preview does not make the confirmed plan look changed.
         text = "\n".join(
-            f"{row.record.number}|{row.action}|{row.citekey}|{','.join(row.filled)}"
+            f"{row.record.number}|possible|{row.possible_of.pk}"
+            if row.possible_of is not None
+            else f"{row.record.number}|{row.action}|{row.citekey}|{','.join(row.filled)}"
             for row in self.rows
         )
+        text += "\nskipped:" + ",".join(map(str, self.skipped_records))
         return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -54,9 +54,15 @@ class Planner:
     """Decides what each record does; all problems go to `plan.problems`."""
 
     def __init__(
-        self, plan: ImportPlan, records: list[ParsedRecord], progress: Progress | None
+        self,
+        plan: ImportPlan,
+        records: list[ParsedRecord],
+        progress: Progress | None,
+        *,
+        merge: frozenset[int] = frozenset(),
     ) -> None:
         self.plan = plan
+        self.merge = merge  # records the editor said are their possible duplicate
         self.records = records
         self.step = progress("Checking", len(records)) if progress else (lambda n: None)
         self.matcher = Matcher(records)
@@ -74,12 +80,19 @@ class Planner:
             for message in record.problems:
                 self.problem(record, message)
             self.normalise_identifiers(record)
-        for record, message in self.matcher.repeats():
-            self.repeats.add(record.number)
-            self.problem(record, message)
+        possible: dict[int, str] = {}
+        for repeat in self.matcher.repeats():
+            if repeat.certain:
+                self.repeats.add(repeat.record.number)
+                self.problem(repeat.record, repeat.message)
+            else:
+                possible[repeat.record.number] = repeat.message
         library = self.matcher.library_matches()
         rows = [self.plan_row(record, library) for record in self.records]
         planned = [row for row in rows if row is not None]
+        for row in planned:
+            if row.action == Action.CREATE and row.record.number in possible:
+                row.possible = possible[row.record.number]
         for row, message in shared_matches(planned, self.repeats):
             self.problem(row.record, message)
         assign_citekeys(planned)
@@ -120,6 +133,8 @@ class Planner:
         if match.conflict:
             self.problem(record, match.conflict)
             return None
+        if match.possible is not None and record.number in self.merge:
+            match.reference, match.matched_by = match.possible, "the editor's choice"
         if match.reference is None:
             values = {k: v for k, v in fields.items() if k in _MODEL_FIELDS}
             return PlannedReference(
@@ -127,6 +142,13 @@ class Planner:
                 action=Action.CREATE,
                 reference=Reference(**values),
                 superseded_by=record.superseded_by,
+                possible=(
+                    f"possible duplicate of library reference “{match.possible.citekey}”: "
+                    f"{match.why}."
+                    if match.possible
+                    else ""
+                ),
+                possible_of=match.possible,
             )
         row = PlannedReference(
             record=record,
@@ -134,6 +156,7 @@ class Planner:
             reference=match.reference,
             matched_by=match.matched_by,
             superseded_by=record.superseded_by,
+            possible_of=match.possible,
         )
         for name in FILLABLE:
             new, old = fields.get(name), getattr(match.reference, name)

@@ -154,6 +154,25 @@ def parse_ris(text: str) -> list[ParsedRecord]:
     return [_ris_record(i, *chunk) for i, chunk in enumerate(chunks, 1)]
 
 
+def _ris_names(names: list[str]) -> tuple[list[dict[str, str]], bool]:
+    """Names of AU/A2 lines; one that ends in a comma is an organisation, as EndNote writes it.
+
+    "World Health Organization, Regional Office for Europe," is one corporate author, not the
+    person "World Health Organization, R.O.E." that the general name reading would make of it.
+    """
+    authors: list[dict[str, str]] = []
+    more = False
+    for text in names:
+        stripped = clean_text(text)
+        if stripped.endswith(",") and stripped.rstrip(",").strip():
+            authors.append({"literal": stripped.rstrip(",").strip()})
+            continue
+        found, et_al = authors_from_names([text])
+        authors.extend(found)
+        more = more or et_al
+    return authors, more
+
+
 def _not_a_record(text: str, line: str, *, record: int, line_number: int) -> ReferenceFileError:
     return ReferenceFileError(
         [
@@ -191,7 +210,7 @@ def _ris_record(
 
     ris_type = clean_text(tags.get("TY")).upper()
     names = [*tags.get("AU", []), *tags.get("A1", [])]
-    authors, more = authors_from_names(names)
+    authors, more = _ris_names(names)
     b.set("authors", authors, "AU", lines.get("AU") or lines.get("A1"))
     if more:
         b.set("more_authors", True, "AU", lines.get("AU"))
@@ -264,7 +283,7 @@ def _ris_record(
     b.set("title", clean_title(title), title_tag, lines.get(title_tag))
     if kind in {Kind.CHAPTER, Kind.CONFERENCE_PAPER, Kind.BOOK}:
         # Editors of a chapter's book, or of an edited book (EDBOOK writes them as A2 or ED).
-        editors, _ = authors_from_names([*tags.get("A2", []), *tags.get("ED", [])])
+        editors, _ = _ris_names([*tags.get("A2", []), *tags.get("ED", [])])
         b.set("editors", editors, "A2", lines.get("A2") or lines.get("ED"))
     if kind in {Kind.CHAPTER, Kind.CONFERENCE_PAPER}:
         b.set("container_title", secondary, "T2", lines.get("T2") or lines.get("BT"))

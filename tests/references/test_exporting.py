@@ -20,10 +20,11 @@ pytestmark = pytest.mark.django_db
 
 DEMO = Path(__file__).resolve().parents[2] / "reviews" / "demo" / "references.ris"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "references"
+# more_authors is not here: exports no longer write an author "et al." (it read as a person), and
+# the parsers read no other sign of it yet, so the flag does not survive a round trip.
 ROUND_TRIP_FIELDS = (
     "kind",
     "authors",
-    "more_authors",
     "title",
     "journal",
     "container_title",
@@ -127,7 +128,7 @@ class TestFormats:
             more_authors=True,
         )
         assert references_to_ris([ref]) == (
-            "TY  - JOUR\nID  - bowden-2018\nAU  - Bowden, S.A.\nAU  - et al.\nTI  - Profile\n"
+            "TY  - JOUR\nID  - bowden-2018\nAU  - Bowden, S.A.\nTI  - Profile\n"
             "JO  - Drug Des Devel Ther\nJ2  - Drug Des Devel Ther\nPY  - 2018\nVL  - 12\nSP  - 3147\n"
             "EP  - 3161\nDO  - 10.2147/dddt.s154922\nAN  - 30288020\nC2  - PMC6161731\nDB  - PubMed\nER  - \n"
         )
@@ -252,3 +253,40 @@ def test_a_line_break_inside_a_field_cannot_add_a_record_to_the_ris_export(newli
     assert not any(line.startswith("AU  - Evil") for line in lines)
     title_lines = [line for line in lines if line.startswith("TI  -")]
     assert title_lines == ["TI  - Real title ER - TY - JOUR TI - Injected record"]
+
+
+class TestSafeExports:
+    def test_exports_never_name_et_al_as_an_author(self) -> None:
+        ref = make_reference(authors=[{"family": "Bowden", "initials": "SA"}], more_authors=True)
+        assert "et al" not in references_to_ris([ref])
+        assert all("et al" not in str(a) for a in references_to_csljson([ref])[0]["author"])
+
+    def test_editors_suffixes_and_corporate_names_are_kept(self) -> None:
+        ref = make_reference(
+            kind=Reference.Kind.BOOK,
+            authors=[
+                {"family": "King", "initials": "ML", "suffix": "Jr"},
+                {"literal": "WHO, Regional Office for Europe"},
+            ],
+            editors=[{"family": "Smith", "initials": "J"}],
+        )
+        ris_text = references_to_ris([ref])
+        assert "AU  - King, M.L., Jr\n" in ris_text
+        assert "AU  - WHO, Regional Office for Europe,\n" in ris_text
+        assert "A2  - Smith, J.\n" in ris_text
+        item = references_to_csljson([ref])[0]
+        assert item["author"] == [
+            {"family": "King", "given": "M. L.", "suffix": "Jr"},
+            {"literal": "WHO, Regional Office for Europe"},
+        ]
+        assert item["editor"] == [{"family": "Smith", "given": "J."}]
+
+    def test_a_newline_in_a_field_cannot_start_another_ris_record(self) -> None:
+        ref = make_reference(title="Harmless\nER  - \nTY  - JOUR\nTI  - Injected")
+        text = references_to_ris([ref])
+        assert text.count("TY  - ") == 1
+        assert "TI  - Harmless ER - TY - JOUR TI - Injected\n" in text
+
+    def test_a_corporate_author_with_a_comma_round_trips_through_ris(self) -> None:
+        make_reference(authors=[{"literal": "WHO, Regional Office for Europe"}], pmid="")
+        round_trip(references_to_ris, "library.ris")

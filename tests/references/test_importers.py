@@ -446,8 +446,8 @@ class TestImport:
         )
         plan = references_import(
             data=ris(
-                "TI  - HYPOPHOSPHATASIA - The Disease in Adults.\nPY  - 2013",
-                "TI  - Hypophosphatasia: the disease in adults\nPY  - 2014",
+                "AU  - Author, A.\nTI  - HYPOPHOSPHATASIA - The Disease in Adults.\nPY  - 2013",
+                "AU  - Author, A.\nTI  - Hypophosphatasia: the disease in adults\nPY  - 2014",
             ),
             filename="r.ris",
         )
@@ -543,7 +543,7 @@ class TestImport:
             data=ris(
                 "ID  - first-2019\nTI  - First\nPY  - 2019\nN1  - superseded-by: second-2025",
                 "ID  - second-2025\nTI  - Second\nPY  - 2025",
-                "TI  - Old guideline\nPY  - 2020\nN1  - superseded-by: second-2025",
+                "AU  - Author, A.\nTI  - Old guideline\nPY  - 2020\nN1  - superseded-by: second-2025",
             ),
             filename="r.ris",
         )

@@ -408,3 +408,65 @@ def test_truncated_author_list_is_followed_by_et_al() -> None:
         pages="330-354",
     )
     assert format_reference_text(ref).startswith("Haffner D, et al. Clinical practice")
+
+
+class TestCitingMedicineFixes:
+    def test_journal_abbreviations_lose_their_periods(self) -> None:
+        ref = Reference(title="T", journal="J. Chem. Phys.", year=2020, volume="1", pages="1-5")
+        assert "J Chem Phys. 2020;1:1-5." in format_reference_text(ref)
+
+    def test_an_edited_book_names_its_editors(self) -> None:
+        ref = Reference(
+            kind=Kind.BOOK,
+            title="Bone",
+            editors=[{"family": "Smith", "initials": "J"}, {"family": "Jones", "initials": "K"}],
+            place="Berlin",
+            publisher="Springer",
+            year=2010,
+        )
+        assert (
+            format_reference_text(ref) == "Smith J, Jones K, editors. Bone. Berlin: Springer; 2010."
+        )
+
+    def test_a_name_suffix_follows_the_initials(self) -> None:
+        ref = Reference(
+            title="T",
+            journal="J",
+            year=2020,
+            volume="1",
+            authors=[{"family": "King", "initials": "ML", "suffix": "Jr"}],
+        )
+        assert format_reference_text(ref).startswith("King ML Jr. T.")
+
+    def test_a_thesis_says_dissertation(self) -> None:
+        ref = Reference(
+            kind=Kind.THESIS,
+            title="Bones",
+            authors=[{"family": "Smith", "initials": "J"}],
+            place="Oxford",
+            publisher="University of Oxford",
+            year=2010,
+        )
+        assert format_reference_text(ref) == (
+            "Smith J. Bones [dissertation]. Oxford: University of Oxford; 2010."
+        )
+
+    def test_a_forthcoming_article_is_forthcoming_not_epub(self) -> None:
+        ref = Reference(title="T", journal="Bone", year=2026, status=Reference.Status.FORTHCOMING)
+        assert format_reference_text(ref) == "T. Bone. Forthcoming 2026."
+
+    def test_part_of_a_website_keeps_the_site_name(self) -> None:
+        ref = Reference(
+            kind=Kind.WEB_PAGE,
+            title="Hypophosphatasia",
+            container_title="MedlinePlus",
+            place="Bethesda (MD)",
+            publisher="National Library of Medicine",
+            year=2024,
+            accessed_on=datetime.date(2025, 3, 5),
+            url="https://medlineplus.gov/hpp",
+        )
+        assert format_reference_text(ref) == (
+            "MedlinePlus [Internet]. Bethesda (MD): National Library of Medicine; 2024 "
+            "[cited 2025 Mar 5]. Hypophosphatasia. Available from: https://medlineplus.gov/hpp"
+        )

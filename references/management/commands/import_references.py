@@ -1,7 +1,8 @@
 """Import a reference file (RIS, BibTeX, MEDLINE/.nbib, CSL-JSON) into the library.
 
-All or nothing: every record is checked first, and one problem refuses the whole file with the
-file, record and line named, and a non-zero exit status.
+All or nothing by default: every record is checked first, and one problem refuses the whole file
+with the file, record and line named, and a non-zero exit status. `--skip-invalid` imports the
+valid records in one transaction and lists every skipped record with its problems.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Check and report; write nothing."
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="Import the valid records and skip (and list) the invalid ones.",
+        )
 
     def handle(
         self,
@@ -44,6 +50,7 @@ class Command(BaseCommand):
         fmt: str | None,
         dry_run: bool,
         no_progress: bool,
+        skip_invalid: bool = False,
         **options: Any,
     ) -> None:
         data = self.read(file)
@@ -69,7 +76,12 @@ class Command(BaseCommand):
 
         try:
             plan = references_import(
-                data=data, filename=file.name, fmt=fmt, dry_run=dry_run, progress=progress
+                data=data,
+                filename=file.name,
+                fmt=fmt,
+                dry_run=dry_run,
+                progress=progress,
+                skip_invalid=skip_invalid,
             )
         except ImportRefused as refused:
             lines = refused.plan.messages()
@@ -89,6 +101,17 @@ class Command(BaseCommand):
                 + (" Dry run: nothing written." if dry_run else "")
             )
         )
+        if plan.skipped:
+            skipped = plan.skipped_records
+            self.stdout.write(
+                f"Skipped {len(skipped)} invalid record{'s' if len(skipped) != 1 else ''} "
+                f"({', '.join(map(str, skipped))}):"
+            )
+            for line in plan.skipped_messages():
+                self.stdout.write(f"  {line}")
+        for row in plan.rows:
+            if row.possible:
+                self.stdout.write(f"  {row.citekey}: {row.possible} Kept apart.")
         if options.get("verbosity", 1) > 1:
             for row in plan.rows:
                 detail = f" (matched by {row.matched_by})" if row.matched_by else ""
