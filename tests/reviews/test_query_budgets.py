@@ -21,6 +21,8 @@ from reviews.services.transitions import transition_apply
 from tests.factories import PASSWORD, make_article, make_reference, submit_and_review
 
 WRITE_BUDGET = 15
+# Publication also reads the authors, to mail them that their article is live.
+PUBLISH_BUDGET = WRITE_BUDGET + 1
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
 
 
@@ -125,9 +127,9 @@ def test_publishing_stays_within_budget(
     )
     article = Article.objects.get(pk=article.pk)
     user = fresh_user(editor)
-    with django_assert_max_num_queries(WRITE_BUDGET + 6) as captured:
+    with django_assert_max_num_queries(PUBLISH_BUDGET + 6) as captured:
         transition_apply(article=article, user=user, action="publish")
-    assert len(queries(captured)) <= WRITE_BUDGET, queries(captured)
+    assert len(queries(captured)) <= PUBLISH_BUDGET, queries(captured)
     article = Article.objects.get(pk=article.pk)
     assert article.live_version.version == versions
     assert article.citation_links.count() == 4
