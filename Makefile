@@ -30,9 +30,14 @@ $(STAMP): pyproject.toml | $(PY)
 
 venv: $(STAMP)
 
+# The task worker (it sends the notification mail) runs in the background beside the server; the
+# trap stops it whenever runserver ends (Ctrl+C included). No autoreload for the worker: its
+# reloader's child would outlive the kill.
 run: venv
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py load_demo
+	DJANGO_DEBUG=1 $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: venv

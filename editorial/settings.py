@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     # Sign-in lockout (accounts.lockout): failed attempts and locks, lifted in the admin.
     "axes",
+    # Background tasks (django.tasks) kept in the database and run by `manage.py db_worker`.
+    "django_tasks_db",
     "accounts",
     "references",
     "articles",
@@ -221,6 +223,15 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "editorial@localhost")
+
+# Background tasks: mail leaves through a task (reviews.notifications), never inside a request,
+# so a slow or failing mail server neither delays nor breaks an editorial action. The database
+# backend keeps each task as a row that `manage.py db_worker` runs (and the admin lists).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A send that fails is tried again after EDITORIAL_MAIL_RETRY_SECONDS, then twice that, and so
+# on, up to EDITORIAL_MAIL_ATTEMPTS tries in all; the last failure is listed to editors.
+EDITORIAL_MAIL_ATTEMPTS = env_int("EDITORIAL_MAIL_ATTEMPTS", 5)
+EDITORIAL_MAIL_RETRY_SECONDS = env_int("EDITORIAL_MAIL_RETRY_SECONDS", 60)
 
 # Security. Production values whenever debug is off; `check --deploy` is clean with them.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -25,3 +25,7 @@ WHITENOISE_AUTOREFRESH = True
 
 # One process, one memory cache: the shared page cache is exercised as in production.
 EDITORIAL_SHARED_PAGE_CACHE = True
+
+# Tasks run at once, in the test's process: a committed change's mail is in the outbox when the
+# commit returns. tests/reviews/test_mail_tasks.py runs the database backend and its worker.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

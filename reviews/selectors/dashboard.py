@@ -11,8 +11,10 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from accounts.roles import ROLE_GROUPS, Role, user_group_names
+from reviews.mail import deliver
 from reviews.models import ArticleWorkflow, Assignment, AuditEvent, State
 
 if TYPE_CHECKING:
@@ -113,8 +115,39 @@ def dashboard(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
                 "overdue",
             ),
             turnaround=review_turnaround(months=12),
+            undelivered=undelivered_mail(),
         )
     return context
+
+
+@dataclass(frozen=True)
+class UndeliveredMail:
+    subject: str
+    to: list[str]
+    failed_at: Any
+    error: str
+
+
+UNDELIVERED_SHOWN = 5
+
+
+def undelivered_mail(*, limit: int = UNDELIVERED_SHOWN) -> dict[str, Any]:
+    """Notification mail whose every try failed: how many, and the newest few.
+
+    Only the last try of a mail fails its task (reviews.mail.deliver), so each failed row is
+    one mail nobody received; an editor must tell those people another way.
+    """
+    failed = DBTaskResult.objects.failed().filter(task_path=deliver.module_path)
+    newest = [
+        UndeliveredMail(
+            subject=row.args_kwargs.get("kwargs", {}).get("subject", ""),
+            to=row.args_kwargs.get("kwargs", {}).get("to", []),
+            failed_at=row.finished_at,
+            error=row.exception_class_path.rsplit(".", 1)[-1],
+        )
+        for row in failed.order_by("-finished_at")[:limit]
+    ]
+    return {"count": failed.count() if len(newest) == limit else len(newest), "newest": newest}
 
 
 @dataclass(frozen=True)

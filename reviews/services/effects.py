@@ -26,16 +26,42 @@ from reviews.services.errors import WorkflowError
 from reviews.transition import Transition
 
 
+def _last_signed_version(article: Article, **filters: object) -> int | None:
+    """The version the board last signed (approval or changes), before the current one."""
+    return (
+        SignOff.objects.filter(article=article, version__lt=article.version, **filters)
+        .order_by("-signed_at", "-pk")
+        .values_list("version", flat=True)
+        .first()
+    )
+
+
 def open_new_cycle(ctx: Context, transition: Transition, note: str) -> None:
-    """A draft submitted starts a new review cycle; a resubmission keeps the cycle."""
-    if ctx.workflow.state == State.DRAFT:
+    """A draft submitted starts a new review cycle; a resubmission keeps the cycle. Mail it."""
+    resubmitted = ctx.workflow.state != State.DRAFT
+    if not resubmitted:
         ctx.workflow.cycle += 1
         ctx.workflow.cycle_started_at = timezone.now()
+    notifications.notify_submitted(article=ctx.article, resubmitted=resubmitted)
+    if resubmitted:
+        # The round's reviewers asked for the changes: they get the new version and its diff.
+        since = _last_signed_version(ctx.article, cycle=ctx.workflow.cycle)
+        reviewers = [
+            a.reviewer
+            for a in Assignment.objects.filter(
+                article=ctx.article, cycle=ctx.workflow.cycle
+            ).select_related("reviewer")
+        ]
+        if since is not None and reviewers:
+            notifications.notify_new_version(
+                article=ctx.article, reviewers=reviewers, from_version=since
+            )
 
 
 def assign_reviewers(ctx: Context, transition: Transition, note: str) -> None:
     """Assign the chosen medical reviewers to this cycle (with the due date) and mail them."""
     due_on: date | None = ctx.params.get("due_on")
+    since = _last_signed_version(ctx.article)
     for reviewer in ctx.params.get("reviewers") or ():
         if ROLE_GROUPS[Role.REVIEWER] not in user_group_names(reviewer):
             raise WorkflowError(transition.name, [f"{reviewer} is not a medical reviewer."])
@@ -46,7 +72,7 @@ def assign_reviewers(ctx: Context, transition: Transition, note: str) -> None:
             defaults={"assigned_by": ctx.user, "due_on": due_on},
         )
         if created:
-            notifications.notify_assigned(assignment=assignment)
+            notifications.notify_assigned(assignment=assignment, since_version=since)
 
 
 def _sign(ctx: Context, transition: Transition, note: str) -> SignOff:
@@ -65,17 +91,16 @@ def _sign(ctx: Context, transition: Transition, note: str) -> SignOff:
         statement=signature_statement(article=ctx.article, meaning_label=transition.signs.label),
         note=note,
     )
-    notifications.notify_decision(signoff=signoff)
     return signoff
 
 
 def sign_approval(ctx: Context, transition: Transition, note: str) -> State | None:
     """Sign the version; it stays under review until the quorum of approvals on its hash is met."""
     signoff = _sign(ctx, transition, note)
-    if (
-        len(approvals_among([*signoffs_on_current_hash(ctx), signoff]))
-        < ctx.workflow.approvals_needed
-    ):
+    approvals = len(approvals_among([*signoffs_on_current_hash(ctx), signoff]))
+    needed = ctx.workflow.approvals_needed
+    notifications.notify_decision(signoff=signoff, approvals=approvals, approvals_needed=needed)
+    if approvals < needed:
         return ctx.workflow.state
     # Re-approving a typo fix confirms the fix; it is not a new review of the whole article, so
     # it moves neither "last reviewed" nor the next review date.
@@ -96,6 +121,7 @@ def sign_changes_requested(ctx: Context, transition: Transition, note: str) -> N
     marked to readers as disputed: a reviewer found it wrong, so it cannot stay live unmarked.
     """
     signoff = _sign(ctx, transition, note)
+    notifications.notify_decision(signoff=signoff)
     _pull_unreviewed(
         ctx,
         reason=f"{signoff.signature_name} requested changes: {note}",
@@ -170,14 +196,16 @@ def _take_down(ctx: Context) -> None:
 
 
 def go_live(ctx: Context, transition: Transition, note: str) -> None:
-    """Make the approved version live, rendered for every audience; drop its schedule."""
+    """Make the approved version live, rendered for every audience; drop its schedule; mail it."""
     _set_live(ctx.article, pending=False)
     ctx.workflow.publish_at = None
+    notifications.notify_published(article=ctx.article, pending_review=False)
 
 
 def go_live_pending_review(ctx: Context, transition: Transition, note: str) -> None:
-    """Make the current version live, marked to readers as pending medical review."""
+    """Make the current version live, marked to readers as pending medical review; mail it."""
     _set_live(ctx.article, pending=True)
+    notifications.notify_published(article=ctx.article, pending_review=True)
 
 
 def take_down(ctx: Context, transition: Transition, note: str) -> None:

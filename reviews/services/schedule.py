@@ -109,5 +109,5 @@ def review_reminders_send(*, days_ahead: int = 14, today: date | None = None) ->
     )
     for assignment in overdue:
         notifications.notify_assignment_overdue(assignment=assignment)
-        emails += 1
+        emails += 2  # the reviewer's reminder and the editors' notice
     return {"rereviews": len(due), "overdue": len(overdue), "emails": emails}

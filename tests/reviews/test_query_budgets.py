@@ -22,9 +22,10 @@ from reviews.services.transitions import transition_apply
 from tests.factories import PASSWORD, make_article, make_reference, submit_and_review
 
 WRITE_BUDGET = 15
-# One more: the publication guard reads the cited and listed sources' status (retracted,
-# superseded) from the library, since a retraction may come after the board signed.
-PUBLISH_BUDGET = WRITE_BUDGET + 1
+# Two more: the publication guard reads the cited and listed sources' status (retracted,
+# superseded) from the library, since a retraction may come after the board signed; and
+# publication reads the authors, to mail them that their article is live.
+PUBLISH_BUDGET = WRITE_BUDGET + 2
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
 
 

@@ -24,6 +24,7 @@ from articles.audiences import audience_keys
 from articles.models import Article, Disclaimer, GlossaryTerm, SitePage, Topic
 from references.importing import ImportRefused, references_import
 from references.models import Reference
+from reviews.mail import mail_held
 from reviews.models import ReviewerProfile
 from reviews.services.content import draft_create, draft_update
 from reviews.services.evidence import check_waive
@@ -66,14 +67,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Create the demo accounts even with DEBUG off."
         )
+        parser.add_argument(
+            "--show-mail",
+            action="store_true",
+            help="Print the notification mail the demo's workflow composes (never sent).",
+        )
 
-    def handle(self, *args: Any, force: bool = False, **options: Any) -> None:
+    def handle(
+        self, *args: Any, force: bool = False, show_mail: bool = False, **options: Any
+    ) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
                 "Refusing to create demo accounts with a known password while DEBUG is off. "
                 "Use --force if this really is a demo server."
             )
-        with transaction.atomic():
+        # The demo's people are invented: its mail is kept back, not sent (printed if asked).
+        with mail_held() as held, transaction.atomic():
             users = self.load_accounts()
             self.load_board(users)
             self.load_references()
@@ -81,6 +90,11 @@ class Command(BaseCommand):
             self.load_glossary()
             self.load_pages()
             created = self.load_articles(users)
+        if show_mail:
+            for message in held:
+                self.stdout.write(
+                    f"To: {', '.join(message.to)}\nSubject: {message.subject}\n\n{message.body}"
+                )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {Article.objects.count()} articles ({created} new), "
