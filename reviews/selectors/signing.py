@@ -122,18 +122,23 @@ def signing_facts(
 
 
 def signoffs_on_current_hash(*, article: Article, workflow: ArticleWorkflow) -> list[SignOff]:
-    """This cycle's sign-offs on the article's current content hash, in the order signed."""
+    """This cycle's sign-offs on the article's current version (its number and hash), in order.
+
+    The version number, not the hash alone: a revert restores old text as a new version, and the
+    signatures on the old one must not count for it (nor stop their signers signing it again).
+    """
     return list(
         SignOff.objects.filter(
             article=article,
             cycle=workflow.cycle,
+            version=article.version,
             content_hash=article.content_hash,
         ).order_by("signed_at", "pk")
     )
 
 
 def approvals_among(signoffs: Iterable[SignOff]) -> list[SignOff]:
-    """The approvals that count among sign-offs on one hash (in the order signed), one per reviewer.
+    """The approvals that count among sign-offs on one version (in the order signed), one per reviewer.
 
     A reviewer's last sign-off on this content is their word: an approval followed by a request
     for changes is no approval.
@@ -148,7 +153,7 @@ def approvals_among(signoffs: Iterable[SignOff]) -> list[SignOff]:
 
 
 def valid_approvals(*, article: Article, workflow: ArticleWorkflow) -> list[SignOff]:
-    """Approvals of this cycle on the article's current content hash, one per reviewer."""
+    """Approvals of this cycle on the article's current version and hash, one per reviewer."""
     return approvals_among(signoffs_on_current_hash(article=article, workflow=workflow))
 
 

@@ -1,0 +1,80 @@
+"""What the board signed is what readers get: a signature counts for the version it names, in the
+round it was made; the signer wrote none of what they sign; duties are separated; conflicts are
+audited; a version is published once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from accounts.roles import Role
+from articles.models import Article
+from reviews.models import State
+from reviews.selectors.signing import valid_approvals
+from reviews.services.content import draft_update, version_revert
+from reviews.services.errors import WorkflowError
+from reviews.services.transitions import transition_apply
+from tests.factories import approve, make_article, make_reference, make_user, submit_and_review
+from tests.reviews.test_signoff import fresh
+
+
+def edit(article: Article, user: Any, **fields: Any) -> Article:
+    return draft_update(
+        article=article,
+        user=user,
+        base_version=fresh(article).version,
+        fields=fields,
+        change_reason="A change.",
+    )
+
+
+def revert(article: Article, user: Any, to_version: int) -> Article:
+    return version_revert(
+        article=article, user=user, to_version=to_version, base_version=fresh(article).version
+    )
+
+
+# --- A: a signature counts for the version it names -------------------------------------------
+
+
+def test_a_revert_to_approved_content_does_not_revive_its_approvals(
+    author: Any, editor: Any, reviewer: Any, reviewer2: Any
+) -> None:
+    """Two approvals of v1 and one of its restored copy (v3) are one approval of v3, not three."""
+    reviewer3 = make_user(Role.REVIEWER)
+    article = make_article(author=author, citations=[make_reference()], high_risk=True)
+    article = submit_and_review(
+        article, author=author, editor=editor, reviewers=[reviewer, reviewer2, reviewer3]
+    )
+    approve(article, reviewer)
+    approve(fresh(article), reviewer2)
+    assert fresh(article).workflow.state == State.APPROVED
+    edit(article, author, summary="A changed summary.")
+    revert(article, author, to_version=1)
+    article = fresh(article)
+    assert article.version == 3
+    assert valid_approvals(article=article, workflow=article.workflow) == []
+    approve(article, reviewer3)
+    article = fresh(article)
+    assert article.workflow.state == State.UNDER_REVIEW
+    assert len(valid_approvals(article=article, workflow=article.workflow)) == 1
+    with pytest.raises(WorkflowError, match="not possible while the article is under review"):
+        transition_apply(article=article, user=editor, action="publish")
+
+
+def test_the_only_reviewer_can_sign_a_restored_version_they_approved_before(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
+    """A revert is a new version: the reviewer who approved v1 signs v3 (its copy) afresh."""
+    article = make_article(author=author, citations=[make_reference()])
+    article = submit_and_review(article, author=author, editor=editor, reviewers=[reviewer])
+    approve(article, reviewer)
+    edit(article, author, summary="A changed summary.")
+    revert(article, author, to_version=1)
+    article = fresh(article)
+    assert article.workflow.state == State.UNDER_REVIEW
+    approve(article, reviewer)
+    article = fresh(article)
+    assert article.workflow.state == State.APPROVED
+    assert [s.version for s in valid_approvals(article=article, workflow=article.workflow)] == [3]
