@@ -142,7 +142,11 @@ def reviewers_assigned(ctx: Context) -> list[str]:
 
 
 def signer_did_not_write(ctx: Context) -> list[str]:
-    """The signer neither wrote the article nor edited it while under review."""
+    """The signer is no listed author and wrote none of the text the version contains.
+
+    The text's writers come from the history (`signing.writers_of`): a revert brings back the
+    writers of the text it restores, and a version other people approved starts the count again.
+    """
     if signing_facts(ctx).wrote_or_edited:
         return [
             "You wrote or edited this version of the article, so another reviewer must sign it."

@@ -16,7 +16,7 @@ from reviews.services.content import draft_update, version_revert
 from reviews.services.errors import WorkflowError
 from reviews.services.transitions import transition_apply
 from tests.factories import approve, make_article, make_reference, make_user, submit_and_review
-from tests.reviews.test_signoff import fresh
+from tests.reviews.test_signoff import add_group, fresh
 
 
 def edit(article: Article, user: Any, **fields: Any) -> Article:
@@ -78,3 +78,88 @@ def test_the_only_reviewer_can_sign_a_restored_version_they_approved_before(
     article = fresh(article)
     assert article.workflow.state == State.APPROVED
     assert [s.version for s in valid_approvals(article=article, workflow=article.workflow)] == [3]
+
+
+# --- B: the signer wrote none of the text they sign --------------------------------------------
+
+WROTE = "You wrote or edited this version of the article, so another reviewer must sign it."
+
+
+@pytest.fixture
+def editor_reviewer(db: Any) -> Any:
+    """A user in both the Editor and the Medical reviewer groups, with a reviewer profile."""
+    return add_group(make_user(Role.REVIEWER, username="editor-reviewer"), Role.EDITOR)
+
+
+def approved_and_published(article: Article, *, editor: Any, reviewer: Any) -> Article:
+    """Approve the current version (under review) by `reviewer` and publish it."""
+    approve(fresh(article), reviewer)
+    transition_apply(article=article, user=editor, action="publish")
+    return fresh(article)
+
+
+def test_restoring_a_version_brings_back_its_writers_authorship(
+    author: Any, editor: Any, reviewer: Any, editor_reviewer: Any
+) -> None:
+    """ER wrote v2; another author's v3 (without it) was approved; ER cannot sign the revert to v2."""
+    article = make_article(author=author, citations=[make_reference()])
+    edit(article, editor_reviewer, summary="An unsupported claim.")
+    edit(article, author, summary="A short summary, claim removed.")
+    article = submit_and_review(
+        article, author=author, editor=editor, reviewers=[reviewer, editor_reviewer]
+    )
+    approved_and_published(article, editor=editor, reviewer=reviewer)
+    revert(article, editor, to_version=2)
+    article = fresh(article)
+    assert article.version == 4
+    assert article.workflow.state == State.UNDER_REVIEW
+    with pytest.raises(WorkflowError) as refused:
+        approve(article, editor_reviewer)
+    assert refused.value.reasons == [WROTE]
+
+
+def test_a_writer_whose_text_was_removed_and_approved_may_sign_later_changes(
+    author: Any, editor: Any, reviewer: Any, editor_reviewer: Any
+) -> None:
+    """Once another reviewer approved a version without ER's text, ER may sign edits on top of it."""
+    article = make_article(author=author, citations=[make_reference()])
+    article = submit_and_review(
+        article, author=author, editor=editor, reviewers=[reviewer, editor_reviewer]
+    )
+    edit(article, editor_reviewer, summary="An unsupported claim.")
+    edit(article, author, summary="A short summary, claim removed.")
+    approved_and_published(article, editor=editor, reviewer=reviewer)
+    edit(article, author, title="A clearer question?")
+    approve(fresh(article), editor_reviewer)
+    assert fresh(article).workflow.state == State.APPROVED
+
+
+def test_a_chain_of_editors_keeps_every_writers_authorship(
+    author: Any, editor: Any, reviewer: Any, editor_reviewer: Any
+) -> None:
+    """ER's edit stays theirs through later edits by others, in the same round or the next."""
+    article = make_article(author=author, citations=[make_reference()])
+    edit(article, editor_reviewer, summary="ER's summary.")
+    article = submit_and_review(article, author=author, editor=editor, reviewers=[reviewer])
+    transition_apply(article=article, user=author, action="withdraw")
+    edit(article, author, title="A clearer question?")
+    edit(article, editor, title="A clearer question, edited?")
+    article = submit_and_review(article, author=author, editor=editor, reviewers=[editor_reviewer])
+    with pytest.raises(WorkflowError) as refused:
+        approve(article, editor_reviewer)
+    assert refused.value.reasons == [WROTE]
+
+
+def test_restoring_an_approved_version_leaves_only_the_restorer_as_writer(
+    author: Any, editor: Any, reviewer: Any, editor_reviewer: Any
+) -> None:
+    """v1 approved by others; ER's v2 is undone by restoring v1: ER wrote none of v3."""
+    article = make_article(author=author, citations=[make_reference()])
+    article = submit_and_review(
+        article, author=author, editor=editor, reviewers=[reviewer, editor_reviewer]
+    )
+    approved_and_published(article, editor=editor, reviewer=reviewer)
+    edit(article, editor_reviewer, summary="An unsupported claim.")
+    revert(article, author, to_version=1)
+    approve(fresh(article), editor_reviewer)
+    assert fresh(article).workflow.state == State.APPROVED
