@@ -233,6 +233,20 @@ def is_live(ctx: Context) -> list[str]:
     return [] if ctx.article.live_version_id else ["The article is not published."]
 
 
+def not_live_already(ctx: Context) -> list[str]:
+    """The current version is not already live as approved: each version is published once."""
+    article = ctx.article
+    if not article.live_version_id or article.live_pending_review:
+        return []
+    # Read with the row lock by the services (`article_locked`); a page's article loads it here.
+    number = getattr(article, "live_version_number", None)
+    if number is None:
+        number = article.live_version.version
+    if number == article.version:
+        return [f"Version {article.version} is already live; there is nothing new to publish."]
+    return []
+
+
 def has_content(ctx: Context) -> list[str]:
     """The article has some text."""
     return [] if ctx.article.texts else ["The article has no text yet."]

@@ -4,13 +4,16 @@ audited; a version is published once."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from accounts.roles import Role
 from articles.models import Article
-from reviews.models import State
+from public.selectors.history import public_history
+from reviews.models import AuditEvent, State
 from reviews.selectors.signing import valid_approvals
 from reviews.services.content import draft_update, version_revert
 from reviews.services.errors import WorkflowError
@@ -163,3 +166,38 @@ def test_restoring_an_approved_version_leaves_only_the_restorer_as_writer(
     revert(article, author, to_version=1)
     approve(fresh(article), editor_reviewer)
     assert fresh(article).workflow.state == State.APPROVED
+
+
+# --- E: one publication per version -----------------------------------------------------------
+
+
+def test_publishing_the_live_version_again_is_refused_without_a_second_event(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
+    """A second editor's publish of the version already live is refused; history lists it once."""
+    second_editor = make_user(Role.EDITOR, is_staff=True)
+    article = make_article(author=author, citations=[make_reference()])
+    article = submit_and_review(article, author=author, editor=editor, reviewers=[reviewer])
+    article = approved_and_published(article, editor=editor, reviewer=reviewer)
+    with pytest.raises(WorkflowError) as refused:
+        transition_apply(article=article, user=second_editor, action="publish")
+    assert refused.value.reasons == ["Version 1 is already live; there is nothing new to publish."]
+    assert AuditEvent.objects.filter(article=article, action="publish").count() == 1
+    _page, entries = public_history(article=article, page_number=1)
+    assert [e.version for e in entries] == [1]
+
+
+def test_the_live_version_cannot_be_scheduled_for_publication_again(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
+    """A schedule would publish the live version a second time: it is refused the same way."""
+    article = make_article(author=author, citations=[make_reference()])
+    article = submit_and_review(article, author=author, editor=editor, reviewers=[reviewer])
+    article = approved_and_published(article, editor=editor, reviewer=reviewer)
+    with pytest.raises(WorkflowError, match="already live"):
+        transition_apply(
+            article=article,
+            user=editor,
+            action="schedule_publish",
+            params={"when": timezone.now() + timedelta(days=1)},
+        )
