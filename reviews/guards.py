@@ -154,6 +154,31 @@ def signer_did_not_write(ctx: Context) -> list[str]:
     return []
 
 
+def signer_did_not_assign_the_round(ctx: Context) -> list[str]:
+    """The signer assigned none of this round's reviewers (unless a one-person board is allowed).
+
+    Whoever chooses the board of a round does not also vouch for it: an Editor+Reviewer could
+    otherwise assign themselves, approve and publish alone.
+    """
+    if settings.EDITORIAL_ALLOW_ONE_PERSON_BOARD or not signing_facts(ctx).assigned_this_round:
+        return []
+    return [
+        "You assigned the reviewers of this round, so another board member must approve it "
+        "(separation of duties)."
+    ]
+
+
+def publisher_did_not_approve(ctx: Context) -> list[str]:
+    """The publisher is not an approver of the version (unless a one-person board is allowed)."""
+    if settings.EDITORIAL_ALLOW_ONE_PERSON_BOARD:
+        return []
+    if any(s.reviewer_id == ctx.user.pk for s in approvals(ctx)):
+        return [
+            "You approved this version, so another editor must publish it (separation of duties)."
+        ]
+    return []
+
+
 def signer_has_not_approved_this_version(ctx: Context) -> list[str]:
     """The signer has not already approved this exact version."""
     if any(s.reviewer_id == ctx.user.pk for s in approvals(ctx)):

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from articles.models import Article, ChangeWeight
 from reviews.models import (
     ArticleWorkflow,
+    Assignment,
     AuditEvent,
     Meaning,
     ReviewComment,
@@ -29,10 +30,11 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class SigningFacts:
     """What the signing guards and the sign-off itself need to know, read in two queries under the
-    article's row lock: authorship (from the version history, see `writers_of`), conflicts, open
-    comments, the last approval, the chain heads."""
+    article's row lock: authorship (from the version history, see `writers_of`), who assigned the
+    round, conflicts, open comments, the last approval, the chain heads."""
 
     wrote_or_edited: bool
+    assigned_this_round: bool
     conflicted: bool
     open_comments: int
     last_approved_version: int | None
@@ -83,6 +85,11 @@ def signing_facts(
             author=Exists(
                 Article.authors.through.objects.filter(article_id=OuterRef("pk"), user_id=user.pk)
             ),
+            assigned=Exists(
+                Assignment.objects.filter(
+                    article_id=OuterRef("pk"), cycle=workflow.cycle, assigned_by_id=user.pk
+                )
+            ),
             conflicted=Exists(
                 ReviewerProfile.conflicted_articles.through.objects.filter(
                     article_id=OuterRef("pk"), reviewerprofile__user_id=user.pk
@@ -107,6 +114,7 @@ def signing_facts(
     return SigningFacts(
         wrote_or_edited=row["author"]
         or user.pk in writers_of(article=article, version=article.version),
+        assigned_this_round=row["assigned"],
         conflicted=row["conflicted"],
         open_comments=row["open_comments"],
         last_approved_version=row["last_approved"],

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from articles.models import Article
 from public.selectors.history import public_history
-from reviews.models import AuditEvent, State
+from reviews.models import AuditEvent, SignOff, State
 from reviews.selectors.signing import valid_approvals
 from reviews.services.content import draft_update, version_revert
 from reviews.services.errors import WorkflowError
@@ -201,3 +201,61 @@ def test_the_live_version_cannot_be_scheduled_for_publication_again(
             action="schedule_publish",
             params={"when": timezone.now() + timedelta(days=1)},
         )
+
+
+# --- C: separation of duties ------------------------------------------------------------------
+
+ASSIGNED_SELF = (
+    "You assigned the reviewers of this round, so another board member must approve it "
+    "(separation of duties)."
+)
+PUBLISHER_APPROVED = (
+    "You approved this version, so another editor must publish it (separation of duties)."
+)
+
+
+def test_a_board_member_who_assigned_the_round_cannot_approve_it(
+    author: Any, editor_reviewer: Any
+) -> None:
+    """An Editor+Reviewer who assigned themselves is refused the approval, with the reason."""
+    article = make_article(author=author, citations=[make_reference()])
+    article = submit_and_review(
+        article, author=author, editor=editor_reviewer, reviewers=[editor_reviewer]
+    )
+    with pytest.raises(WorkflowError) as refused:
+        approve(article, editor_reviewer)
+    assert refused.value.reasons == [ASSIGNED_SELF]
+    assert not SignOff.objects.filter(article=article).exists()
+
+
+def test_an_editor_who_approved_a_version_cannot_publish_it(
+    author: Any, editor: Any, editor_reviewer: Any
+) -> None:
+    """The approver of the round is not its publisher: the publish is refused with the reason."""
+    article = make_article(author=author, citations=[make_reference()])
+    article = submit_and_review(article, author=author, editor=editor, reviewers=[editor_reviewer])
+    approve(article, editor_reviewer)
+    for action, params in [
+        ("publish", {}),
+        ("schedule_publish", {"when": timezone.now() + timedelta(days=1)}),
+    ]:
+        with pytest.raises(WorkflowError) as refused:
+            transition_apply(article=article, user=editor_reviewer, action=action, params=params)
+        assert refused.value.reasons == [PUBLISHER_APPROVED]
+    assert fresh(article).live_version_id is None
+    transition_apply(article=article, user=editor, action="publish")
+    assert fresh(article).live_version_id is not None
+
+
+def test_a_one_person_board_is_allowed_only_by_the_setting(
+    author: Any, editor_reviewer: Any, settings: Any
+) -> None:
+    """EDITORIAL_ALLOW_ONE_PERSON_BOARD lets one person assign, approve and publish a round."""
+    settings.EDITORIAL_ALLOW_ONE_PERSON_BOARD = True
+    article = make_article(author=author, citations=[make_reference()])
+    article = submit_and_review(
+        article, author=author, editor=editor_reviewer, reviewers=[editor_reviewer]
+    )
+    approve(article, editor_reviewer)
+    transition_apply(article=article, user=editor_reviewer, action="publish")
+    assert fresh(article).live_version_id is not None
