@@ -8,13 +8,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
 from articles.models import Article
 from public.selectors.history import public_history
-from reviews.models import AuditEvent, SignOff, State
+from reviews.models import Assignment, AuditEvent, SignOff, State
 from reviews.selectors.signing import valid_approvals
+from reviews.services.conflicts import conflicts_set
 from reviews.services.content import draft_update, version_revert
 from reviews.services.errors import WorkflowError
 from reviews.services.transitions import transition_apply
@@ -259,3 +262,80 @@ def test_a_one_person_board_is_allowed_only_by_the_setting(
     approve(article, editor_reviewer)
     transition_apply(article=article, user=editor_reviewer, action="publish")
     assert fresh(article).live_version_id is not None
+
+
+# --- D: conflicts of interest are changed through one audited service -------------------------
+
+
+def test_clearing_a_conflict_writes_an_audit_event_on_the_article(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
+    """An editor clearing a reviewer's conflict leaves an event naming them on the article."""
+    article = make_article(author=author, citations=[make_reference()])
+    profile = reviewer.reviewer_profile
+    conflicts_set(profile=profile, articles=[article], user=editor, note="Declared by e-mail.")
+    conflicts_set(profile=profile, articles=[], user=editor, note="Consultancy ended.")
+    events = AuditEvent.objects.filter(article=article, action__startswith="conflict_")
+    assert [(e.action, e.actor) for e in events.order_by("pk")] == [
+        ("conflict_declared", editor),
+        ("conflict_cleared", editor),
+    ]
+    assert events.order_by("pk").last().note == (
+        f"Conflict of interest of {profile.signature_name} cleared. Consultancy ended."
+    )
+    assert not profile.conflicted_articles.exists()
+
+
+def test_declaring_a_conflict_voids_the_reviewers_open_assignment(
+    author: Any, editor: Any, reviewer: Any, reviewer2: Any
+) -> None:
+    """A reviewer newly declared conflicted is no longer assigned to the article's open round."""
+    article = make_article(author=author, citations=[make_reference()])
+    article = submit_and_review(
+        article, author=author, editor=editor, reviewers=[reviewer, reviewer2]
+    )
+    conflicts_set(profile=reviewer.reviewer_profile, articles=[article], user=editor)
+    assert set(Assignment.objects.filter(article=article).values_list("reviewer", flat=True)) == {
+        reviewer2.pk
+    }
+    with pytest.raises(PermissionDenied):
+        approve(fresh(article), reviewer)
+
+
+def test_only_editors_change_declared_conflicts(author: Any, reviewer: Any) -> None:
+    """A reviewer cannot clear their own conflict through the service."""
+    article = make_article(author=author, citations=[make_reference()])
+    profile = reviewer.reviewer_profile
+    profile.conflicted_articles.add(article)
+    with pytest.raises(PermissionDenied):
+        conflicts_set(profile=profile, articles=[], user=reviewer)
+    assert list(profile.conflicted_articles.all()) == [article]
+
+
+def test_the_admin_changes_conflicts_through_the_audited_service(
+    author: Any, editor: Any, reviewer: Any, client: Any
+) -> None:
+    """Saving a reviewer profile in the admin with a conflict cleared writes the audit event."""
+    article = make_article(author=author, citations=[make_reference()])
+    profile = reviewer.reviewer_profile
+    profile.conflicted_articles.add(article)
+    admin_user = make_user(Role.EDITOR, is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    url = reverse("admin:reviews_reviewerprofile_change", args=[profile.pk])
+    data = {
+        "user": reviewer.pk,
+        "slug": profile.slug,
+        "display_name": profile.display_name,
+        "credentials": profile.credentials,
+        "specialty": profile.specialty,
+        "bio": "",
+        "conflicts_of_interest": "None declared.",
+        "conflicted_articles": [],
+        "credentials_verified_on": profile.credentials_verified_on.isoformat(),
+        "on_board": "on",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not profile.conflicted_articles.exists()
+    event = AuditEvent.objects.get(article=article, action="conflict_cleared")
+    assert event.actor == admin_user
