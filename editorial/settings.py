@@ -358,6 +358,9 @@ EDITORIAL_GLOSSARY_AUDIENCES = env_list("EDITORIAL_GLOSSARY_AUDIENCES", "patient
 EDITORIAL_PUBLISHER_NAME = os.environ.get("EDITORIAL_PUBLISHER_NAME", "Editorial Health Library")
 # Audiences an article must have text for before it can be submitted.
 EDITORIAL_REQUIRED_AUDIENCES = env_list("EDITORIAL_REQUIRED_AUDIENCES", "patient,clinician")
+# Separation of duties: whoever assigns a round's reviewers does not approve it, and an approver
+# of a version does not publish it. A publisher with a board of one can allow it, knowingly.
+EDITORIAL_ALLOW_ONE_PERSON_BOARD = env_bool("EDITORIAL_ALLOW_ONE_PERSON_BOARD")
 # A reviewer whose credentials were verified longer ago than this cannot sign.
 EDITORIAL_CREDENTIALS_VALID_MONTHS = env_int("EDITORIAL_CREDENTIALS_VALID_MONTHS", 24)
 # Days from an approval to the next re-review (per-article override on the workflow).

@@ -154,10 +154,39 @@ def reviewers_assigned(ctx: Context) -> list[str]:
 
 
 def signer_did_not_write(ctx: Context) -> list[str]:
-    """The signer neither wrote the article nor edited it while under review."""
+    """The signer is no listed author and wrote none of the text the version contains.
+
+    The text's writers come from the history (`signing.writers_of`): a revert brings back the
+    writers of the text it restores, and a version other people approved starts the count again.
+    """
     if signing_facts(ctx).wrote_or_edited:
         return [
             "You wrote or edited this version of the article, so another reviewer must sign it."
+        ]
+    return []
+
+
+def signer_did_not_assign_the_round(ctx: Context) -> list[str]:
+    """The signer assigned none of this round's reviewers (unless a one-person board is allowed).
+
+    Whoever chooses the board of a round does not also vouch for it: an Editor+Reviewer could
+    otherwise assign themselves, approve and publish alone.
+    """
+    if settings.EDITORIAL_ALLOW_ONE_PERSON_BOARD or not signing_facts(ctx).assigned_this_round:
+        return []
+    return [
+        "You assigned the reviewers of this round, so another board member must approve it "
+        "(separation of duties)."
+    ]
+
+
+def publisher_did_not_approve(ctx: Context) -> list[str]:
+    """The publisher is not an approver of the version (unless a one-person board is allowed)."""
+    if settings.EDITORIAL_ALLOW_ONE_PERSON_BOARD:
+        return []
+    if any(s.reviewer_id == ctx.user.pk for s in approvals(ctx)):
+        return [
+            "You approved this version, so another editor must publish it (separation of duties)."
         ]
     return []
 
@@ -261,6 +290,20 @@ def has_schedule(ctx: Context) -> list[str]:
 def is_live(ctx: Context) -> list[str]:
     """A version of the article is on the public site."""
     return [] if ctx.article.live_version_id else ["The article is not published."]
+
+
+def not_live_already(ctx: Context) -> list[str]:
+    """The current version is not already live as approved: each version is published once."""
+    article = ctx.article
+    if not article.live_version_id or article.live_pending_review:
+        return []
+    # Read with the row lock by the services (`article_locked`); a page's article loads it here.
+    number = getattr(article, "live_version_number", None)
+    if number is None:
+        number = article.live_version.version
+    if number == article.version:
+        return [f"Version {article.version} is already live; there is nothing new to publish."]
+    return []
 
 
 def has_content(ctx: Context) -> list[str]:

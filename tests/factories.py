@@ -18,7 +18,7 @@ from accounts.roles import ROLE_GROUPS, Role
 from articles.models import Article
 from references.models import Reference
 from reviews.models import ReviewerProfile
-from reviews.services.content import draft_create
+from reviews.services.content import draft_create, draft_update
 from reviews.services.transitions import transition_apply
 
 PASSWORD = "correct horse battery staple"
@@ -127,6 +127,24 @@ def publish_approved(
     article = submit_and_review(article, author=author, editor=editor, reviewers=reviewers)
     for reviewer in reviewers:
         approve(article, reviewer)
+    transition_apply(article=article, user=editor, action="publish")
+    return Article.objects.get(pk=article.pk)
+
+
+def publish_revision(
+    article: Article, *, author: Any, editor: Any, reviewer: Any, summary: str
+) -> Article:
+    """Revise a published article (a new version, back under review), approve it and publish it."""
+    article = Article.objects.get(pk=article.pk)
+    draft_update(
+        article=article,
+        user=author,
+        base_version=article.version,
+        fields={"summary": summary},
+        change_reason="Revised.",
+    )
+    article = Article.objects.get(pk=article.pk)
+    approve(article, reviewer)
     transition_apply(article=article, user=editor, action="publish")
     return Article.objects.get(pk=article.pk)
 

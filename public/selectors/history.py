@@ -75,16 +75,19 @@ def public_history(
         .order_by("version")
     )
     earlier = rows[0].earlier if rows else 0
-    signoffs: dict[str, list[SignOff]] = {}
+    # By version and hash: a restored copy of signed text is a new version its old signers did
+    # not sign.
+    signoffs: dict[tuple[int, str], list[SignOff]] = {}
     for signoff in SignOff.objects.filter(
         article=article,
         meaning=Meaning.APPROVED,
+        version__in={e.version for e in published},
         content_hash__in={e.content_hash for e in published},
     ).order_by("signed_at", "pk"):
         # Only a row exactly as written with the audit key names a reviewer: an edited or forged
         # one is left out (checked on the rows loaded, no query), as on the article page.
         if signoff.verify():
-            signoffs.setdefault(signoff.content_hash, []).append(signoff)
+            signoffs.setdefault((signoff.version, signoff.content_hash), []).append(signoff)
     entries = []
     published_versions = sorted({e.version for e in published} | {earlier})
     for event in published:
@@ -107,7 +110,7 @@ def public_history(
                 ),
                 reviewers=[]
                 if event.action == "publish_pending_review"
-                else signoffs.get(event.content_hash, []),
+                else signoffs.get((event.version, event.content_hash), []),
             )
         )
     return page, entries

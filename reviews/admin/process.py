@@ -26,6 +26,7 @@ from reviews.models import (
     ReviewerProfile,
     SignOff,
 )
+from reviews.services.conflicts import conflicts_set
 from reviews.services.content import draft_create, draft_update
 from reviews.services.errors import EditConflict, WorkflowError
 from reviews.services.evidence import reference_flag
@@ -57,6 +58,19 @@ class ReviewerProfileAdmin(SimpleHistoryAdmin):
     search_fields = ["display_name", "specialty"]
     filter_horizontal = ["conflicted_articles"]
     prepopulated_fields = {"slug": ["display_name"]}
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # The conflicts go through the service, which audits every article touched and voids the
+        # reviewer's open assignments; the form's own m2m save must not write them first.
+        chosen = form.cleaned_data.pop("conflicted_articles", None)
+        super().save_related(request, form, formsets, change)
+        if chosen is not None:
+            conflicts_set(
+                profile=form.instance,
+                articles=chosen,
+                user=request.user,
+                note="Changed in the admin.",
+            )
 
 
 @admin.register(ArticleWorkflow)

@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from articles.models import Article, ChangeWeight
 from reviews.models import (
     ArticleWorkflow,
+    Assignment,
     AuditEvent,
     Meaning,
     ReviewComment,
@@ -28,10 +29,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SigningFacts:
-    """What the signing guards and the sign-off itself need to know, read in one query under the
-    article's row lock: authorship, conflicts, open comments, the last approval, the chain heads."""
+    """What the signing guards and the sign-off itself need to know, read in two queries under the
+    article's row lock: authorship (from the version history, see `writers_of`), who assigned the
+    round, conflicts, open comments, the last approval, the chain heads."""
 
     wrote_or_edited: bool
+    assigned_this_round: bool
     conflicted: bool
     open_comments: int
     last_approved_version: int | None
@@ -53,15 +56,10 @@ class SigningFacts:
 def signing_facts(
     *, article: Article, workflow: ArticleWorkflow, user: AbstractBaseUser
 ) -> SigningFacts:
-    """One query: see SigningFacts. Call it while holding the article's row lock, so the chain
+    """Two queries: see SigningFacts. Call it while holding the article's row lock, so the chain
     heads are still the heads when the rows are appended."""
     history = Article.history.model.objects.filter(id=OuterRef("pk"))
     since_approval = history.filter(version__gt=OuterRef("last_approved"))
-    # Under review means saved in this cycle, or after the last version that reached approval:
-    # a cycle starts at submission, so edits made to the draft before it was submitted count too.
-    under_review = Q(version__gt=Coalesce(OuterRef("last_approved"), 0))
-    if workflow.cycle_started_at is not None:
-        under_review |= Q(history_date__gte=workflow.cycle_started_at)
     comments = (
         ReviewComment.objects.filter(
             article_id=OuterRef("pk"), parent__isnull=True, resolution__isnull=True
@@ -87,7 +85,11 @@ def signing_facts(
             author=Exists(
                 Article.authors.through.objects.filter(article_id=OuterRef("pk"), user_id=user.pk)
             ),
-            edited=Exists(history.filter(under_review, history_user_id=user.pk)),
+            assigned=Exists(
+                Assignment.objects.filter(
+                    article_id=OuterRef("pk"), cycle=workflow.cycle, assigned_by_id=user.pk
+                )
+            ),
             conflicted=Exists(
                 ReviewerProfile.conflicted_articles.through.objects.filter(
                     article_id=OuterRef("pk"), reviewerprofile__user_id=user.pk
@@ -110,7 +112,9 @@ def signing_facts(
         .get()
     )
     return SigningFacts(
-        wrote_or_edited=row["author"] or row["edited"],
+        wrote_or_edited=row["author"]
+        or user.pk in writers_of(article=article, version=article.version),
+        assigned_this_round=row["assigned"],
         conflicted=row["conflicted"],
         open_comments=row["open_comments"],
         last_approved_version=row["last_approved"],
@@ -121,19 +125,70 @@ def signing_facts(
     )
 
 
+def writers_of(*, article: Article, version: int) -> frozenset[int]:
+    """The ids of the people who wrote or edited text that `version` contains; one query.
+
+    Read from the history, version by version: a version's writers are those of the text it
+    started from plus whoever saved it. It starts from the previous version, or, when its content
+    is that of an earlier version (a revert), from that one: restoring text restores who wrote
+    it. A version that reached approval is where the count starts again: other people vouched for
+    it, so what it contains is no longer anyone's own unchecked text.
+    """
+    rows = (
+        Article.history.filter(id=article.pk, version__lte=version)
+        .annotate(
+            approved=Exists(
+                AuditEvent.objects.filter(
+                    article_id=article.pk,
+                    action="approve",
+                    to_state=State.APPROVED,
+                    version=OuterRef("version"),
+                )
+            )
+        )
+        .order_by("version", "history_id")
+        .values_list("version", "content_hash", "history_user_id", "approved")
+    )
+    return writers_by_version(rows).get(version, frozenset())
+
+
+def writers_by_version(
+    rows: Iterable[tuple[int, str, int | None, bool]],
+) -> dict[int, frozenset[int]]:
+    """Fold (version, content hash, saved by, reached approval) rows, oldest first, into the
+    writers of each version's text (see `writers_of`)."""
+    writers: dict[int, frozenset[int]] = {}
+    by_hash: dict[str, frozenset[int]] = {}
+    previous: frozenset[int] = frozenset()
+    for number, content_hash, saved_by, approved in rows:
+        # Identical text to an earlier version is that version's text, whoever saved it since.
+        base = by_hash.get(content_hash, previous)
+        own = base | ({saved_by} if saved_by is not None else set())
+        writers[number] = own
+        # An approved version's text was vouched for by others: later versions start from none.
+        previous = frozenset() if approved else own
+        by_hash[content_hash] = previous
+    return writers
+
+
 def signoffs_on_current_hash(*, article: Article, workflow: ArticleWorkflow) -> list[SignOff]:
-    """This cycle's sign-offs on the article's current content hash, in the order signed."""
+    """This cycle's sign-offs on the article's current version (its number and hash), in order.
+
+    The version number, not the hash alone: a revert restores old text as a new version, and the
+    signatures on the old one must not count for it (nor stop their signers signing it again).
+    """
     return list(
         SignOff.objects.filter(
             article=article,
             cycle=workflow.cycle,
+            version=article.version,
             content_hash=article.content_hash,
         ).order_by("signed_at", "pk")
     )
 
 
 def approvals_among(signoffs: Iterable[SignOff]) -> list[SignOff]:
-    """The approvals that count among sign-offs on one hash (in the order signed), one per reviewer.
+    """The approvals that count among sign-offs on one version (in the order signed), one per reviewer.
 
     A reviewer's last sign-off on this content is their word: an approval followed by a request
     for changes is no approval.
@@ -148,7 +203,7 @@ def approvals_among(signoffs: Iterable[SignOff]) -> list[SignOff]:
 
 
 def valid_approvals(*, article: Article, workflow: ArticleWorkflow) -> list[SignOff]:
-    """Approvals of this cycle on the article's current content hash, one per reviewer."""
+    """Approvals of this cycle on the article's current version and hash, one per reviewer."""
     return approvals_among(signoffs_on_current_hash(article=article, workflow=workflow))
 
 

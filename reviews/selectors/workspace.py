@@ -48,7 +48,7 @@ def evidence_changes_since_publication(*, article: Article) -> list[str]:
     """Glossary terms and cited or listed references edited since the live version went live.
 
     Live pages keep the definitions and bibliography they were published with (the rendition is
-    pinned); editors and reviewers see here what publishing again after review would pick up.
+    pinned); editors and reviewers see here what the next reviewed version would pick up.
     A deleted glossary term leaves no row, so a changed glossary is named even then.
     """
     live = article.live_version

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db.models import OuterRef, Subquery
+
 from articles.models import Article
 from reviews.models import ArticleWorkflow, AuditEvent
 
@@ -16,8 +18,17 @@ if TYPE_CHECKING:
 
 
 def article_locked(article: Article) -> tuple[Article, ArticleWorkflow]:
-    """The article and its workflow, re-read under their row locks (article first)."""
-    locked = Article.objects.select_for_update().get(pk=article.pk)
+    """The article and its workflow, re-read under their row locks (article first).
+
+    The article carries `live_version_number` (None when nothing is live), read in the same
+    query: a second publication of the live version is refused on what the lock saw, for free.
+    """
+    live_number = Article.history.filter(history_id=OuterRef("live_version_id")).values("version")
+    locked = (
+        Article.objects.select_for_update()
+        .annotate(live_version_number=Subquery(live_number[:1]))
+        .get(pk=article.pk)
+    )
     workflow = ArticleWorkflow.objects.select_for_update().get(article=locked)
     return locked, workflow
 

@@ -12,8 +12,7 @@ from articles.glossary import Glossary, Term, annotate
 from articles.models import Article, GlossaryTerm
 from articles.rendering import render_markdown
 from reviews.selectors.workspace import evidence_changes_since_publication
-from reviews.services.transitions import transition_apply
-from tests.factories import make_article, make_reference, publish_approved
+from tests.factories import make_article, make_reference, publish_approved, publish_revision
 
 ENZYME = Term(
     term="enzyme",
@@ -115,7 +114,7 @@ class TestOnThePage:
         reviewer: Any,
         django_capture_on_commit_callbacks: Any,
     ) -> None:
-        """The live rendition is pinned at publication; the next publish picks the new words up."""
+        """The live rendition is pinned at publication; the next reviewed version picks them up."""
         with django_capture_on_commit_callbacks(execute=True):
             term = GlossaryTerm.objects.create(
                 term="enzyme", slug="enzyme", definition="Old words."
@@ -138,7 +137,9 @@ class TestOnThePage:
         changes = evidence_changes_since_publication(article=Article.objects.get(pk=article.pk))
         assert changes == ["Glossary term “enzyme” edited"]
         with django_capture_on_commit_callbacks(execute=True):
-            transition_apply(article=article, user=editor, action="publish")
+            publish_revision(
+                article, author=author, editor=editor, reviewer=reviewer, summary="Revised."
+            )
         html = client.get("/articles/alp/?audience=patient").content.decode()
         assert "New words." in html and "Old words." not in html
 

@@ -15,8 +15,7 @@ from django.test import Client
 
 from articles.models import Disclaimer, GlossaryTerm, Topic
 from reviews.services.topics import article_topics_set
-from reviews.services.transitions import transition_apply
-from tests.factories import make_article, make_reference, publish_approved
+from tests.factories import make_article, make_reference, publish_approved, publish_revision
 
 URL = "/articles/enzymes/?audience=patient"
 
@@ -43,18 +42,22 @@ class TestBulkDeletesRefreshPublicPages:
     def test_the_admins_delete_selected_drops_a_glossary_entry_from_the_next_publication(
         self,
         client: Client,
+        author: Any,
         editor: Any,
+        reviewer: Any,
         published: Any,
         django_capture_on_commit_callbacks: Callable[..., Any],
     ) -> None:
         """The admin's bulk action reaches the glossary cache: the live page keeps the glossary
-        it was published with, and publishing again renders without the deleted entry."""
+        it was published with, and the next reviewed version renders without the deleted entry."""
         with django_capture_on_commit_callbacks(execute=True):
             term = GlossaryTerm.objects.create(
                 term="enzyme", slug="enzyme", definition="A protein that does a chemical job."
             )
         with django_capture_on_commit_callbacks(execute=True):
-            transition_apply(article=published, user=editor, action="publish")
+            published = publish_revision(
+                published, author=author, editor=editor, reviewer=reviewer, summary="With terms."
+            )
         assert "A protein that does a chemical job." in page(client)
 
         editor.is_staff = True
@@ -73,7 +76,9 @@ class TestBulkDeletesRefreshPublicPages:
         assert not GlossaryTerm.objects.exists()
         assert "A protein that does a chemical job." in page(client)  # frozen with the version
         with django_capture_on_commit_callbacks(execute=True):
-            transition_apply(article=published, user=editor, action="publish")
+            publish_revision(
+                published, author=author, editor=editor, reviewer=reviewer, summary="Revised."
+            )
         assert "A protein that does a chemical job." not in page(client)
 
     def test_a_bulk_deleted_topic_leaves_the_page(
