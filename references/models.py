@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -160,3 +161,51 @@ class Reference(models.Model):
         if self.pmcid:
             keys.append(f"pmcid:{self.pmcid}")
         return keys
+
+
+class ReferenceImport(models.Model):
+    """One import of a reference file: its report, and for a big file the background job.
+
+    Every confirmed import leaves one, so editors can see afterwards what a file created,
+    updated, merged and skipped (with why). A file too big to plan and write within a request
+    waits here (`data`) while tasks preview and then import it; the bytes are dropped once it
+    is imported or has failed.
+    """
+
+    class Status(models.TextChoices):
+        PREVIEWING = "previewing", "Checking the file"
+        PREVIEWED = "previewed", "Waiting for your confirmation"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    filename = models.CharField(max_length=255)
+    format = models.CharField(max_length=20, blank=True)
+    sha256 = models.CharField(max_length=64)
+    data = models.BinaryField(blank=True, default=b"", editable=False)
+    # The editor's choices: records merged into their possible duplicate; skip invalid ones.
+    merge = models.JSONField(default=list, blank=True)
+    skip_invalid = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DONE)
+    background = models.BooleanField(default=False)
+    digest = models.CharField(max_length=64, blank=True)  # of the plan last shown
+    preview = models.JSONField(default=dict, blank=True)  # that plan, as the preview shows it
+    changed = models.BooleanField(default=False)  # the library changed since the last preview
+    report = models.JSONField(default=dict, blank=True)  # created/updated/merged/skipped
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}

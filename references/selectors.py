@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from references.identifiers import normalize_marker
-from references.models import Reference
+from references.models import Reference, ReferenceImport
 
 
 def references_for_keys(keys: Iterable[str]) -> dict[str, Reference]:
@@ -47,3 +47,12 @@ def references_for_keys(keys: Iterable[str]) -> dict[str, Reference]:
         if key in by_key:
             found[raw] = found[key] = by_key[key]
     return found
+
+
+def recent_reference_imports(*, limit: int = 10) -> list[ReferenceImport]:
+    """ONE query: the latest imports, for the import page's list (without the stored bytes)."""
+    return list(
+        ReferenceImport.objects.defer("data", "preview", "report").select_related("created_by")[
+            :limit
+        ]
+    )

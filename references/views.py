@@ -20,8 +20,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import ROLE_GROUPS, Role, user_group_names
 from references.importing import (
@@ -31,15 +31,25 @@ from references.importing import (
     references_import,
     references_import_plan,
 )
+from references.importing.jobs import (
+    BACKGROUND_BYTES,
+    ConfirmRefused,
+    import_progress,
+    reference_import_queue,
+    reference_import_rechoose,
+    reference_import_record,
+    reference_import_start,
+)
+from references.importing.summary import preview_summary, report_message
+from references.models import ReferenceImport
 from references.parsers import Format
-from references.vancouver import format_reference
+from references.selectors import recent_reference_imports
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 SESSION_KEY = "reference_import"
-PREVIEW_ROWS = 500  # a preview lists this many records; the counts cover all of them
 
 
 class ReferenceUploadForm(forms.Form):
@@ -68,25 +78,61 @@ def _require_editor(user: AbstractBaseUser) -> None:
         raise PermissionDenied("Only editors import references.")
 
 
+def _choices(post: Any) -> tuple[frozenset[int], bool]:
+    """The editor's answers on a preview: `merge-<record>=merge` radios and the skip box."""
+    merge: set[int] = set()
+    for key, value in post.items():
+        if key.startswith("merge-") and value == "merge":
+            number = key.removeprefix("merge-")
+            if not number.isdigit() or len(number) > 7:
+                raise BadChoice(f"“{key}” does not name a record.")
+            merge.add(int(number))
+    return frozenset(merge), post.get("skip_invalid") == "on"
+
+
+class BadChoice(ValueError):
+    """A preview's form sent something no preview offers."""
+
+
 def _preview(
     request: HttpRequest,
-    plan: ImportPlan,
+    summary: dict[str, Any],
     *,
     sha256: str = "",
     status: int = 200,
     changed: bool = False,
+    plan: ImportPlan | None = None,
+    job: ReferenceImport | None = None,
+    skip_invalid: bool = False,
 ) -> HttpResponse:
     return render(
         request,
         "articles/references/preview.html",
         {
             "plan": plan,
-            "rows": [(row, format_reference(row.reference)) for row in plan.rows[:PREVIEW_ROWS]],
-            "hidden_rows": max(0, len(plan.rows) - PREVIEW_ROWS),
+            "summary": summary,
             "sha256": sha256,
             "changed": changed,
+            "job": job,
+            "skip_invalid": skip_invalid,
         },
         status=status,
+    )
+
+
+def _preview_plan(
+    request: HttpRequest, plan: ImportPlan, *, sha256: str = "", status: int = 200, **extra: Any
+) -> HttpResponse:
+    if not plan.ok and status == 200:
+        status = 422
+    return _preview(
+        request,
+        preview_summary(plan),
+        plan=plan,
+        sha256=sha256,
+        status=status,
+        skip_invalid=bool(plan.skipped),
+        **extra,
     )
 
 
@@ -96,7 +142,11 @@ def reference_import(request: HttpRequest) -> HttpResponse:
     """Upload a file and see what importing it would do; nothing is written here."""
     _require_editor(request.user)
     if request.method == "GET":
-        return render(request, "articles/references/import.html", {"form": ReferenceUploadForm()})
+        return render(
+            request,
+            "articles/references/import.html",
+            {"form": ReferenceUploadForm(), "recent": recent_reference_imports()},
+        )
     form = ReferenceUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         too_large = any(e.code == "too_large" for e in form.errors.as_data().get("file", []))
@@ -108,12 +158,17 @@ def reference_import(request: HttpRequest) -> HttpResponse:
         )
     upload = form.cleaned_data["file"]
     data = upload.read()
+    request.session.pop(SESSION_KEY, None)
+    if len(data) > BACKGROUND_BYTES:
+        job = reference_import_start(
+            data=data, filename=upload.name, fmt=form.cleaned_data["format"], user=request.user
+        )
+        return redirect("references:import_job", pk=job.pk)
     plan = references_import_plan(
         data=data, filename=upload.name, fmt=form.cleaned_data["format"] or None
     )
-    request.session.pop(SESSION_KEY, None)
-    if not plan.ok:
-        return _preview(request, plan, status=422)
+    if plan.file_error:
+        return _preview_plan(request, plan)
     sha256 = hashlib.sha256(data).hexdigest()
     request.session[SESSION_KEY] = {
         "name": upload.name,
@@ -121,7 +176,39 @@ def reference_import(request: HttpRequest) -> HttpResponse:
         "sha256": sha256,
         "data": base64.b64encode(data).decode("ascii"),
     }
-    return _preview(request, plan, sha256=sha256)
+    return _preview_plan(request, plan, sha256=sha256)
+
+
+def _stale(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "articles/references/import.html",
+        {"form": ReferenceUploadForm(), "stale": True},
+        status=409,
+    )
+
+
+@login_required
+@require_POST
+def reference_import_choose(request: HttpRequest) -> HttpResponse:
+    """Preview the stored file again with the editor's merge and skip choices."""
+    _require_editor(request.user)
+    stored = request.session.get(SESSION_KEY) or {}
+    data = _stored_bytes(stored)
+    if data is None or stored.get("sha256") != request.POST.get("sha256"):
+        return _stale(request)
+    try:
+        merge, skip = _choices(request.POST)
+    except BadChoice as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain")
+    plan = references_import_plan(
+        data=data,
+        filename=stored["name"],
+        fmt=stored["format"] or None,
+        merge=merge,
+        skip_invalid=skip,
+    )
+    return _preview_plan(request, plan, sha256=stored["sha256"])
 
 
 @login_required
@@ -132,16 +219,11 @@ def reference_import_confirm(request: HttpRequest) -> HttpResponse:
     stored = request.session.get(SESSION_KEY) or {}
     data = _stored_bytes(stored)
     if data is None or stored.get("sha256") != request.POST.get("sha256"):
-        form = ReferenceUploadForm()
-        return render(
-            request,
-            "articles/references/import.html",
-            {
-                "form": form,
-                "stale": True,
-            },
-            status=409,
-        )
+        return _stale(request)
+    try:
+        merge, skip = _choices(request.POST)
+    except BadChoice as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain")
     try:
         plan = references_import(
             data=data,
@@ -149,22 +231,19 @@ def reference_import_confirm(request: HttpRequest) -> HttpResponse:
             fmt=stored["format"] or None,
             user=request.user,
             expected_digest=request.POST.get("plan", ""),
+            merge=merge,
+            skip_invalid=skip,
         )
     except PlanChanged as changed:
-        return _preview(request, changed.plan, sha256=stored["sha256"], status=409, changed=True)
+        return _preview_plan(
+            request, changed.plan, sha256=stored["sha256"], status=409, changed=True
+        )
     except ImportRefused as refused:
-        request.session.pop(SESSION_KEY, None)
-        return _preview(request, refused.plan, status=422)
+        return _preview_plan(request, refused.plan, sha256=stored["sha256"], status=422)
     request.session.pop(SESSION_KEY, None)
-    counts = plan.counts
-    messages.success(
-        request,
-        (
-            f"Imported {plan.filename}: {counts['create']} created, {counts['update']} updated, "
-            f"{counts['duplicate']} duplicate."
-        ),
-    )
-    return redirect("references:import")
+    record = reference_import_record(plan=plan, sha256=stored["sha256"], user=request.user)
+    messages.success(request, report_message(plan))
+    return redirect("references:import_job", pk=record.pk)
 
 
 def _stored_bytes(stored: dict[str, Any]) -> bytes | None:
@@ -174,3 +253,66 @@ def _stored_bytes(stored: dict[str, Any]) -> bytes | None:
     except (KeyError, TypeError, binascii.Error):
         return None
     return data if hashlib.sha256(data).hexdigest() == stored.get("sha256") else None
+
+
+def _job(request: HttpRequest, pk: int) -> ReferenceImport:
+    _require_editor(request.user)
+    return get_object_or_404(ReferenceImport, pk=pk)
+
+
+@login_required
+@require_GET
+def reference_import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """An import's page: its progress while a task works on it, its preview, then its report."""
+    job = _job(request, pk)
+    if job.status == ReferenceImport.Status.PREVIEWED:
+        return _preview(
+            request,
+            job.preview,
+            sha256=job.sha256,
+            changed=job.changed,
+            job=job,
+            skip_invalid=job.skip_invalid,
+            status=200 if job.preview.get("ok") else 422,
+        )
+    return render(
+        request,
+        "articles/references/import_job.html",
+        {"job": job, "progress": import_progress(job=job), "refresh": not job.finished},
+    )
+
+
+@login_required
+@require_POST
+def reference_import_job_choose(request: HttpRequest, pk: int) -> HttpResponse:
+    """Preview a big file again, in the background, with the editor's choices."""
+    job = _job(request, pk)
+    try:
+        merge, skip = _choices(request.POST)
+        reference_import_rechoose(job=job, merge=merge, skip=skip)
+    except BadChoice as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain")
+    except ConfirmRefused as refused:
+        return HttpResponse(str(refused), status=409, content_type="text/plain")
+    return redirect("references:import_job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def reference_import_job_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue the import of a big file's preview, exactly as it was shown."""
+    job = _job(request, pk)
+    try:
+        merge, skip = _choices(request.POST)
+        reference_import_queue(
+            job=job,
+            sha256=request.POST.get("sha256", ""),
+            digest=request.POST.get("plan", ""),
+            merge=merge,
+            skip=skip,
+        )
+    except BadChoice as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain")
+    except ConfirmRefused as refused:
+        return HttpResponse(str(refused), status=409, content_type="text/plain")
+    return redirect("references:import_job", pk=job.pk)

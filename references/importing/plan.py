@@ -53,6 +53,7 @@ class ImportPlan:
     problems: list[ImportProblem] = field(default_factory=list)
     # With skip_invalid: the records left out, with every problem that made them invalid.
     skipped: list[ImportProblem] = field(default_factory=list)
+    file_error: bool = False  # the file itself could not be read: no record can be skipped
 
     @property
     def skipped_records(self) -> list[int]:
@@ -78,17 +79,35 @@ class ImportPlan:
         return [problem.located(self.filename) for problem in self.problems]
 
     def digest(self) -> str:
-        """SHA-256 of what the plan would do; changes when the library or the file does."""
-        # A possible duplicate is digested as the question shown, not the editor's answer, so
-        # choosing "merge" on the preview does not make the confirmed plan look changed.
+        """SHA-256 of what the plan would do; changes when the library, the file or a choice does.
+
+        The editor's answers (merge or keep each possible duplicate, skip the invalid records)
+        are part of it: a confirmation carrying other answers than the preview it names is
+        refused, so what is written is always what was shown.
+        """
         text = "\n".join(
-            f"{row.record.number}|possible|{row.possible_of.pk}"
-            if row.possible_of is not None
-            else f"{row.record.number}|{row.action}|{row.citekey}|{','.join(row.filled)}"
+            f"{row.record.number}|{row.action}|{row.citekey}|{','.join(row.filled)}"
+            + (f"|possible|{row.possible_of.pk}" if row.possible_of is not None else "")
             for row in self.rows
         )
         text += "\nskipped:" + ",".join(map(str, self.skipped_records))
         return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def merged(self) -> list[PlannedReference]:
+        """The possible duplicates the editor merged into the library reference."""
+        return [
+            row for row in self.rows if row.possible_of is not None and row.action != Action.CREATE
+        ]
+
+    @property
+    def skippable(self) -> bool:
+        """Every problem is one record's, so importing the rest is possible."""
+        return (
+            bool(self.problems)
+            and not self.file_error
+            and all(p.record is not None for p in self.problems)
+        )
 
 
 class ImportRefused(Exception):

@@ -68,10 +68,12 @@ class Planner:
         self.matcher = Matcher(records)
         self.repeats: set[int] = set()  # numbers of records refused as repeats of earlier ones
 
-    def problem(self, record: ParsedRecord, message: str, *, line: int | None = None) -> None:
+    def problem(
+        self, record: ParsedRecord, message: str, *, line: int | None = None, field: str = ""
+    ) -> None:
         """Put a problem of `record` on the plan, at `line` or the record's first line."""
         self.plan.problems.append(
-            ImportProblem(message, record=record.number, line=line or record.line)
+            ImportProblem(message, record=record.number, line=line or record.line, field=field)
         )
 
     def run(self) -> None:
@@ -118,6 +120,7 @@ class Planner:
                     record,
                     f"{self.label(record, name)}: {error.messages[0]}",
                     line=record.line_of(name),
+                    field=self.label(record, name),
                 )
 
     @staticmethod
@@ -228,7 +231,11 @@ class Planner:
             exclude = [f.name for f in Reference._meta.fields if f.name not in row.filled]
         elif not row.reference.title.strip():
             tag = TITLE_TAGS.get(self.plan.format, "title") if self.plan.format else "title"
-            self.problem(row.record, f"it has no title ({tag}): is the record cut off?")
+            self.problem(
+                row.record,
+                f"it has no title ({tag}): is the record cut off?",
+                field=f"title ({tag})",
+            )
             exclude = ["title"]
         try:
             row.reference.full_clean(
@@ -241,4 +248,5 @@ class Planner:
                         row.record,
                         f"{self.label(row.record, name)}: {message}",
                         line=row.record.line_of(name),
+                        field=self.label(row.record, name),
                     )

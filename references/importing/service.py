@@ -46,9 +46,10 @@ def references_import_plan(
         plan.format = Format(fmt) if fmt else format_for_filename(filename)
         records = parse_references(data, fmt=plan.format)
     except ReferenceFileError as error:
-        plan.problems = error.problems
+        plan.problems, plan.file_error = error.problems, True
         return plan
     except ValueError:
+        plan.file_error = True
         plan.problems = [
             ImportProblem(f"“{fmt}” is not a format: use one of {', '.join(Format.values)}.")
         ]

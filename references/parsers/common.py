@@ -45,6 +45,7 @@ class ImportProblem:
     message: str
     record: int | None = None
     line: int | None = None
+    field: str = ""  # the field it is about, as the file names it: `doi (DO)`
 
     def located(self, filename: str) -> str:
         """`refs.ris, record 3 (line 17): message`."""

@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from references.importing import Action, references_import, references_import_plan
+from references.importing import Action, PlanChanged, references_import, references_import_plan
 from references.models import Reference
 from tests.factories import make_reference
 
@@ -123,8 +123,13 @@ def test_an_uncertain_match_is_kept_apart_and_shown_until_the_editor_merges_it()
     assert row.action == Action.CREATE
     assert row.possible.startswith(f"possible duplicate of library reference “{existing.citekey}”")
     assert "journal" in row.possible
+    with pytest.raises(PlanChanged):  # the answer is part of what was confirmed
+        references_import(
+            data=data, filename="r.ris", merge=frozenset({1}), expected_digest=plan.digest()
+        )
+    chosen = references_import_plan(data=data, filename="r.ris", merge=frozenset({1}))
     merged = references_import(
-        data=data, filename="r.ris", merge=frozenset({1}), expected_digest=plan.digest()
+        data=data, filename="r.ris", merge=frozenset({1}), expected_digest=chosen.digest()
     )
     assert [row.action for row in merged.rows] == [Action.UPDATE]
     existing.refresh_from_db()
