@@ -64,7 +64,8 @@ def computed_reason(*, workflow: ArticleWorkflow) -> str:
             f"‘{text}’ ({_audience_label(key)})" for key, text in workflow.dose_statements
         )
         more = "…" if len(workflow.dose_statements) >= STATEMENTS_KEPT else ""
-        return f"dose statements found: {quoted}{more}"
+        # Rows written before the statements were kept (or by the bench) say less, not nothing.
+        return f"dose statements found: {quoted}{more}" if quoted else "dose statements found"
     if workflow.required_approvals > 1:
         return "set for this article"
     return "no dose statements found"
