@@ -111,9 +111,6 @@ class BaseArticleContentForm(forms.ModelForm):
     change_weight = forms.ChoiceField(
         choices=ChangeWeight.choices, initial=ChangeWeight.SUBSTANTIVE
     )
-    high_risk = forms.BooleanField(
-        required=False, help_text="Contains doses or other high-risk advice: needs two approvals."
-    )
 
     class Meta:
         model = Article
@@ -146,7 +143,6 @@ class BaseArticleContentForm(forms.ModelForm):
             self.fields["related"].initial = list(self.instance.related_ids)
             self.fields["topics"].initial = list(self.instance.topics.all())
             self.fields["base_version"].initial = self.instance.version
-            self.fields.pop("high_risk")
         else:
             self.fields["change_reason"].initial = "First version."
 

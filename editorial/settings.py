@@ -370,3 +370,11 @@ EDITORIAL_REVIEW_INTERVAL_DAYS = env_int("EDITORIAL_REVIEW_INTERVAL_DAYS", 365)
 EDITORIAL_CHANGES_REQUESTED_LIVE = os.environ.get("EDITORIAL_CHANGES_REQUESTED_LIVE", "take_down")
 if EDITORIAL_CHANGES_REQUESTED_LIVE not in {"take_down", "dispute"}:
     raise ImproperlyConfigured('EDITORIAL_CHANGES_REQUESTED_LIVE is "take_down" or "dispute".')
+# Whether an editor may put content live before the board signs ("publish pending review"):
+# "never", "low-risk" (the default: not content needing the high-risk quorum, such as dose
+# statements) or "always".
+EDITORIAL_PUBLISH_PENDING_REVIEW = os.environ.get("EDITORIAL_PUBLISH_PENDING_REVIEW", "low-risk")
+if EDITORIAL_PUBLISH_PENDING_REVIEW not in {"never", "low-risk", "always"}:
+    raise ImproperlyConfigured(
+        'EDITORIAL_PUBLISH_PENDING_REVIEW is "never", "low-risk" or "always".'
+    )

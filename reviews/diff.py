@@ -24,14 +24,15 @@ from typing import TYPE_CHECKING
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from articles.doses import DOSE_WORDS, NUMBER
+
 if TYPE_CHECKING:
     from articles.models import HistoricalArticle
 
-# One number: integers, decimals, thousands separators ("1,600", "0.50", ".5"), joined into
-# ranges, fractions and ratios ("15-30", "0.50-0.75", "1/2", "1:1000"), with an optional percent
-# sign. Kept as one token so that "15-30" -> "150-300" is a single replaced token, not a diff of
-# digits that happen to match.
-_NUMBER = r"(?:\d+(?:[.,]\d+)*|[.,]\d+)(?:[-–—/:](?:\d+(?:[.,]\d+)*|[.,]\d+))*%?"
+# One number ("15-30", "0.50-0.75", "1/2", "1,600") is kept as one token, so that "15-30" ->
+# "150-300" is a single replaced token, not a diff of digits that happen to match; the pattern is
+# the dose recogniser's (articles.doses), so both read numbers the same way.
+_NUMBER = NUMBER
 # One word, letters and digits, joined by hyphens, slashes and apostrophes ("don't", "shouldn’t",
 # "mg/kg", "contra-indicated"). Underscore is left out so Markdown emphasis (`_not_`) stays apart
 # from the word it wraps.
@@ -56,27 +57,9 @@ _NEGATIONS = frozenset(
     }
 )  # fmt: skip
 
-# Dose and strength units, dosage forms, and how often or how long: generous on purpose, because
-# a false flag costs the reviewer a glance and a missed one can cost a patient.
-_UNITS = frozenset(
-    {
-        "mg", "mcg", "µg", "μg", "ug", "ng", "g", "gm", "kg", "gram", "grams", "kilogram",
-        "kilograms", "milligram", "milligrams", "microgram", "micrograms", "nanogram", "nanograms",
-        "ml", "l", "dl", "cl", "litre", "litres", "liter", "liters", "millilitre", "millilitres",
-        "milliliter", "milliliters", "cc",
-        "iu", "unit", "units", "mmol", "µmol", "μmol", "mol", "meq", "mosm", "%", "percent",
-        "kcal", "cal", "m²", "m2",
-        "dose", "doses", "dosage", "dosing", "tablet", "tablets", "tab", "tabs", "capsule",
-        "capsules", "pill", "pills", "drop", "drops", "puff", "puffs", "sachet", "sachets",
-        "patch", "patches", "spray", "sprays", "teaspoon", "teaspoons", "tablespoon",
-        "tablespoons", "tsp", "tbsp", "ampoule", "ampoules", "vial", "vials",
-        "per", "times", "once", "twice", "thrice", "daily", "nightly", "hourly", "weekly",
-        "fortnightly", "monthly", "yearly", "annually", "bd", "bid", "tds", "tid", "qds", "qid",
-        "od", "prn", "stat",
-        "s", "sec", "second", "seconds", "min", "mins", "minute", "minutes", "h", "hr", "hrs",
-        "hour", "hours", "day", "days", "week", "weeks", "month", "months", "year", "years",
-    }
-)  # fmt: skip
+# Dose units, dosage forms, frequencies and durations: the dose recogniser's vocabulary, so a
+# change to any word a dose statement is made of is flagged.
+_UNITS = DOSE_WORDS
 
 # Numbers written as words: "take one tablet" -> "take two tablets" is a dose change.
 _NUMBER_WORDS = frozenset(

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from articles.audiences import audiences
+from reviews import risk
 from reviews.checks import CheckResult, Level, article_checks, discredited_sources
 from reviews.selectors import signing
 from reviews.selectors.roles import assigned_reviewer_ids
@@ -237,6 +238,16 @@ def quorum_reached(ctx: Context) -> list[str]:
     if have < need:
         return [f"{have} of {need} required approvals on version {ctx.article.version}."]
     return []
+
+
+def pending_review_allowed(ctx: Context) -> list[str]:
+    """The site's policy (EDITORIAL_PUBLISH_PENDING_REVIEW) lets this content go live unsigned.
+
+    By default ("low-risk") content that needs the high-risk quorum (dose statements, or raised
+    by an editor) waits for the board.
+    """
+    refusal = risk.pending_review_refusal(workflow=ctx.workflow)
+    return [refusal] if refusal else []
 
 
 def sources_not_discredited(ctx: Context) -> list[str]:

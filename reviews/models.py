@@ -117,9 +117,24 @@ class ArticleWorkflow(models.Model):
     )
     cycle_started_at = models.DateTimeField(default=timezone.now)
     required_approvals = models.PositiveSmallIntegerField(
-        default=1, help_text="Approvals needed on the same version (2 for high-risk content)."
+        default=1, help_text="The least number of approvals needed on the same version."
     )
-    high_risk = models.BooleanField(default=False, help_text="E.g. contains doses.")
+    high_risk = models.BooleanField(
+        default=False,
+        help_text="Computed on each save: the current version has dose statements.",
+    )
+    dose_statements = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Computed on each save: [audience, statement] pairs found (the first few).",
+    )
+    approvals_override = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Set by an editor (reviews.services.risk): replaces the computed number.",
+    )
+    approvals_override_reason = models.TextField(blank=True)
     review_interval_days = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -174,8 +189,21 @@ class ArticleWorkflow(models.Model):
             yield
 
     @property
-    def approvals_needed(self) -> int:
+    def approvals_computed(self) -> int:
+        """What the content asks for: two when the current version has dose statements."""
         return max(self.required_approvals, 2 if self.high_risk else 1)
+
+    @property
+    def approvals_needed(self) -> int:
+        """The computed number, unless an editor raised or lowered it (with a reason)."""
+        if self.approvals_override is not None:
+            return self.approvals_override
+        return self.approvals_computed
+
+    @property
+    def needs_high_risk_quorum(self) -> bool:
+        """High-risk for the publication policy: dose statements, or raised by an editor."""
+        return self.approvals_needed >= 2
 
 
 class Assignment(models.Model):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("articles/<slug:slug>/versions/<int:version>/restore/", editing.revert, name="revert"),
     path("articles/<slug:slug>/actions/<slug:name>/", decisions.action, name="action"),
     path("articles/<slug:slug>/checks/<str:key>/waive/", decisions.waive_check, name="waive"),
+    path("articles/<slug:slug>/approvals/", decisions.approvals_set, name="approvals"),
     path("articles/<slug:slug>/comments/", decisions.comment_create, name="comment"),
     path(
         "articles/<slug:slug>/comments/<int:comment_id>/reply/",

@@ -88,14 +88,17 @@ def make_article(
     high_risk: bool = False,
     **fields: Any,
 ) -> Article:
+    """A draft; `high_risk` gives its text a dose statement, which asks for two approvals."""
     n = next(_seq)
+    if high_risk:
+        texts = dict(texts if texts is not None else article_texts(citations=citations))
+        texts["patient"] = texts.get("patient", "") + "\n\nTake 500 mg by mouth twice a day."
     return draft_create(
         user=author,
         slug=slug or f"article-{n}",
         title=fields.pop("title", f"What is question {n}?"),
         summary=fields.pop("summary", "A short summary."),
         texts=texts if texts is not None else article_texts(citations=citations),
-        high_risk=high_risk,
         **fields,
     )
 

@@ -38,8 +38,8 @@ def test_load_demo_builds_the_documented_site_and_is_idempotent(client: Client) 
     }
     assert states == {
         "low-alkaline-phosphatase": (State.APPROVED, True, False),
-        "antiresorptives-in-adult-hypophosphatasia": (State.APPROVED, True, False),
-        "xlh-or-hypophosphatasia": (State.UNDER_REVIEW, True, True),
+        "antiresorptives-in-adult-hypophosphatasia": (State.UNDER_REVIEW, True, True),
+        "xlh-or-hypophosphatasia": (State.APPROVED, True, False),
         "high-alkaline-phosphatase-kidney-disease": (State.DRAFT, False, False),
     }
     main = Article.objects.get(slug="low-alkaline-phosphatase")
@@ -55,8 +55,16 @@ def test_load_demo_builds_the_documented_site_and_is_idempotent(client: Client) 
         response = client.get(f"/articles/low-alkaline-phosphatase/?audience={audience}")
         assert response.status_code == 200
         assert "Medically reviewed by" in response.content.decode()
-    pending = client.get("/articles/xlh-or-hypophosphatasia/?audience=caregiver").content.decode()
-    assert "pending review" in pending and "There is no caregiver version" in pending
+    # The article with doses waits for two signatures; the one without went live unsigned.
+    xlh = Article.objects.select_related("workflow").get(slug="xlh-or-hypophosphatasia")
+    assert xlh.workflow.approvals_needed == 2
+    assert SignOff.objects.filter(article=xlh, content_hash=xlh.content_hash).count() == 2
+    fallback = client.get("/articles/xlh-or-hypophosphatasia/?audience=caregiver").content.decode()
+    assert "There is no caregiver version" in fallback
+    pending = client.get(
+        "/articles/antiresorptives-in-adult-hypophosphatasia/?audience=caregiver"
+    ).content.decode()
+    assert "pending review" in pending
     assert client.get("/articles/high-alkaline-phosphatase-kidney-disease/").status_code == 404
     listing = client.get(
         "/articles/antiresorptives-in-adult-hypophosphatasia/?audience=patient"

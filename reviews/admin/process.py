@@ -75,6 +75,9 @@ class ReviewerProfileAdmin(SimpleHistoryAdmin):
 
 @admin.register(ArticleWorkflow)
 class ArticleWorkflowAdmin(ArticleScopedAdmin, ReadOnlyAdmin):
+    """Read-only: the approvals needed are computed from the text, or set by an editor in the
+    workspace (reviews.services.risk), which audits the change."""
+
     list_display = ["article", "state", "cycle", "approvals_needed", "next_review_due"]
     list_filter = ["state", "high_risk"]
 
@@ -139,12 +142,8 @@ class ArticleAdmin(ArticleScopedAdmin, SimpleHistoryAdmin):
                 ("Version", {"fields": self.readonly_fields}),
             ]
         text_fields = [text_field_name(key) for key in audience_keys()]
-        extra = [] if obj else ["high_risk"]
         return [
-            (
-                None,
-                {"fields": ["slug", "title", "summary", "sources", "related", "topics", *extra]},
-            ),
+            (None, {"fields": ["slug", "title", "summary", "sources", "related", "topics"]}),
             ("Texts", {"fields": text_fields}),
             ("This change", {"fields": ["change_reason", "change_weight", "base_version"]}),
             ("Version", {"fields": self.readonly_fields}),
@@ -176,7 +175,6 @@ class ArticleAdmin(ArticleScopedAdmin, SimpleHistoryAdmin):
                     user=request.user,
                     slug=data["slug"],
                     change_reason=data["change_reason"],
-                    high_risk=data.get("high_risk", False),
                     **form.content_fields(),
                 )
                 obj.pk = created.pk

@@ -9,6 +9,7 @@ from typing import Any
 
 from articles.models import Article
 from references.selectors import references_for_keys
+from reviews import risk
 from reviews.checkpoints import checkpoints
 from reviews.diff import diff_fields, diff_versions, plain_fields
 from reviews.models import AuditEvent, ReviewComment, SignOff
@@ -152,6 +153,10 @@ def article_dossier(*, article: Article) -> dict[str, Any]:
             "state": article.workflow.state,
             "review_cycle": article.workflow.cycle,
             "approvals_needed": article.workflow.approvals_needed,
+            # Why: doses found, or an editor's raise or lowering with its reason.
+            "approvals_reason": risk.explanation(workflow=article.workflow),
+            "approvals_lowered": article.workflow.approvals_needed
+            < article.workflow.approvals_computed,
             "last_reviewed_on": article.workflow.last_reviewed_on.isoformat()
             if article.workflow.last_reviewed_on
             else None,

@@ -12,6 +12,7 @@ from articles.content import collect_citation_keys
 from articles.models import Article, GlossaryTerm, HistoricalArticle, ProblemReport
 from articles.services import evidence_fingerprint, rendition_get_or_create
 from references.selectors import references_for_keys
+from reviews import risk
 from reviews.checks import article_checks
 from reviews.models import Assignment, AuditEvent, Meaning, ReviewComment, SignOff
 from reviews.selectors.actions import available_actions
@@ -98,6 +99,9 @@ def workspace_page(*, article: Article, user: AbstractBaseUser) -> dict[str, Any
         "signoffs": signoffs,
         "approvals": approvals,
         "approvals_needed": workflow.approvals_needed,
+        "approvals_explanation": risk.explanation(workflow=workflow),
+        "approvals_choices": range(1, risk.MAX_APPROVALS + 1),
+        "pending_review_policy": risk.POLICY_TEXT[risk.publish_pending_policy()],
         "assignments": list(
             Assignment.objects.filter(article=article, cycle=workflow.cycle)
             .select_related("reviewer__reviewer_profile")

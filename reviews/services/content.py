@@ -15,6 +15,7 @@ from django.db import transaction
 
 from accounts.roles import ROLE_GROUPS, Role, user_group_names
 from articles.models import Article, ChangeWeight
+from reviews import risk
 from reviews.models import ArticleWorkflow, State
 from reviews.selectors.signing import valid_approvals
 from reviews.services.errors import EditConflict, WorkflowError
@@ -45,9 +46,11 @@ def draft_create(
     related_ids: Iterable[int] = (),
     sources: Iterable[str] = (),
     change_reason: str = "First version.",
-    high_risk: bool = False,
 ) -> Article:
-    """Create an article as a draft, with the user as its author."""
+    """Create an article as a draft, with the user as its author.
+
+    How many approvals it needs is computed from its text (reviews.risk), never chosen here.
+    """
     groups = user_group_names(user)
     if not groups & {ROLE_GROUPS[Role.AUTHOR], ROLE_GROUPS[Role.EDITOR]}:
         raise PermissionDenied("Only authors and editors create articles.")
@@ -64,9 +67,9 @@ def draft_create(
     article._change_reason = change_reason  # type: ignore[attr-defined]
     article.save()
     article.authors.add(user)
-    ArticleWorkflow.objects.create(
-        article=article, high_risk=high_risk, required_approvals=2 if high_risk else 1
-    )
+    workflow = ArticleWorkflow(article=article)
+    risk.assess(workflow=workflow, texts=article.texts)
+    workflow.save()
     audit_append(
         article=article,
         actor=user,
@@ -173,6 +176,10 @@ def _save_content(
     article.save()
     if article.content_hash == previous_hash:
         return article
+    # Each version is judged on its own text: doses added raise the quorum, doses removed lower it.
+    changed = risk.assess(workflow=workflow, texts=article.texts)
+    if changed:
+        workflow.save(update_fields=changed)
     # What the change does to the workflow (approvals voided, approved content back under
     # review) is declared by the content row of the table and applied by the transition service.
     content_change_record(

@@ -25,7 +25,7 @@ def article_or_404(request: HttpRequest, slug: str) -> Article:
 class Kept:
     """A form of the article page that was refused: which one, what the user typed, and why."""
 
-    form: str  # "comment", "reply", "resolve" or "waive"
+    form: str  # "comment", "reply", "resolve", "waive" or "approvals"
     target: int | str  # the thread's id or the check's key ("" for a new comment)
     text: str
     reasons: list[str]
@@ -34,6 +34,8 @@ class Kept:
     def anchor(self) -> str:
         if self.form in ("reply", "resolve"):
             return f"{self.form}-{self.target}"
+        if self.form == "approvals":
+            return "approvals-form"
         return "comments" if self.form == "comment" else "checks"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from reviews.forms import ActionForm, CommentForm, ReplyForm, ResolveForm
 from reviews.refusals import form_reasons, kept_input
 from reviews.selectors.signing import signature_statement
-from reviews.services import comments, evidence, transitions
+from reviews.services import comments, evidence, risk, transitions
 from reviews.views.common import Kept, article_or_404, article_page
 from reviews.workflow import TRANSITIONS
 
@@ -132,4 +133,23 @@ def waive_check(request: HttpRequest, slug: str, key: str) -> HttpResponse:
         messages.success(request, "Your reason is recorded for this version.")
         return redirect(f"{article.get_workspace_url()}#checks")
     kept = Kept("waive", key, reason, attempt.reasons)
+    return article_page(request, article, kept=kept, status=attempt.status)
+
+
+@login_required
+@require_POST
+def approvals_set(request: HttpRequest, slug: str) -> HttpResponse:
+    """An editor raises or lowers how many approvals the article needs, with a reason."""
+    article = article_or_404(request, slug)
+    reason = request.POST.get("reason", "")
+    raw = request.POST.get("approvals", "").strip()
+    with kept_input() as attempt:
+        if raw and not raw.isdigit():
+            raise ValidationError({"approvals": "Give a whole number of approvals."})
+        risk.approvals_set(
+            article=article, user=request.user, approvals=int(raw) if raw else None, reason=reason
+        )
+        messages.success(request, "The approvals needed are changed; the audit trail says why.")
+        return redirect(article.get_workspace_url())
+    kept = Kept("approvals", "", reason, attempt.reasons)
     return article_page(request, article, kept=kept, status=attempt.status)

@@ -37,7 +37,6 @@ def article_create(request: HttpRequest) -> HttpResponse:
                     user=request.user,
                     slug=form.cleaned_data["slug"],
                     change_reason=form.cleaned_data["change_reason"],
-                    high_risk=form.cleaned_data.get("high_risk", False),
                     **form.content_fields(),
                 )
                 topics.article_topics_set(

@@ -49,8 +49,10 @@ PENDING = "published pending review"
 DRAFT = "draft"
 ARTICLES: dict[str, dict[str, Any]] = {
     "low-alkaline-phosphatase": {"outcome": PUBLISHED, "reviewers": ["reviewer", "reviewer2"]},
-    "antiresorptives-in-adult-hypophosphatasia": {"outcome": PUBLISHED, "reviewers": ["reviewer"]},
-    "xlh-or-hypophosphatasia": {"outcome": PENDING, "reviewers": ["reviewer", "reviewer2"]},
+    # Gives no doses, so the site's default policy lets it go live before the board signs; the
+    # XLH article sets out doses and waits for its two signatures.
+    "antiresorptives-in-adult-hypophosphatasia": {"outcome": PENDING, "reviewers": ["reviewer"]},
+    "xlh-or-hypophosphatasia": {"outcome": PUBLISHED, "reviewers": ["reviewer", "reviewer2"]},
     "high-alkaline-phosphatase-kidney-disease": {"outcome": DRAFT, "reviewers": []},
 }
 
@@ -197,7 +199,6 @@ class Command(BaseCommand):
                 texts=texts,
                 sources=meta.get("sources", []),
                 change_reason=meta.get("change_reason", "First version."),
-                high_risk=meta.get("high_risk", False),
             )
             topics = [
                 Topic.objects.get_or_create(slug=slugify(name), defaults={"name": name})[0]
