@@ -34,6 +34,11 @@ def audience_from_request(request: HttpRequest) -> tuple[Audience, bool]:
     return configured.get(cookie, default_audience()), False
 
 
+def _remembered_audience(request: HttpRequest) -> bool:
+    """Whether the reader's cookie holds an audience they chose earlier."""
+    return request.COOKIES.get(settings.EDITORIAL_AUDIENCE_COOKIE) in audiences()
+
+
 def bad_audience(request: HttpRequest, requested: str) -> HttpResponse:
     """400: an audience key that is not configured, with the ones that are."""
     return render(
@@ -68,6 +73,9 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "page": page,
             "audiences": audiences().values(),
+            # Chosen in the URL or remembered: the chooser folds to "Reading as". The shared
+            # cache holds only ?audience= pages, which are chosen for every reader alike.
+            "audience_chosen": from_url or _remembered_audience(request),
             "canonical_url": canonical,
             "structured_data": medical_web_page(page, url=canonical),
         },

@@ -148,16 +148,16 @@ class ArticlePage:
         return self.workflow.next_review_due if self.workflow and self.approved else None
 
     @property
-    def reference_groups(self) -> list[tuple[str, list[dict[str, Any]]]]:
-        """The bibliography split as the reference page shows it: guidelines, then research.
+    def reference_list(self) -> list[dict[str, Any]]:
+        """The bibliography in the text's numbering (by first citation), each entry with its group.
 
-        Numbers stay those of the text (Vancouver order); only the grouping is added.
+        One list, not a list per group: grouping would make the numbers read 4, 5, 1, 2, 3.
+        The group ("Guideline" or "Research") is a label on the entry instead.
         """
-        citations = self.rendition.citations
-        guidelines = [c for c in citations if c["kind"] == "guideline"]
-        research = [c for c in citations if c["kind"] != "guideline"]
-        groups = [("From the Guidelines", guidelines), ("From the Research", research)]
-        return [(title, items) for title, items in groups if items]
+        return [
+            {**c, "group": "Guideline" if c["kind"] == "guideline" else "Research"}
+            for c in sorted(self.rendition.citations, key=lambda c: c["number"])
+        ]
 
     @property
     def review_overdue(self) -> bool:

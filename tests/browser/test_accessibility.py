@@ -129,12 +129,14 @@ def test_public_page_has_no_serious_accessibility_violations(
         )
     assert response.status == 200, f"{PUBLIC_PAGES[name]} answered {response.status}"
     if name == "article":
-        # A first visit: the audience prompt is showing, as a new reader sees the page.
-        assert page.locator("#audience-prompt").is_visible()
+        # The audience is in the URL: the chooser is folded to its "Reading as" line.
+        assert page.locator(".audience-chooser summary").is_visible()
         assert page.locator(".glossary-term").count() and page.locator(".references").count()
         assert page.locator(".related").count()
     if name == "article-pending-review":
+        # A first visit (no audience in the URL or cookie): the chooser asks who the reader is.
         assert page.locator(".caution").is_visible()
+        assert page.get_by_text("Which best describes you?").is_visible()
     assert_no_serious_violations(page, name)
 
 

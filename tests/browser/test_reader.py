@@ -408,46 +408,46 @@ def test_choosing_clinician_in_the_chooser_switches_the_text_and_the_url(
     text = body_text(page)
     assert "Persistently low serum ALP warrants ALPL testing" in text
     assert "Your body needs it to build strong bones" not in text
+    # Chosen: the chooser folds to its one line, its links (the current one marked) inside.
     assert (
-        page.locator(".audience-chooser a[aria-current=true]").inner_text().startswith("Clinician")
+        page.locator(".audience-chooser summary").inner_text().startswith("Reading as: Clinician")
+    )
+    assert (
+        page.locator(".audience-chooser a[aria-current=true]")
+        .text_content()
+        .startswith("Clinician")
     )
     shoot(page, "clinician-chosen")
 
 
-def test_the_choice_survives_a_reload_and_the_bare_url_and_silences_the_first_visit_prompt(
+def test_the_choice_survives_a_reload_and_the_bare_url_and_folds_the_chooser(
     new_page: Any, shoot: Any, library: Library
 ) -> None:
-    """The prompt greets a first visit; once an audience is chosen, the cookie keeps it and the prompt stays away."""
+    """A first visit asks who the reader is; once chosen, the cookie keeps the audience and the
+    chooser folds to one "Reading as" line that still opens to change it."""
     page = new_page()
     page.goto(f"/articles/{LOW_ALP_SLUG}/")
-    prompt = page.locator("#audience-prompt")
-    assert prompt.is_visible()
-    shoot(page, "first-visit-prompt")
-    prompt.get_by_role("link", name="Caregiver").click()
+    chooser = page.locator(".audience-chooser")
+    assert chooser.get_by_text("Which best describes you?").is_visible()
+    shoot(page, "first-visit-question")
+    chooser.get_by_role("link", name=re.compile("^Caregiver")).click()
     page.wait_for_url(f"**/articles/{LOW_ALP_SLUG}/?audience=caregiver")
     assert "Write down any bone pain" in body_text(page)
-    assert not prompt.is_visible()
+    assert (
+        page.locator(".audience-chooser summary").inner_text().startswith("Reading as: Caregiver")
+    )
     page.reload()
     assert "Write down any bone pain" in body_text(page)
     page.goto(f"/articles/{LOW_ALP_SLUG}/")  # the bare URL: the cookie decides
     assert "Write down any bone pain" in body_text(page)
-    assert not prompt.is_visible()
-    assert any(
-        c["name"] == "audience" and c["value"] == "caregiver" for c in page.context.cookies()
-    )
-
-
-def test_not_now_hides_the_first_visit_prompt(new_page: Any, library: Library) -> None:
-    """ "Not now" closes the prompt without choosing, and it stays closed on the next page."""
-    page = new_page()
-    page.goto(f"/articles/{LOW_ALP_SLUG}/")
-    prompt = page.locator("#audience-prompt")
-    assert prompt.is_visible()
-    prompt.get_by_role("button", name="Not now").click()
-    assert not prompt.is_visible()
-    page.goto(f"/articles/{XLH_SLUG}/")
-    assert not page.locator("#audience-prompt").is_visible()
-    assert not any(c["name"] == "audience" for c in page.context.cookies())
+    assert page.locator(".audience-chooser").count() == 1
+    assert page.get_by_text("Which best describes you?").count() == 0
+    student = chooser.get_by_role("link", name=re.compile("^Student"))
+    assert not student.is_visible()
+    chooser.locator("summary").click()
+    student.click()
+    page.wait_for_url(f"**/articles/{LOW_ALP_SLUG}/?audience=student")
+    assert any(c["name"] == "audience" and c["value"] == "student" for c in page.context.cookies())
 
 
 # --- Glossary ---
@@ -507,7 +507,6 @@ def test_the_print_view_is_a_handout_without_navigation(
     page.emulate_media(media="print")
     assert not page.locator(".site-header").is_visible()
     assert not page.locator(".audience-chooser").is_visible()
-    assert not page.locator("#audience-prompt").is_visible()
     assert page.locator(".references").is_visible()
     assert page.locator(".disclaimer").is_visible()
     printed = page.locator(".print-only")
