@@ -224,6 +224,10 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "editorial@localhost")
 
+# URLs per sitemap file (/sitemap.xml is an index of sections paged at this size); 50,000 is the
+# sitemaps protocol's limit.
+EDITORIAL_SITEMAP_PAGE_SIZE = env_int("EDITORIAL_SITEMAP_PAGE_SIZE", 50_000)
+
 # Background tasks: mail leaves through a task (reviews.notifications), never inside a request,
 # so a slow or failing mail server neither delays nor breaks an editorial action. The database
 # backend keeps each task as a row that `manage.py db_worker` runs (and the admin lists).

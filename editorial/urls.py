@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.sitemaps.views import index as sitemap_index
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_control
@@ -24,11 +25,18 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/verify/", SecondFactorView.as_view(), name="verify_second_factor"),
     path("workspace/", include("reviews.urls")),
+    # An index of paged sections, so the site can pass the protocol's 50,000 URLs a file.
     path(
         "sitemap.xml",
+        cache_control(public=True, max_age=300)(sitemap_index),
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<slug:section>.xml",
         cache_control(public=True, max_age=300)(sitemap),
         {"sitemaps": SITEMAPS},
-        name="sitemap",
+        name="sitemap_section",
     ),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("references/", include("references.urls")),

@@ -5,14 +5,19 @@ The other audiences' renderings are reachable from that page; listing them all w
 crawlers four near-identical pages per article. Articles published pending review are left out:
 their pages carry `noindex`, and a sitemap that lists what it also asks not to index contradicts
 itself.
+
+/sitemap.xml is an index of sections (`sitemap-<section>.xml`), each paged at
+EDITORIAL_SITEMAP_PAGE_SIZE URLs (`?p=2`, ...): the protocol's limit is 50,000 URLs a file, and
+each page costs the same few queries however many articles there are.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.urls import reverse
 
 from articles.models import Article, SitePage
@@ -23,7 +28,15 @@ from reviews.models import Meaning, SignOff
 EDITORIAL_POLICY_SLUG = "editorial-policy"
 
 
-class PagesSitemap(Sitemap):
+class PagedSitemap(Sitemap):
+    """A section paged at the configured size (read per request, so tests can lower it)."""
+
+    @property
+    def limit(self) -> int:
+        return settings.EDITORIAL_SITEMAP_PAGE_SIZE
+
+
+class PagesSitemap(PagedSitemap):
     def items(self) -> list[str]:
         return ["public:home", "public:board"]
 
@@ -31,7 +44,7 @@ class PagesSitemap(Sitemap):
         return reverse(item)
 
 
-class PolicySitemap(Sitemap):
+class PolicySitemap(PagedSitemap):
     def items(self) -> QuerySet[SitePage]:
         return SitePage.objects.filter(slug=EDITORIAL_POLICY_SLUG).only("slug", "updated_at")
 
@@ -39,7 +52,7 @@ class PolicySitemap(Sitemap):
         return item.updated_at
 
 
-class ArticleSitemap(Sitemap):
+class ArticleSitemap(PagedSitemap):
     def items(self) -> QuerySet[Article]:
         # Approved exactly as the article page decides (selectors.article_page): not published
         # pending review, and an approval signed on the live version's content hash.
@@ -60,6 +73,10 @@ class ArticleSitemap(Sitemap):
 
     def lastmod(self, item: Article) -> datetime:
         return item.live_version.updated_at
+
+    def get_latest_lastmod(self) -> datetime | None:
+        """For the index: one aggregate, where Django's default would load every article."""
+        return self.items().aggregate(latest=Max("live_version__updated_at"))["latest"]
 
 
 SITEMAPS: dict[str, type[Sitemap]] = {

@@ -35,6 +35,8 @@ class HeldMail:
 
 # Set inside `mail_held()`: mail goes to this list instead of the queue.
 _held: ContextVar[list[HeldMail] | None] = ContextVar("held_mail", default=None)
+# Set inside `mail_with_the_transaction()`: mail is enqueued at once, inside the transaction.
+_with_transaction: ContextVar[bool] = ContextVar("mail_with_the_transaction", default=False)
 
 
 @contextmanager
@@ -50,6 +52,21 @@ def mail_held() -> Iterator[list[HeldMail]]:
         yield held
     finally:
         _held.reset(token)
+
+
+@contextmanager
+def mail_with_the_transaction() -> Iterator[None]:
+    """Enqueue the mail composed inside the block at once, as part of the current transaction.
+
+    For scheduled work that claims a row (reviews.services.schedule): with the database backend
+    the mail's task row commits together with the claim or not at all, so no crash between the
+    commit and an after-commit hook can lose a reminder that the claim says was sent.
+    """
+    token = _with_transaction.set(True)
+    try:
+        yield
+    finally:
+        _with_transaction.reset(token)
 
 
 def retry_delay(*, attempt: int) -> timedelta:
@@ -101,5 +118,8 @@ def deliver_after_commit(*, subject: str, body: str, to: list[str]) -> None:
     held = _held.get()
     if held is not None:
         held.append(HeldMail(subject=subject, body=body, to=to))
+        return
+    if _with_transaction.get():
+        deliver.enqueue(subject=subject, body=body, to=to)
         return
     transaction.on_commit(lambda: deliver.enqueue(subject=subject, body=body, to=to))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -189,3 +190,38 @@ def triggers_bypassed() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = DEFAULT")
+
+
+# Models that moved app since that migration was written (their permissions moved with them).
+MOVED_MODELS = {
+    "reference": "references",
+    "historicalreference": "references",
+    "apitoken": "accounts",
+}
+
+
+def _now_labelled(code: str) -> tuple[str, str]:
+    app_label, codename = code.split(".")
+    model = codename.split("_", 1)[1]
+    return MOVED_MODELS.get(model, app_label), codename
+
+
+def role_groups_ensure() -> None:
+    """Create the role groups and their permissions as migration reviews/0002_roles does.
+
+    A transactional test ends with a flush: the post_migrate signal then re-creates content
+    types and permissions, but not the groups that the data migration made. (Serialized
+    rollback is no way out: it clashes on content types once another transactional test, such
+    as the browser tests, has flushed without it.)
+    """
+    roles = importlib.import_module("reviews.migrations.0002_roles").ROLE_PERMISSIONS
+    for name, codes in roles.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = [_now_labelled(code) for code in codes]
+        permissions = [
+            p
+            for p in Permission.objects.select_related("content_type")
+            if (p.content_type.app_label, p.codename) in wanted
+        ]
+        assert len(permissions) == len(wanted), f"missing permissions for {name}"
+        group.permissions.add(*permissions)

@@ -24,6 +24,7 @@ from reviews.models import (
     CommentResolution,
     ReviewComment,
     ReviewerProfile,
+    ScheduledRun,
     SignOff,
 )
 from reviews.services.conflicts import conflicts_set
@@ -97,6 +98,14 @@ class SignOffAdmin(ArticleScopedAdmin, ReadOnlyAdmin):
 class AuditEventAdmin(ArticleScopedAdmin, ReadOnlyAdmin):
     list_display = ["article", "created_at", "actor", "action", "from_state", "to_state", "version"]
     list_filter = ["action"]
+
+
+@admin.register(ScheduledRun)
+class ScheduledRunAdmin(ArticleScopedAdmin, ReadOnlyAdmin):
+    """The record of scheduled work done: one row per publication, removal or reminder."""
+
+    list_display = ["article", "kind", "assignment", "due", "done_at"]
+    list_filter = ["kind"]
 
 
 @admin.register(ReviewComment)

@@ -17,7 +17,7 @@ and ordered. Outcome counts (which side won how often) are printed at the end of
 depend on the scheduler and are never asserted, unless RACE_REQUIRE_BOTH=1 asks for both orders.
 
 The last two tests are not loops: they force one interleaving of the scheduler
-(scheduled_actions_apply) with a user's request: a refused scheduled publish must write its
+(scheduled_actions_enqueue) with a user's request: a refused scheduled publish must write its
 audit event from the locked, current rows, and a schedule cancelled while the scheduler was
 running must not be applied.
 
@@ -27,7 +27,6 @@ DATABASE_URL=postgres://... pytest tests/reviews/test_concurrency.py
 
 from __future__ import annotations
 
-import importlib
 import os
 import threading
 import time
@@ -38,7 +37,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -48,9 +46,16 @@ from reviews.models import AuditEvent, Meaning, SignOff, State
 from reviews.selectors.signing import valid_approvals
 from reviews.services.content import draft_update, version_revert
 from reviews.services.errors import EditConflict, WorkflowError
-from reviews.services.schedule import scheduled_actions_apply
+from reviews.services.schedule import scheduled_actions_enqueue
 from reviews.services.transitions import transition_apply
-from tests.factories import PASSWORD, approve, make_article, make_reference, submit_and_review
+from tests.factories import (
+    PASSWORD,
+    approve,
+    make_article,
+    make_reference,
+    role_groups_ensure,
+    submit_and_review,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -63,44 +68,9 @@ pytestmark = [
 ]
 
 
-# Models that moved app since that migration was written (their permissions moved with them).
-MOVED_MODELS = {
-    "reference": "references",
-    "historicalreference": "references",
-    "apitoken": "accounts",
-}
-
-
-def _now_labelled(code: str) -> tuple[str, str]:
-    app_label, codename = code.split(".")
-    model = codename.split("_", 1)[1]
-    return MOVED_MODELS.get(model, app_label), codename
-
-
-def _ensure_role_groups() -> None:
-    """Create the role groups and their permissions as migration reviews/0002_roles does.
-
-    A transactional test ends with a flush: the post_migrate signal then re-creates content
-    types and permissions, but not the groups that the data migration made. (Serialized
-    rollback is no way out: it clashes on content types once another transactional test, such
-    as the browser tests, has flushed without it.)
-    """
-    roles = importlib.import_module("reviews.migrations.0002_roles").ROLE_PERMISSIONS
-    for name, codes in roles.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        wanted = [_now_labelled(code) for code in codes]
-        permissions = [
-            p
-            for p in Permission.objects.select_related("content_type")
-            if (p.content_type.app_label, p.codename) in wanted
-        ]
-        assert len(permissions) == len(wanted), f"missing permissions for {name}"
-        group.permissions.add(*permissions)
-
-
 @pytest.fixture(autouse=True)
 def _role_groups(transactional_db: Any) -> Any:
-    _ensure_role_groups()
+    role_groups_ensure()
     yield
     # The flush after this test removes them again; they are put back after the module.
 
@@ -110,7 +80,7 @@ def _role_groups_after_module(django_db_setup: Any, django_db_blocker: Any) -> A
     """Leave the groups in place for any transactional test that runs after this module."""
     yield
     with django_db_blocker.unblock():
-        _ensure_role_groups()
+        role_groups_ensure()
 
 
 RUNS = int(os.environ.get("RACE_RUNS", "20"))
@@ -760,7 +730,7 @@ def test_publish_racing_an_edit_never_shows_readers_an_unsigned_version(
 
 # --- the scheduler against a racing request: known bugs ------------------------------------------
 #
-# scheduled_actions_apply() reads the due workflows once, without a lock, and then decides from
+# scheduled_actions_enqueue() reads the due workflows once, without a lock, and then decides from
 # those rows what to do: which action to apply, and (when the action is refused) the state,
 # version and hash written into the failure's audit event. transition_apply re-checks the state
 # and the guards under the lock, but not that the schedule still exists. So when a request
@@ -821,7 +791,7 @@ def test_scheduled_publish_refused_after_a_racing_edit_keeps_the_audit_trail_con
         )
 
     def scheduler() -> list[str]:
-        return scheduled_actions_apply(now=when + timedelta(minutes=1))
+        return scheduled_actions_enqueue(now=when + timedelta(minutes=1))
 
     e, s = queue_in_order(article.pk, edit, scheduler, label=label)
     if not (e.ok and s.ok):
@@ -864,7 +834,7 @@ def test_scheduler_does_not_apply_a_schedule_cancelled_while_it_was_running(
         return transition_apply(article=before, user=editor, action="cancel_schedule")
 
     def scheduler() -> list[str]:
-        return scheduled_actions_apply(now=when + timedelta(minutes=1))
+        return scheduled_actions_enqueue(now=when + timedelta(minutes=1))
 
     c, s = queue_in_order(article.pk, cancel, scheduler, label=label)
     if not (c.ok and s.ok):

@@ -193,9 +193,9 @@ def test_publish_scheduled_publishes_when_due_and_refuses_a_changed_article(
     )
     out = StringIO()
     call_command("publish_scheduled", stdout=out)
+    assert "2 scheduled action(s) enqueued" in out.getvalue()
     assert Article.objects.get(pk=ready.pk).live_version is not None
     assert Article.objects.get(pk=changed.pk).live_version is None
-    assert f"{changed.slug}: publish refused" in out.getvalue()
     assert AuditEvent.objects.filter(article=changed, action="scheduled_publish_failed").exists()
     assert ArticleWorkflow.objects.get(article=changed).publish_at is None
     assert ArticleWorkflow.objects.get(article=ready).state == State.APPROVED

@@ -1,6 +1,8 @@
-"""Mail whoever is due: re-reviews of published articles and overdue review assignments.
+"""Enqueue the day's reminders: re-reviews of published articles due, review assignments overdue.
 
-Run it daily from cron. Each run mails everything that is due that day, so run it once a day.
+Run it from cron, on every machine if you like and as often as you like: each reminder is a task
+that claims (kind, article or assignment, day) before it mails, so each is mailed once a day
+however many machines enqueue it (reviews.services.schedule).
 """
 
 from __future__ import annotations
@@ -8,13 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
-from reviews.services.schedule import review_reminders_send
+from reviews.services.schedule import review_reminders_enqueue
 
 
 class Command(BaseCommand):
-    help = "E-mail reviewers and editors about re-reviews due and review assignments overdue."
+    help = "Enqueue e-mails to reviewers and editors about re-reviews due and reviews overdue."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -25,11 +26,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, days_ahead: int, **options: Any) -> None:
-        with transaction.atomic():
-            report = review_reminders_send(days_ahead=days_ahead)
+        report = review_reminders_enqueue(days_ahead=days_ahead)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Re-reviews due: {report['rereviews']}; overdue assignments: {report['overdue']}; "
-                f"e-mails queued: {report['emails']}."
+                "reminders enqueued (already sent today are left out)."
             )
         )
