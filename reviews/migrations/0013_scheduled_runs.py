@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("articles", "0012_article_slug_unique_ignoring_case"),
-        ("reviews", "0011_editors_triage_problem_reports"),
+        ("reviews", "0012_approvals_computed_from_doses"),
     ]
 
     operations = [
