@@ -369,6 +369,8 @@ EDITORIAL_ALLOW_ONE_PERSON_BOARD = env_bool("EDITORIAL_ALLOW_ONE_PERSON_BOARD")
 EDITORIAL_CREDENTIALS_VALID_MONTHS = env_int("EDITORIAL_CREDENTIALS_VALID_MONTHS", 24)
 # Days from an approval to the next re-review (per-article override on the workflow).
 EDITORIAL_REVIEW_INTERVAL_DAYS = env_int("EDITORIAL_REVIEW_INTERVAL_DAYS", 365)
+# Days a reviewer is given for a round carried over to a resubmission (its new due date).
+EDITORIAL_REVIEW_DAYS = env_int("EDITORIAL_REVIEW_DAYS", 14)
 # What a reviewer's "changes requested" does to content live pending review: "take_down" (the
 # default) takes it off the public site; "dispute" keeps it, marked to readers as disputed.
 EDITORIAL_CHANGES_REQUESTED_LIVE = os.environ.get("EDITORIAL_CHANGES_REQUESTED_LIVE", "take_down")

@@ -113,7 +113,7 @@ class ArticleWorkflow(models.Model):
     state = StateField(max_length=20, choices=State.choices, default=State.DRAFT)
     cycle = models.PositiveIntegerField(
         default=0,
-        help_text="Review cycle; 0 until first submitted, +1 at each submission of a draft.",
+        help_text="Review round; 0 until first submitted, +1 at each submission and resubmission.",
     )
     cycle_started_at = models.DateTimeField(default=timezone.now)
     required_approvals = models.PositiveSmallIntegerField(

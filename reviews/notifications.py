@@ -72,17 +72,35 @@ def _authors(article: Article) -> list[AbstractBaseUser]:
     return list(article.authors.filter(is_active=True))
 
 
-def notify_submitted(*, article: Article, resubmitted: bool) -> None:
-    """Tell the editors an article waits for them: a new submission or a revised one."""
+def notify_submitted(
+    *, article: Article, resubmitted: bool, carried: Iterable[Assignment] = ()
+) -> None:
+    """Tell the editors an article waits for them, or that a revision went back to its reviewers."""
     what = "Resubmitted" if resubmitted else "Submitted"
+    carried = list(carried)
+    if carried:
+        names = ", ".join(_name(a.reviewer) for a in carried)
+        due = carried[0].due_on
+        waits = (
+            f"went back under review, in a new round, to {names}"
+            f"{f' (due {due:%d %B %Y})' if due else ''}; change the reviewers in the "
+            "workspace if they should not carry on."
+        )
+    else:
+        waits = "waits for an editor to assign reviewers."
     _send(
         subject=f"[{what}] “{article.title}”",
         body=(
             f"“{article.title}” (version {article.version}) was {what.lower()} for review and "
-            f"waits for an editor to assign reviewers.\n\n{_workspace_url(article)}\n"
+            f"{waits}\n\n{_workspace_url(article)}\n"
         ),
         to=editors(),
     )
+
+
+def _name(user: AbstractBaseUser) -> str:
+    profile = getattr(user, "reviewer_profile", None)
+    return profile.signature_name if profile else (user.get_full_name() or user.get_username())
 
 
 def notify_new_version(

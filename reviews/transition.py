@@ -78,7 +78,9 @@ _NO_REROUTES: Mapping[State, State] = MappingProxyType({})
 class Transition:
     """One row of the workflow table.
 
-    `target` None keeps the state; `target_by_source` overrides it for particular source states.
+    `target` None keeps the state; `target_by_source` overrides it for particular source states;
+    `otherwise_by_source` is where the effect may send the article instead, from a source (a
+    resubmission none of whose reviewers can carry on goes to the editors, not under review).
     `signs` makes the row a signature; `content` rows change the text and are applied by the
     content services (draft_update, version_revert), the table still saying who may take them in
     which state and what a change does to the state.
@@ -95,6 +97,7 @@ class Transition:
     signs: Meaning | None = None
     content: bool = False
     target_by_source: Mapping[State, State] = field(default=_NO_REROUTES)
+    otherwise_by_source: Mapping[State, State] = field(default=_NO_REROUTES)
 
     def __post_init__(self) -> None:
         names = [i.name for i in self.inputs]
@@ -107,6 +110,10 @@ class Transition:
             raise ValueError(f"{self.name}: a signing row needs the password and content hash.")
         if not set(self.target_by_source) <= self.sources:
             raise ValueError(f"{self.name}: target_by_source names a state it does not start from.")
+        if not set(self.otherwise_by_source) <= self.sources:
+            raise ValueError(
+                f"{self.name}: otherwise_by_source names a state it does not start from."
+            )
 
     def input(self, name: str) -> Input | None:
         return next((i for i in self.inputs if i.name == name), None)
@@ -122,5 +129,6 @@ class Transition:
 
 
 # What taking a row does besides moving the state (reviews.services.effects). It returns None to
-# follow the table, or the current state to hold the article where it is.
+# follow the table, the current state to hold the article where it is, or the row's declared
+# `otherwise_by_source` state for its source.
 Effect = Callable[[Context, Transition, str], State | None]

@@ -83,6 +83,10 @@ SIGN_GUARDS = (signing_current_version, signer_did_not_write, signer_credentials
 SIGN_INPUTS = (PASSWORD, CONTENT_HASH)
 # A change to signed content voids its approvals: approved content goes back under review.
 BACK_TO_REVIEW = MappingProxyType({S.APPROVED: S.UNDER_REVIEW})
+# A resubmission opens the next round with the last round's reviewers, straight under review;
+# when none of them can carry on (a conflict declared meanwhile) it waits for the editors.
+RESUBMISSION = MappingProxyType({S.CHANGES_REQUESTED: S.UNDER_REVIEW})
+RESUBMISSION_UNASSIGNED = MappingProxyType({S.CHANGES_REQUESTED: S.SUBMITTED})
 
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
@@ -117,6 +121,8 @@ TRANSITIONS: dict[str, Transition] = {
             {Role.AUTHOR, Role.EDITOR},
             SUBMIT_GUARDS,
             effect=effects.open_new_cycle,
+            target_by_source=RESUBMISSION,
+            otherwise_by_source=RESUBMISSION_UNASSIGNED,
         ),
         _t(
             "withdraw",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from articles.models import Article
 from reviews.guards import Context, needs_input
+from reviews.models import Assignment
 from reviews.selectors.roles import roles_for
 from reviews.transition import Transition
 from reviews.workflow import TRANSITIONS
@@ -52,3 +53,21 @@ def available_actions(
         )
         actions.append(Action(transition=transition, blocked_by=reasons))
     return actions
+
+
+def action_initial(*, article: Article, transition: Transition) -> dict[str, Any]:
+    """What an action's form starts with: the hash read, and for assigning reviewers the current
+    round's reviewers and due date, so that changing one reviewer does not mean choosing them
+    all again (the service takes a reviewer left unticked off the round)."""
+    initial: dict[str, Any] = {"content_hash": article.content_hash}
+    if transition.input("reviewers") is not None:
+        round_ = list(
+            Assignment.objects.filter(article=article, cycle=article.workflow.cycle)
+            .order_by("assigned_at")
+            .values_list("reviewer_id", "due_on")
+        )
+        initial["reviewers"] = [reviewer for reviewer, _ in round_]
+        due_dates = [due for _, due in round_ if due is not None]
+        if due_dates and transition.input("due_on") is not None:
+            initial["due_on"] = min(due_dates)
+    return initial

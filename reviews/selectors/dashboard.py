@@ -7,15 +7,16 @@ from datetime import timedelta
 from statistics import median
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.roles import ROLE_GROUPS, Role, user_group_names
 from reviews.mail import deliver
-from reviews.models import ArticleWorkflow, Assignment, AuditEvent, State
+from reviews.models import ArticleWorkflow, Assignment, AuditEvent, Meaning, SignOff, State
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -29,22 +30,160 @@ def _page(queryset: Any, params: Any, name: str) -> Any:
 
 
 def _workflow_rows() -> Any:
-    return ArticleWorkflow.objects.select_related("article").only(
-        "state",
-        "state_changed_at",
-        "next_review_due",
-        "cycle",
-        "high_risk",
-        "required_approvals",
-        "article__slug",
-        "article__title",
-        "article__version",
-        "article__live_version",
+    """Workflow rows with their article, its authors and the current round's reviewers.
+
+    Two prefetch queries per page shown, whatever its length: the authors, and the current
+    round's assignments (in `article.current_round`, with each reviewer's profile).
+    """
+    current_round = (
+        Assignment.objects.filter(cycle=F("article__workflow__cycle"))
+        .select_related("reviewer__reviewer_profile")
+        .order_by("assigned_at")
+    )
+    return (
+        ArticleWorkflow.objects.select_related("article")
+        .only(
+            "state",
+            "state_changed_at",
+            "next_review_due",
+            "cycle",
+            "high_risk",
+            "required_approvals",
+            "article__slug",
+            "article__title",
+            "article__version",
+            "article__live_version",
+        )
+        .prefetch_related(
+            Prefetch("article__authors", queryset=get_user_model().objects.order_by("pk")),
+            Prefetch("article__assignments", queryset=current_round, to_attr="current_round"),
+        )
     )
 
 
+def open_assignments() -> QuerySet[Assignment]:
+    """Reviews someone must still give: the current round's assignments of articles under review
+    that the reviewer has not signed on the current text.
+
+    One definition for every count and list, so the reviewer's "Assigned to me", the editors'
+    overdue reviews and the workload per reviewer cannot disagree.
+    """
+    signed = SignOff.objects.filter(
+        article_id=OuterRef("article_id"),
+        reviewer_id=OuterRef("reviewer_id"),
+        cycle=OuterRef("cycle"),
+        content_hash=OuterRef("article__content_hash"),
+    )
+    return Assignment.objects.filter(
+        article__workflow__state=State.UNDER_REVIEW, cycle=F("article__workflow__cycle")
+    ).filter(~Exists(signed))
+
+
+def _reviewer_section(*, user: AbstractBaseUser, params: Any, today: Any) -> dict[str, Any]:
+    mine = (
+        open_assignments()
+        .filter(reviewer=user)
+        .select_related("article")
+        .order_by(F("due_on").asc(nulls_last=True), "assigned_at")
+    )
+    return {
+        "is_reviewer": True,
+        "assigned": _page(mine, params, "assigned"),
+        "overdue_count": mine.filter(due_on__lt=today).count(),
+    }
+
+
+def _author_section(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
+    # What the board last asked for, in the reviewer's own words: the author's to-do list.
+    asked = (
+        SignOff.objects.filter(article_id=OuterRef("article_id"), meaning=Meaning.CHANGES_REQUESTED)
+        .order_by("-signed_at", "-pk")
+        .values("note")[:1]
+    )
+    own = _workflow_rows().filter(article__authors=user).annotate(asked=Subquery(asked))
+    return {
+        "is_author": True,
+        "my_drafts": _page(
+            own.filter(state=State.DRAFT).order_by("-state_changed_at"), params, "drafts"
+        ),
+        "changes_requested": _page(
+            own.filter(state=State.CHANGES_REQUESTED).order_by("-state_changed_at"),
+            params,
+            "changes",
+        ),
+        "in_review": _page(
+            own.filter(state__in=[State.SUBMITTED, State.UNDER_REVIEW]).order_by(
+                "-state_changed_at"
+            ),
+            params,
+            "inreview",
+        ),
+        "my_published": _page(
+            own.filter(article__live_version__isnull=False).order_by("-article__published_at"),
+            params,
+            "published",
+        ),
+    }
+
+
+def _editor_section(*, params: Any, today: Any) -> dict[str, Any]:
+    state = params.get("state") if params.get("state") in State.values else State.SUBMITTED
+    counts = dict(ArticleWorkflow.objects.values_list("state").annotate(n=Count("pk")))
+    assigned = Assignment.objects.filter(article=OuterRef("article"), cycle=OuterRef("cycle"))
+    open_ = open_assignments()
+    return {
+        "is_editor": True,
+        "queue_state": state,
+        "state_counts": [(s, counts.get(s.value, 0)) for s in State],
+        "queue": _page(
+            _workflow_rows().filter(state=state).order_by("state_changed_at"), params, "queue"
+        ),
+        # Only a submitted article without reviewers in its current round waits for an editor:
+        # a resubmission carries its round's reviewers over and goes straight under review.
+        "unassigned": _page(
+            _workflow_rows()
+            .filter(state=State.SUBMITTED)
+            .filter(~Exists(assigned))
+            .order_by("state_changed_at"),
+            params,
+            "unassigned",
+        ),
+        "late_reviews": _page(
+            open_.filter(due_on__lt=today)
+            .select_related("article", "reviewer__reviewer_profile")
+            .order_by("due_on", "pk"),
+            params,
+            "late",
+        ),
+        "workload": _page(
+            open_.values(
+                "reviewer_id",
+                "reviewer__username",
+                "reviewer__reviewer_profile__display_name",
+                "reviewer__reviewer_profile__credentials",
+            )
+            .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
+            .order_by("-open", "reviewer__username"),
+            params,
+            "workload",
+        ),
+        "overdue_reviews": _page(
+            _workflow_rows()
+            .filter(next_review_due__lt=today, article__live_version__isnull=False)
+            .order_by("next_review_due"),
+            params,
+            "overdue",
+        ),
+        "turnaround": review_turnaround(months=12),
+        "undelivered": undelivered_mail(),
+    }
+
+
 def dashboard(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
-    """The sections of the workspace home for each role the user holds; every list paginated."""
+    """The sections of the workspace home for each role the user holds; every list paginated.
+
+    A superuser without a role group sees the editors' view: they can do what an editor does.
+    """
     groups = user_group_names(user)
     today = timezone.localdate()
     context: dict[str, Any] = {
@@ -54,69 +193,11 @@ def dashboard(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
         "is_reviewer": False,
     }
     if ROLE_GROUPS[Role.REVIEWER] in groups:
-        mine = (
-            Assignment.objects.filter(
-                reviewer=user,
-                article__workflow__state=State.UNDER_REVIEW,
-                cycle=F("article__workflow__cycle"),
-            )
-            .select_related("article", "article__workflow")
-            .order_by(F("due_on").asc(nulls_last=True), "assigned_at")
-        )
-        context.update(
-            is_reviewer=True,
-            assigned=_page(mine, params, "assigned"),
-            overdue_count=mine.filter(due_on__lt=today).count(),
-        )
+        context.update(_reviewer_section(user=user, params=params, today=today))
     if ROLE_GROUPS[Role.AUTHOR] in groups:
-        own = _workflow_rows().filter(article__authors=user)
-        context.update(
-            is_author=True,
-            my_drafts=_page(
-                own.filter(state=State.DRAFT).order_by("-state_changed_at"), params, "drafts"
-            ),
-            changes_requested=_page(
-                own.filter(state=State.CHANGES_REQUESTED).order_by("-state_changed_at"),
-                params,
-                "changes",
-            ),
-            in_review=_page(
-                own.filter(state__in=[State.SUBMITTED, State.UNDER_REVIEW]).order_by(
-                    "-state_changed_at"
-                ),
-                params,
-                "inreview",
-            ),
-        )
-    if ROLE_GROUPS[Role.EDITOR] in groups:
-        state = params.get("state") if params.get("state") in State.values else State.SUBMITTED
-        counts = dict(ArticleWorkflow.objects.values_list("state").annotate(n=Count("pk")))
-        assigned = Assignment.objects.filter(article=OuterRef("article"), cycle=OuterRef("cycle"))
-        context.update(
-            is_editor=True,
-            queue_state=state,
-            state_counts=[(s, counts.get(s.value, 0)) for s in State],
-            queue=_page(
-                _workflow_rows().filter(state=state).order_by("state_changed_at"), params, "queue"
-            ),
-            unassigned=_page(
-                _workflow_rows()
-                .filter(state=State.SUBMITTED)
-                .filter(~Exists(assigned))
-                .order_by("state_changed_at"),
-                params,
-                "unassigned",
-            ),
-            overdue_reviews=_page(
-                _workflow_rows()
-                .filter(next_review_due__lt=today, article__live_version__isnull=False)
-                .order_by("next_review_due"),
-                params,
-                "overdue",
-            ),
-            turnaround=review_turnaround(months=12),
-            undelivered=undelivered_mail(),
-        )
+        context.update(_author_section(user=user, params=params))
+    if ROLE_GROUPS[Role.EDITOR] in groups or user.is_superuser:
+        context.update(_editor_section(params=params, today=today))
     return context
 
 

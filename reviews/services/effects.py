@@ -36,35 +36,87 @@ def _last_signed_version(article: Article, **filters: object) -> int | None:
     )
 
 
-def open_new_cycle(ctx: Context, transition: Transition, note: str) -> None:
-    """A draft submitted starts a new review cycle; a resubmission keeps the cycle. Mail it."""
+def open_new_cycle(ctx: Context, transition: Transition, note: str) -> State | None:
+    """A submission opens a new review round; a resubmission carries the last round's reviewers
+    over, with a new due date, and mails them the diff. Tell the editors.
+
+    A resubmission answers the reviewers who asked for the changes, so it goes straight back to
+    them; only when none of them can carry on (a conflict declared meanwhile, no longer a
+    reviewer) does it wait for an editor to assign the round.
+    """
     resubmitted = ctx.workflow.state != State.DRAFT
+    previous = ctx.workflow.cycle
+    ctx.workflow.cycle += 1
+    ctx.workflow.cycle_started_at = timezone.now()
     if not resubmitted:
-        ctx.workflow.cycle += 1
-        ctx.workflow.cycle_started_at = timezone.now()
-    notifications.notify_submitted(article=ctx.article, resubmitted=resubmitted)
-    if resubmitted:
-        # The round's reviewers asked for the changes: they get the new version and its diff.
-        since = _last_signed_version(ctx.article, cycle=ctx.workflow.cycle)
-        reviewers = [
-            a.reviewer
-            for a in Assignment.objects.filter(
-                article=ctx.article, cycle=ctx.workflow.cycle
-            ).select_related("reviewer")
-        ]
-        if since is not None and reviewers:
-            notifications.notify_new_version(
-                article=ctx.article, reviewers=reviewers, from_version=since
-            )
+        notifications.notify_submitted(article=ctx.article, resubmitted=False)
+        return None
+    carried = _carry_over(ctx, from_cycle=previous)
+    notifications.notify_submitted(article=ctx.article, resubmitted=True, carried=carried)
+    if not carried:
+        return State.SUBMITTED
+    since = _last_signed_version(ctx.article, cycle=previous)
+    if since is not None:
+        notifications.notify_new_version(
+            article=ctx.article, reviewers=[a.reviewer for a in carried], from_version=since
+        )
+    else:
+        for assignment in carried:
+            notifications.notify_assigned(assignment=assignment)
+    return None
+
+
+def _carry_over(ctx: Context, *, from_cycle: int) -> list[Assignment]:
+    """The round `from_cycle`'s assignments, copied to the current round with a new due date.
+
+    Skipped: a reviewer who declared a conflict with the article meanwhile, or who is no longer
+    an active medical reviewer. The assigner stays the same, so separation of duties holds.
+    """
+    due_on = timezone.localdate() + timedelta(days=settings.EDITORIAL_REVIEW_DAYS)
+    previous = (
+        Assignment.objects.filter(
+            article=ctx.article,
+            cycle=from_cycle,
+            reviewer__is_active=True,
+            reviewer__groups__name=ROLE_GROUPS[Role.REVIEWER],
+        )
+        .exclude(reviewer__reviewer_profile__conflicted_articles=ctx.article)
+        .select_related("reviewer__reviewer_profile")
+        .order_by("pk")
+    )
+    carried = [
+        Assignment(
+            article=ctx.article,
+            cycle=ctx.workflow.cycle,
+            reviewer=a.reviewer,
+            assigned_by_id=a.assigned_by_id,
+            due_on=due_on,
+        )
+        for a in previous
+    ]
+    return Assignment.objects.bulk_create(carried)
 
 
 def assign_reviewers(ctx: Context, transition: Transition, note: str) -> None:
-    """Assign the chosen medical reviewers to this cycle (with the due date) and mail them."""
+    """Make the chosen medical reviewers this round's (with the due date) and mail the new ones.
+
+    The form comes filled with the round's reviewers, so a reviewer left out is taken off the
+    round (unless they signed in it: their signature stays theirs), and a new due date applies
+    to every reviewer kept. Without reviewers chosen, the round's assignments stay as they are.
+    """
     due_on: date | None = ctx.params.get("due_on")
-    since = _last_signed_version(ctx.article)
-    for reviewer in ctx.params.get("reviewers") or ():
+    chosen = list(ctx.params.get("reviewers") or ())
+    for reviewer in chosen:
         if ROLE_GROUPS[Role.REVIEWER] not in user_group_names(reviewer):
             raise WorkflowError(transition.name, [f"{reviewer} is not a medical reviewer."])
+    round_ = Assignment.objects.filter(article=ctx.article, cycle=ctx.workflow.cycle)
+    if chosen:
+        signed = SignOff.objects.filter(article=ctx.article, cycle=ctx.workflow.cycle)
+        round_.exclude(reviewer__in=chosen).exclude(reviewer__in=signed.values("reviewer")).delete()
+        if due_on is not None:
+            round_.filter(reviewer__in=chosen).update(due_on=due_on)
+    since = _last_signed_version(ctx.article)
+    for reviewer in chosen:
         assignment, created = Assignment.objects.get_or_create(
             article=ctx.article,
             cycle=ctx.workflow.cycle,

@@ -170,9 +170,9 @@ def _move(
     target = transition.target_for(from_state)
     held = transition.effect(ctx, transition, note) if transition.effect else None
     if held is not None:
-        # An effect may hold the article where it is (an approval short of the quorum), never
-        # send it anywhere the table does not say.
-        if held != from_state:
+        # An effect may hold the article where it is (an approval short of the quorum), or send
+        # it where the row declares it otherwise goes; never anywhere the table does not say.
+        if held not in {from_state, transition.otherwise_by_source.get(from_state)}:
             raise RuntimeError(f"{transition.name}: its effect chose {held}, not in the table.")
         target = held
     if target != from_state:

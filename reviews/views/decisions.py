@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from reviews.forms import ActionForm, CommentForm, ReplyForm, ResolveForm
 from reviews.refusals import form_reasons, kept_input
+from reviews.selectors.actions import action_initial
 from reviews.selectors.signing import signature_statement
 from reviews.services import comments, evidence, risk, transitions
 from reviews.views.common import Kept, article_or_404, article_page
@@ -27,7 +28,9 @@ def action(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         # Content rows are taken on the edit page and by the restore button, with their input.
         raise Http404("No such action.")
     form = ActionForm(
-        request.POST or None, transition=transition, initial={"content_hash": article.content_hash}
+        request.POST or None,
+        transition=transition,
+        initial=action_initial(article=article, transition=transition),
     )
     status = 200
     # The form is not given to kept_input: the page lists the reasons above it (the form's own

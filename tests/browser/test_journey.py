@@ -240,7 +240,8 @@ def test_author_fixes_replies_and_resubmits(
     )
     author_fixes(new_page(), shoot, people)
     article = Article.objects.get(slug=SLUG)
-    assert state() == State.SUBMITTED and article.version == 2
+    # A resubmission goes straight back to the round's reviewers, in the next round.
+    assert state() == State.UNDER_REVIEW and article.version == 2
     assert "normal for you" in article.texts["patient"]
 
 
@@ -298,8 +299,7 @@ def test_the_whole_journey_from_a_blank_draft_to_a_reader(
     editor_assigns(editor, shoot, people)
     reviewer_comments(reviewer, shoot)
     author_fixes(author, shoot, people)
-    editor.goto(f"/workspace/articles/{SLUG}/")
-    act(editor, "Assign reviewers / start review")
+    # No editor step: the resubmission is back with the reviewer, who signs.
     reviewer_signs(reviewer, shoot)
     editor_publishes(editor, shoot)
     reader_switches_audience(new_page(), shoot)

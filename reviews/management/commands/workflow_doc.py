@@ -40,6 +40,10 @@ def _to(transition: Transition) -> list[str]:
         f"{State(source).label.lower()} → {State(target).label.lower()}"
         for source, target in transition.target_by_source.items()
     ]
+    lines += [
+        f"otherwise {State(source).label.lower()} → {State(target).label.lower()}"
+        for source, target in transition.otherwise_by_source.items()
+    ]
     return lines
 
 
@@ -61,7 +65,8 @@ def workflow_markdown() -> str:
         "which checks the row's roles and source states, its required inputs and its guards, runs",
         "its effect, moves the state and appends an audit event; the state field refuses any other",
         "assignment. An effect may hold the article where it is (an approval short of the quorum),",
-        "never send it anywhere the table does not say.",
+        'or send it where its row says it otherwise goes ("otherwise" in the To column), never',
+        "anywhere the table does not say.",
         "",
         "## States",
         "",
