@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reviews", "0011_editors_triage_problem_reports"),
+        ("reviews", "0013_scheduled_runs"),
     ]
 
     operations = [
