@@ -18,6 +18,7 @@ from django.urls import reverse
 from articles.models import Article, SitePage
 from public.feeds import canonical_path
 from public.selectors.listing import published_articles
+from public.selectors.review import live_reviews
 from reviews.models import Meaning, SignOff
 
 EDITORIAL_POLICY_SLUG = "editorial-policy"
@@ -40,20 +41,34 @@ class PolicySitemap(Sitemap):
 
 
 class ArticleSitemap(Sitemap):
-    def items(self) -> QuerySet[Article]:
-        # Approved exactly as the article page decides (selectors.article_page): not published
-        # pending review, and an approval signed on the live version's content hash.
+    def items(self) -> list[Article]:
+        """Approved exactly as the article page shows it (selectors.review.live_reviews): not
+        published pending review, and an approval on the live version that verifies against the
+        audit key. The database narrows to articles with an approval on the live hash; the keyed
+        check, which no query can make, is then done on those rows (one query for all of them).
+        """
         approval = SignOff.objects.filter(
             article=OuterRef("pk"),
             content_hash=OuterRef("live_version__content_hash"),
             meaning=Meaning.APPROVED,
         )
-        return (
+        candidates = list(
             published_articles()
             .filter(Exists(approval), live_pending_review=False)
-            .only("slug", "live_version__updated_at")
+            .select_related("workflow")
+            .only(
+                "slug",
+                "live_pending_review",
+                "live_version__updated_at",
+                "live_version__version",
+                "live_version__content_hash",
+                "workflow__state",
+                "workflow__last_reviewed_on",
+            )
             .order_by("slug")
         )
+        reviews = live_reviews(candidates)
+        return [article for article in candidates if reviews[article.pk].approved]
 
     def location(self, item: Article) -> str:
         return canonical_path(item)

@@ -6,11 +6,13 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from articles.models import Article, SitePage
 from public import feeds
+from reviews.models import SignOff
 from reviews.services.content import draft_update
 from reviews.services.transitions import transition_apply
 from tests.factories import (
@@ -19,6 +21,7 @@ from tests.factories import (
     make_reference,
     publish_approved,
     submit_and_review,
+    triggers_bypassed,
 )
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +108,24 @@ class TestSitemap:
             == live_date
         )
 
+    def test_an_approval_that_does_not_verify_is_no_approval(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
+        """A sign-off altered in the database fails its keyed hash: the article page shows no
+        review, so the sitemap does not list the article as reviewed either."""
+        publish(author, editor, reviewer, slug="kept")
+        tampered = publish(author, editor, reviewer, slug="tampered")
+        signoff = SignOff.objects.get(article=tampered)
+        with triggers_bypassed(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {SignOff._meta.db_table} SET printed_name = %s WHERE id = %s",
+                ["Dr Impostor", signoff.pk],
+            )
+        page = client.get("/articles/tampered/?audience=patient").content.decode()
+        assert "Dr Impostor" not in page
+        articles = [loc for loc in sitemap_entries(client) if "/articles/" in loc]
+        assert articles == ["http://testserver/articles/kept/?audience=patient"]
+
     @pytest.mark.parametrize("n_articles", [2, 12])
     def test_query_count_is_flat(
         self,
@@ -115,7 +136,7 @@ class TestSitemap:
         n_articles: int,
         django_assert_max_num_queries: Any,
     ) -> None:
-        """Three queries (the policy page, the articles, their count) however many are listed."""
+        """Three queries (the policy page, the articles, their approvals) however many are listed."""
         for _ in range(n_articles):
             publish(author, editor, reviewer)
         with django_assert_max_num_queries(3):
@@ -237,6 +258,24 @@ class TestFeed:
         """base.html announces the feed to browsers and feed readers."""
         html = client.get("/").content.decode()
         assert '<link rel="alternate" type="application/atom+xml" href="/feed/"' in html
+
+    def test_an_approval_that_does_not_verify_is_no_approval(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
+        """A sign-off altered in the database fails its keyed hash: the article page shows no
+        review, so the sitemap does not list the article as reviewed either."""
+        publish(author, editor, reviewer, slug="kept")
+        tampered = publish(author, editor, reviewer, slug="tampered")
+        signoff = SignOff.objects.get(article=tampered)
+        with triggers_bypassed(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {SignOff._meta.db_table} SET printed_name = %s WHERE id = %s",
+                ["Dr Impostor", signoff.pk],
+            )
+        page = client.get("/articles/tampered/?audience=patient").content.decode()
+        assert "Dr Impostor" not in page
+        articles = [loc for loc in sitemap_entries(client) if "/articles/" in loc]
+        assert articles == ["http://testserver/articles/kept/?audience=patient"]
 
     @pytest.mark.parametrize("n_articles", [2, 12])
     def test_query_count_is_flat(
