@@ -254,6 +254,16 @@ class TestFeed:
         assert "<script>" not in summary
         assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co." in summary
 
+    def test_control_characters_in_stored_content_do_not_break_the_feed(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
+        """XML 1.0 cannot hold them, and Django refuses to write them: they are left out."""
+        article = publish(author, editor, reviewer, slug="ctl")
+        article.history.update(title="Bell\x07 title", summary="Escape\x1b summary")
+        response = client.get("/feed/")
+        assert response.status_code == 200
+        assert "Bell title" in response.content.decode()
+
     def test_every_page_links_to_the_feed(self, client: Client) -> None:
         """base.html announces the feed to browsers and feed readers."""
         html = client.get("/").content.decode()
