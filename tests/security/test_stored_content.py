@@ -173,11 +173,6 @@ def assert_answers(response: Any, where: str) -> None:
         assert not problems, f"{where}: {problems}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: a live text holding a citation marker the library cannot resolve (stored "
-    "outside the services) makes the article page render strictly and answer 500",
-)
 def test_public_pages_feed_sitemap_and_read_api_answer_for_hostile_content(world: World) -> None:
     reader = world.clients["reader"]
     urls = [
