@@ -6,7 +6,9 @@ answers with the draft. The services decide who may do what; their refusals are 
 api.handlers.
 
 An article the user holds no role on (editor, one of its authors, assigned reviewer) is answered
-404 exactly like one that does not exist, so draft slugs cannot be probed by their status code.
+404 exactly like one that does not exist, so draft slugs cannot be probed by their status code;
+a related slug naming an article the user may not see is refused exactly as an unknown one. A
+slug taken on create is 409 whoever holds it, saying neither whose it is nor whether it is live.
 
 Signing is not part of this API: no route leads to a signing transition and the only transition
 called here is "submit". A signature needs the reviewer's password and the hash of the version
@@ -20,13 +22,14 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Body, Path, Router
 from ninja.responses import Status
 
 from api.auth import BearerToken
-from api.errors import ApiError, FieldError, field_error, invalid, slug_taken
+from api.errors import ApiError, FieldError, field_error, invalid, short, slug_taken
 from api.schemas.common import (
     SLUG_PATTERN,
     AlreadyExists,
@@ -40,7 +43,7 @@ from api.schemas.common import EditConflict as Conflict
 from api.schemas.drafts import Draft, DraftCreate, DraftUpdate, SubmitRequest
 from articles.models import Article
 from reviews.models import ReviewComment
-from reviews.selectors.roles import roles_for
+from reviews.selectors.roles import relatable_articles, roles_for
 from reviews.selectors.workspace import open_comment_threads
 from reviews.services.content import draft_create, draft_update
 from reviews.services.errors import EditConflict
@@ -70,6 +73,9 @@ def create(request: HttpRequest, payload: DraftCreate, response: HttpResponse) -
     403 when the user is neither an author nor an editor; 409 `already_exists` when the slug is
     taken; 422 `invalid` naming every problem of the body.
     """
+    related_ids, problems = _related(payload.related, user=request.auth)
+    if problems:
+        raise invalid(problems)
     try:
         article = draft_create(
             user=request.auth,
@@ -77,7 +83,7 @@ def create(request: HttpRequest, payload: DraftCreate, response: HttpResponse) -
             title=payload.title,
             summary=payload.summary,
             texts=payload.texts.model_dump(exclude_unset=True),
-            related_ids=_related_ids(payload.related),
+            related_ids=related_ids,
             sources=payload.sources,
             change_reason=payload.change_reason,
         )
@@ -130,13 +136,15 @@ def put(request: HttpRequest, payload: DraftUpdate, slug: str = SlugParameter) -
     """
     article = _visible_article(slug=slug, user=request.auth)
     problems = _against_draft(payload, article)
+    related_ids, unknown = _related(payload.related, user=request.auth, article=article)
+    problems += unknown
     if problems:
         raise invalid(problems)
     fields: dict[str, Any] = {
         "title": payload.title,
         "summary": payload.summary,
         "texts": payload.texts.model_dump(exclude_unset=True),
-        "related_ids": _related_ids(payload.related),
+        "related_ids": related_ids,
     }
     if "sources" in payload.model_fields_set:
         fields["sources"] = payload.sources
@@ -210,12 +218,33 @@ def _against_draft(payload: DraftUpdate, article: Article) -> list[FieldError]:
     return problems
 
 
-def _related_ids(slugs: list[str]) -> list[int]:
-    """The ids of the related articles, in the order named (the schema checked they exist)."""
-    if not slugs:
-        return []
-    ids = dict(Article.objects.filter(slug__in=slugs).values_list("slug", "pk"))
-    return [ids[slug] for slug in slugs if slug in ids]
+def _related(
+    slugs: list[str], *, user: AbstractBaseUser, article: Article | None = None
+) -> tuple[list[int], list[FieldError]]:
+    """The ids of the related articles in the order named, and a problem for each slug that names
+    no article the user may relate to (one query, however many; the schema bounded the list).
+
+    An article the user may not see gets the very message of one that does not exist. When
+    editing `article`, what it already relates to stays allowed (an editor may have added an
+    article its author cannot see, and the author's PUT sends back what GET showed); its own
+    slug is left to _against_draft (an article cannot relate to itself).
+    """
+    own = article.slug if article is not None else None
+    wanted = [slug for slug in slugs if slug != own]
+    if not wanted:
+        return [], []
+    allowed = Q(pk__in=relatable_articles(user=user).values("pk"))
+    if article is not None and article.related_ids:
+        allowed |= Q(pk__in=article.related_ids)
+    found = dict(Article.objects.filter(allowed, slug__in=wanted).values_list("slug", "pk"))
+    ids, problems = [], []
+    for index, slug in enumerate(slugs):
+        if slug in found:
+            ids.append(found[slug])
+        elif slug != own:
+            message = f"No article has the slug “{short(slug)}”."
+            problems.append(field_error(f"related[{index}]", message, "unknown_article"))
+    return ids, problems
 
 
 @transaction.atomic

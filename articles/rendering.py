@@ -294,7 +294,12 @@ def _citation_markup(numbers: list[int], numbering: _Numbering, *, in_link: bool
 
 
 def _replace_markers(
-    chunk: str, references: Mapping[str, Reference], numbering: _Numbering, *, in_link: bool
+    chunk: str,
+    references: Mapping[str, Reference],
+    numbering: _Numbering,
+    *,
+    in_link: bool,
+    keep_unknown: bool = False,
 ) -> str:
     text = html.unescape(chunk)
     if not MARKER_GROUP.search(text):
@@ -305,8 +310,12 @@ def _replace_markers(
         # A superscript number sits right after the word it supports: "mineralization[1]."
         out.append(html.escape(text[position : group.start()].rstrip(" "), quote=False))
         numbers: list[int] = []
-        for key in _group_keys(group):
-            ref = _lookup(key, references)
+        found = [_lookup(key, references) for key in _group_keys(group)]
+        if keep_unknown and None in found:
+            out.append(html.escape(group.group(), quote=False))  # shown as typed
+            position = group.end()
+            continue
+        for key, ref in zip(_group_keys(group), found, strict=True):
             if ref is None:  # render_markdown checks every marker first; this is a safety net
                 raise _unknown_error([key])
             numbers.append(numbering.number(ref))
@@ -317,19 +326,26 @@ def _replace_markers(
     return "".join(out)
 
 
-def render_markdown(text: str, *, references: Mapping[str, Reference]) -> Rendered:
+def render_markdown(
+    text: str, *, references: Mapping[str, Reference], keep_unknown: bool = False
+) -> Rendered:
     """Render Markdown to safe HTML with numbered citations.
 
     Raises ValidationError (code "unknown_citation") whose message names every unknown or
-    malformed marker, e.g. 'Unknown citation marker(s): [@pmid:123], [@nosuchkey]'.
+    malformed marker, e.g. 'Unknown citation marker(s): [@pmid:123], [@nosuchkey]'. With
+    `keep_unknown` (a stored version, whose markers the services checked when it was written)
+    such a marker is shown as typed instead: one the library cannot resolve now got there
+    outside the services, and refusing would answer 500 to every reader of the page.
     """
     safe = _safe_html(text)
     unknown = unresolved_keys(_marker_keys_outside_code(safe), references)
-    if unknown:
+    if unknown and not keep_unknown:
         raise _unknown_error(unknown)
     numbering = _Numbering()
     out = [
-        _replace_markers(chunk, references, numbering, in_link=in_link) if is_text else chunk
+        _replace_markers(chunk, references, numbering, in_link=in_link, keep_unknown=keep_unknown)
+        if is_text
+        else chunk
         for chunk, is_text, in_link in _text_nodes(safe)
     ]
     return Rendered(html="".join(out), citations=numbering.citations)

@@ -154,7 +154,7 @@ def renditions_render(
     for audience, pipeline in pipelines.items():
         resolved = resolve_text(version.texts, audience)
         source_audience, text = resolved if resolved else (audience, "")
-        rendered = render_markdown(text, references=references)
+        rendered = render_markdown(text, references=references, keep_unknown=True)
         body = rendered.html
         if audience in settings.EDITORIAL_GLOSSARY_AUDIENCES:
             body = annotate(body, current_glossary())

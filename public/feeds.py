@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,14 @@ from public.selectors.listing import published_articles
 from public.selectors.review import LiveReview, live_reviews
 
 FEED_LENGTH = 30
+# Characters XML 1.0 cannot carry: Django refuses to write a feed holding one (a 500 for every
+# reader of the feed), and the site's pages show them as nothing anyway.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(value: str) -> str:
+    """`value` without the control characters XML 1.0 cannot hold."""
+    return _NOT_XML.sub("", value)
 
 
 def canonical_path(article: Article) -> str:
@@ -78,7 +87,7 @@ class PublishedUpdatesFeed(Feed):
         return [(article, reviews[article.pk]) for article in articles]
 
     def item_title(self, item: tuple[Article, LiveReview]) -> str:
-        return item[0].live_version.title
+        return xml_safe(item[0].live_version.title)
 
     def item_link(self, item: tuple[Article, LiveReview]) -> str:
         return canonical_path(item[0])
@@ -100,10 +109,12 @@ class PublishedUpdatesFeed(Feed):
         Atom carries this as HTML, so the editors' text is escaped here.
         """
         article, review = item
-        summary = format_html("<p>{}</p>", article.live_version.summary)
+        summary = format_html("<p>{}</p>", xml_safe(article.live_version.summary))
         if not review.approved or review.last_reviewed is None:
             return format_html("{}<p>Published pending medical review.</p>", summary)
-        reviewers = format_html_join(" and ", "{}", ((s.signature_name,) for s in review.approvals))
+        reviewers = format_html_join(
+            " and ", "{}", ((xml_safe(s.signature_name),) for s in review.approvals)
+        )
         return format_html(
             "{}<p>Medically reviewed by {} on {}.</p>",
             summary,

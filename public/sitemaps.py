@@ -17,12 +17,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Exists, Max, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 
 from articles.models import Article, SitePage
 from public.feeds import canonical_path
 from public.selectors.listing import published_articles
+from public.selectors.review import live_reviews
 from reviews.models import Meaning, SignOff
 
 EDITORIAL_POLICY_SLUG = "editorial-policy"
@@ -53,20 +54,40 @@ class PolicySitemap(PagedSitemap):
 
 
 class ArticleSitemap(PagedSitemap):
-    def items(self) -> QuerySet[Article]:
-        # Approved exactly as the article page decides (selectors.article_page): not published
-        # pending review, and an approval signed on the live version's content hash.
+    def items(self) -> list[Article]:
+        # Read once per request: the index asks for the count and the latest date.
+        if not hasattr(self, "_verified"):
+            self._verified = self._verified_articles()
+        return self._verified
+
+    def _verified_articles(self) -> list[Article]:
+        """Approved exactly as the article page shows it (selectors.review.live_reviews): not
+        published pending review, and an approval on the live version that verifies against the
+        audit key. The database narrows to articles with an approval on the live hash; the keyed
+        check, which no query can make, is then done on those rows (one query for all of them).
+        """
         approval = SignOff.objects.filter(
             article=OuterRef("pk"),
             content_hash=OuterRef("live_version__content_hash"),
             meaning=Meaning.APPROVED,
         )
-        return (
+        candidates = list(
             published_articles()
             .filter(Exists(approval), live_pending_review=False)
-            .only("slug", "live_version__updated_at")
+            .select_related("workflow")
+            .only(
+                "slug",
+                "live_pending_review",
+                "live_version__updated_at",
+                "live_version__version",
+                "live_version__content_hash",
+                "workflow__state",
+                "workflow__last_reviewed_on",
+            )
             .order_by("slug")
         )
+        reviews = live_reviews(candidates)
+        return [article for article in candidates if reviews[article.pk].approved]
 
     def location(self, item: Article) -> str:
         return canonical_path(item)
@@ -75,8 +96,8 @@ class ArticleSitemap(PagedSitemap):
         return item.live_version.updated_at
 
     def get_latest_lastmod(self) -> datetime | None:
-        """For the index: one aggregate, where Django's default would load every article."""
-        return self.items().aggregate(latest=Max("live_version__updated_at"))["latest"]
+        """For the index: the newest of the verified articles (read once, as a page reads them)."""
+        return max((self.lastmod(item) for item in self.items()), default=None)
 
 
 SITEMAPS: dict[str, type[Sitemap]] = {

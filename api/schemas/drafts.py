@@ -2,8 +2,10 @@
 
 Everything a body can be checked for without knowing which draft it is for is checked here, in
 one pass, so that one 422 names every problem: types, lengths, unknown and read-only fields, and
-whether each related slug names an article (one query, however many there are). What needs the
-draft itself (its slug cannot change, it cannot be related to itself) is api.drafting's.
+the shape of each related slug. Whether a related slug names an article is api.drafting's, with
+what else needs the user or the draft (its slug cannot change, it cannot be related to itself):
+a schema cannot know who asks, and answering "no such article" only for articles nobody may see
+would tell a token holder which drafts exist.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from api.schemas.common import (
     storable,
 )
 from articles.audiences import audiences
-from articles.models import Article, ChangeWeight
+from articles.models import ChangeWeight
 from reviews.models import State
 
 MAX_RELATED = 100
@@ -67,11 +69,11 @@ SourceKey = Annotated[
 ]
 
 
-def _existing_slugs(value: Any, handler: ValidatorFunctionWrapHandler) -> list[str]:
-    """Related slugs: each a string, once, of an existing article; every problem by its index.
+def _related_slugs(value: Any, handler: ValidatorFunctionWrapHandler) -> list[str]:
+    """Related slugs: each a string shaped as a slug, once; every problem by its index.
 
-    Wraps the list's own validation so that a wrong item does not hide the others' problems, and
-    looks all the slugs up in one query after the cheap checks, never more than MAX_RELATED.
+    Wraps the list's own validation so that a wrong item does not hide the others' problems.
+    Whether each names an article the user may relate to is checked by api.drafting.
     """
     if isinstance(value, list) and len(value) > MAX_RELATED:
         raise PydanticCustomError("max_items", f"At most {MAX_RELATED} related articles.")
@@ -83,7 +85,7 @@ def _existing_slugs(value: Any, handler: ValidatorFunctionWrapHandler) -> list[s
             raise
         problems.extend(error.errors())
         slugs = []
-    wanted: dict[int, str] = {}
+    seen: set[str] = set()
     for index, item in enumerate(value):
         if not isinstance(item, str):
             continue  # the handler named it
@@ -91,17 +93,10 @@ def _existing_slugs(value: Any, handler: ValidatorFunctionWrapHandler) -> list[s
             problems.append(
                 _problem(index, item, "unknown_article", "Not a slug, so no article has it.")
             )
-        elif item in wanted.values():
+        elif item in seen:
             problems.append(_problem(index, item, "duplicate", "“{slug}” is listed twice."))
         else:
-            wanted[index] = item
-    if wanted:
-        found = set(Article.objects.filter(slug__in=wanted.values()).values_list("slug", flat=True))
-        for index, slug in wanted.items():
-            if slug not in found:
-                problems.append(
-                    _problem(index, slug, "unknown_article", "No article has the slug “{slug}”.")
-                )
+            seen.add(item)
     if problems:
         raise ValidationError.from_exception_data("related", problems)
     return slugs
@@ -115,7 +110,7 @@ def _problem(index: int, slug: str, code: str, message: str) -> InitErrorDetails
 
 RelatedSlugs = Annotated[
     list[StrictStr],
-    WrapValidator(_existing_slugs),
+    WrapValidator(_related_slugs),
     Field(
         max_length=MAX_RELATED,
         description="Slugs of existing related articles, each once; order is not kept.",

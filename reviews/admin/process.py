@@ -7,7 +7,9 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import ApiToken
@@ -28,7 +30,7 @@ from reviews.models import (
     SignOff,
 )
 from reviews.services.conflicts import conflicts_set
-from reviews.services.content import draft_create, draft_update
+from reviews.services.content import draft_create, draft_update, version_revert
 from reviews.services.errors import EditConflict, WorkflowError
 from reviews.services.evidence import reference_flag
 from reviews.services.topics import article_topics_set
@@ -198,6 +200,51 @@ class ArticleAdmin(ArticleScopedAdmin, SimpleHistoryAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Article | None = None) -> bool:
         return False
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """An old version, and its "Revert" button, which restores it through version_revert.
+
+        simple-history's own revert saves the posted form over the article; here the content is
+        the stored version's, restored by the workflow's service: its permission checks, a new
+        version that needs new signatures, the "revert" audit event and authorship following
+        the text. The posted form is not read.
+        """
+        if request.method != "POST":
+            return super().history_form_view(request, object_id, version_id, extra_context)
+        article = get_object_or_404(self.get_queryset(request), pk=int_or_none(object_id))
+        version = (
+            article.history.filter(history_id=int_or_none(version_id))
+            .values_list("version", flat=True)
+            .first()
+        )
+        if version is None:
+            raise Http404("No such version of this article.")
+        try:
+            reverted = version_revert(
+                article=article,
+                user=request.user,
+                to_version=version,
+                base_version=article.version,
+            )
+        except (EditConflict, WorkflowError) as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(request.path)
+        messages.success(
+            request,
+            f"Version {version} restored as version {reverted.version}; it must be reviewed again.",
+        )
+        return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+
+
+def int_or_none(value: str) -> int | None:
+    """A URL's id as a number, or None (which matches nothing) when it is not one."""
+    return int(value) if value.isdigit() and len(value) < 19 else None
 
 
 @admin.register(Reference)

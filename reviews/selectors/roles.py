@@ -128,3 +128,15 @@ def may_see_article(*, user: AbstractBaseUser, article_id: int | None) -> bool:
     if article_id is None:
         return False
     return visible_articles(user=user).filter(pk=article_id).exists()
+
+
+def relatable_articles(*, user: AbstractBaseUser) -> QuerySet[Article]:
+    """The articles `user` may name as related: the published ones and those they may read.
+
+    Whatever lies outside is answered as if it did not exist, so naming a slug cannot tell
+    anyone that somebody else's draft has it.
+    """
+    if sees_every_article(user=user):
+        return Article.objects.all()
+    readable = visible_articles(user=user).values("pk")
+    return Article.objects.filter(Q(live_version__isnull=False) | Q(pk__in=readable))

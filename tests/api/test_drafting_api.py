@@ -636,7 +636,7 @@ class TestValidation:
             ({"texts": ["patient"]}, {"texts"}),
             ({"related": "other"}, {"related"}),
             (
-                {"related": ["other", "ghost", 7, "other"]},
+                {"related": ["other", "no slug!", 7, "other"]},
                 {"related[1]", "related[2]", "related[3]"},
             ),
             ({"summary": False}, {"summary"}),

@@ -160,7 +160,7 @@ class TestNinjasRefusalsInTheEnvelope:
             "title": "max_length",
             "summary": "type",
             "texts.martian": "unknown_audience",
-            "related[0]": "unknown_article",
+            # Whether "x" names an article is asked once the body is valid, as this user.
             "related[1]": "duplicate",
             "version": "not_allowed",
             "state": "read_only",

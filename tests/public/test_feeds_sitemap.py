@@ -6,11 +6,13 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from articles.models import Article, SitePage
 from public import feeds
+from reviews.models import SignOff
 from reviews.services.content import draft_update
 from reviews.services.transitions import transition_apply
 from tests.factories import (
@@ -19,6 +21,7 @@ from tests.factories import (
     make_reference,
     publish_approved,
     submit_and_review,
+    triggers_bypassed,
 )
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +112,24 @@ class TestSitemap:
             sitemap_entries(client)["http://testserver/articles/low-alp/?audience=patient"]
             == live_date
         )
+
+    def test_an_approval_that_does_not_verify_is_no_approval(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
+        """A sign-off altered in the database fails its keyed hash: the article page shows no
+        review, so the sitemap does not list the article as reviewed either."""
+        publish(author, editor, reviewer, slug="kept")
+        tampered = publish(author, editor, reviewer, slug="tampered")
+        signoff = SignOff.objects.get(article=tampered)
+        with triggers_bypassed(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {SignOff._meta.db_table} SET printed_name = %s WHERE id = %s",
+                ["Dr Impostor", signoff.pk],
+            )
+        page = client.get("/articles/tampered/?audience=patient").content.decode()
+        assert "Dr Impostor" not in page
+        articles = [loc for loc in sitemap_entries(client) if "/articles/" in loc]
+        assert articles == ["http://testserver/articles/kept/?audience=patient"]
 
     @pytest.mark.parametrize("n_articles", [2, 12])
     def test_query_count_is_flat(
@@ -238,6 +259,16 @@ class TestFeed:
         summary = feed_entries(client)[0].findtext(f"{ATOM}summary")
         assert "<script>" not in summary
         assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co." in summary
+
+    def test_control_characters_in_stored_content_do_not_break_the_feed(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
+        """XML 1.0 cannot hold them, and Django refuses to write them: they are left out."""
+        article = publish(author, editor, reviewer, slug="ctl")
+        article.history.update(title="Bell\x07 title", summary="Escape\x1b summary")
+        response = client.get("/feed/")
+        assert response.status_code == 200
+        assert "Bell title" in response.content.decode()
 
     def test_every_page_links_to_the_feed(self, client: Client) -> None:
         """base.html announces the feed to browsers and feed readers."""
