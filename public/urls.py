@@ -1,3 +1,5 @@
+"""The public site: home, article pages, history, reports, audience choice, pages, topics, search, feed."""
+
 from django.urls import path
 
 from public import feeds, finding, views

@@ -1,3 +1,5 @@
+"""Editors' reference import pages: upload, preview, confirm, the background job and its report."""
+
 from django.urls import path
 
 from references import views

@@ -1,3 +1,5 @@
+"""The editorial workspace at /workspace/: dashboards, articles, edit, history, diff, actions, comments."""
+
 from django.urls import path
 
 from reviews.views import decisions, editing, pages

@@ -29,3 +29,19 @@ EDITORIAL_SHARED_PAGE_CACHE = True
 # Tasks run at once, in the test's process: a committed change's mail is in the outbox when the
 # commit returns. tests/reviews/test_mail_tasks.py runs the database backend and its worker.
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+# On SQLite the test database is a file of this run's own, not Django's shared in-memory one: the
+# browser tests' live server answers from its own thread, and one in-memory connection shared by
+# two threads fails under load ("bad parameter or other API misuse") whenever the test and the
+# server touch it at once. A file gives each thread its own connection; WAL lets the server read
+# while the test writes, and the timeout waits out a writer instead of failing.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"editorial-test-{os.getpid()}.sqlite3")
+    }
+    DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
+        {
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )

@@ -255,6 +255,8 @@ def build_library() -> Library:
     author = make_user(Role.AUTHOR, username="author")
     editor = make_user(Role.EDITOR, username="editor", is_staff=True)
     reviewer = make_user(Role.REVIEWER, username="reviewer")
+    # The texts give doses, so each article needs two signatures (risk is computed from them).
+    reviewer2 = make_user(Role.REVIEWER, username="reviewer2")
     make_reference(
         citekey="bowden-2018",
         pmid="30288020",
@@ -334,7 +336,7 @@ def build_library() -> Library:
         ),
         author=author,
         editor=editor,
-        reviewers=[reviewer],
+        reviewers=[reviewer, reviewer2],
     )
     approved = publish_approved(
         make_article(
@@ -353,7 +355,7 @@ def build_library() -> Library:
         ),
         author=author,
         editor=editor,
-        reviewers=[reviewer],
+        reviewers=[reviewer, reviewer2],
     )
     pending = submit_and_review(
         make_article(
@@ -365,7 +367,7 @@ def build_library() -> Library:
         ),
         author=author,
         editor=editor,
-        reviewers=[reviewer],
+        reviewers=[reviewer, reviewer2],
     )
     transition_apply(
         article=pending,
