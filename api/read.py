@@ -34,9 +34,9 @@ from public.selectors import (
 from public.selectors import (
     article_page,
     live_reviews,
-    published_articles,
     published_paginator,
 )
+from public.selectors.listing import published_articles_with_review
 
 router = Router(auth=None, tags=["articles"])
 
@@ -59,22 +59,7 @@ def article_list(
 ) -> dict[str, Any]:
     """Twenty a page; 404 `invalid_page` for a page that is not there. Three queries whatever
     the data."""
-    articles = (
-        published_articles()
-        .select_related("workflow")
-        .only(
-            "slug",
-            "live_pending_review",
-            "published_at",
-            "live_version__title",
-            "live_version__summary",
-            "live_version__version",
-            "live_version__content_hash",
-            "live_version__updated_at",
-            "workflow__state",
-            "workflow__last_reviewed_on",
-        )
-    )
+    articles = published_articles_with_review()
     paginator = published_paginator(articles, per_page=PER_PAGE)
     try:
         current = paginator.page(query.page)

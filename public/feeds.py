@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString
 
 from articles.audiences import default_audience
 from articles.models import Article
-from public.selectors.listing import published_articles
+from public.selectors.listing import published_articles_with_review
 from public.selectors.review import LiveReview, live_reviews
 
 FEED_LENGTH = 30
@@ -68,21 +68,7 @@ class PublishedUpdatesFeed(Feed):
         return settings.EDITORIAL_PUBLISHER_NAME
 
     def items(self) -> list[tuple[Article, LiveReview]]:
-        articles = list(
-            published_articles()
-            .select_related("workflow")
-            .only(
-                "slug",
-                "live_pending_review",
-                "published_at",
-                "live_version__title",
-                "live_version__summary",
-                "live_version__version",
-                "live_version__content_hash",
-                "workflow__state",
-                "workflow__last_reviewed_on",
-            )[:FEED_LENGTH]
-        )
+        articles = list(published_articles_with_review()[:FEED_LENGTH])
         reviews = live_reviews(articles)
         return [(article, reviews[article.pk]) for article in articles]
 

@@ -188,10 +188,12 @@ def _stale(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def reference_import_choose(request: HttpRequest) -> HttpResponse:
-    """Preview the stored file again with the editor's merge and skip choices."""
+def _stored_upload_and_choices(
+    request: HttpRequest,
+) -> tuple[dict[str, Any], bytes, frozenset[int], bool] | HttpResponse:
+    """The previewed upload waiting in the session and the editor's posted choices, or the page
+    that says why not (409 when the session no longer holds the file shown, 400 for a forged
+    choice)."""
     _require_editor(request.user)
     stored = request.session.get(SESSION_KEY) or {}
     data = _stored_bytes(stored)
@@ -201,6 +203,17 @@ def reference_import_choose(request: HttpRequest) -> HttpResponse:
         merge, skip = _choices(request.POST)
     except BadChoice as error:
         return HttpResponse(str(error), status=400, content_type="text/plain")
+    return stored, data, merge, skip
+
+
+@login_required
+@require_POST
+def reference_import_choose(request: HttpRequest) -> HttpResponse:
+    """Preview the stored file again with the editor's merge and skip choices."""
+    got = _stored_upload_and_choices(request)
+    if isinstance(got, HttpResponse):
+        return got
+    stored, data, merge, skip = got
     plan = references_import_plan(
         data=data,
         filename=stored["name"],
@@ -215,15 +228,10 @@ def reference_import_choose(request: HttpRequest) -> HttpResponse:
 @require_POST
 def reference_import_confirm(request: HttpRequest) -> HttpResponse:
     """Import the previewed file from the session, if it is the one the editor saw."""
-    _require_editor(request.user)
-    stored = request.session.get(SESSION_KEY) or {}
-    data = _stored_bytes(stored)
-    if data is None or stored.get("sha256") != request.POST.get("sha256"):
-        return _stale(request)
-    try:
-        merge, skip = _choices(request.POST)
-    except BadChoice as error:
-        return HttpResponse(str(error), status=400, content_type="text/plain")
+    got = _stored_upload_and_choices(request)
+    if isinstance(got, HttpResponse):
+        return got
+    stored, data, merge, skip = got
     try:
         plan = references_import(
             data=data,

@@ -80,6 +80,14 @@ S = State
 LIVE_ELIGIBLE = {S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.CHANGES_REQUESTED, S.APPROVED}
 SUBMIT_GUARDS = (has_title_and_summary, required_audiences_present, checks_pass)
 SIGN_GUARDS = (signing_current_version, signer_did_not_write, signer_credentials_current)
+# Publishing puts signed text in front of readers: the quorum on this version, once, by someone
+# who did not approve it, and no source discredited since the board signed.
+PUBLISH_GUARDS = (
+    quorum_reached,
+    not_live_already,
+    publisher_did_not_approve,
+    sources_not_discredited,
+)
 SIGN_INPUTS = (PASSWORD, CONTENT_HASH)
 # A change to signed content voids its approvals: approved content goes back under review.
 BACK_TO_REVIEW = MappingProxyType({S.APPROVED: S.UNDER_REVIEW})
@@ -177,7 +185,7 @@ TRANSITIONS: dict[str, Transition] = {
             {S.APPROVED},
             None,
             {Role.EDITOR},
-            (quorum_reached, not_live_already, publisher_did_not_approve, sources_not_discredited),
+            PUBLISH_GUARDS,
             effect=effects.go_live,
         ),
         _t(
@@ -186,13 +194,7 @@ TRANSITIONS: dict[str, Transition] = {
             {S.APPROVED},
             None,
             {Role.EDITOR},
-            (
-                quorum_reached,
-                not_live_already,
-                publisher_did_not_approve,
-                sources_not_discredited,
-                schedule_in_future,
-            ),
+            (*PUBLISH_GUARDS, schedule_in_future),
             effect=effects.schedule_publication,
             inputs=(NOTE, WHEN),
         ),

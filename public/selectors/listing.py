@@ -35,6 +35,27 @@ def published_articles() -> QuerySet[Article]:
     )
 
 
+def published_articles_with_review() -> QuerySet[Article]:
+    """Published articles with what a review line needs too (the workflow, the live hash), for
+    lists that say who reviewed each article: the read API's list and the feed."""
+    return (
+        published_articles()
+        .select_related("workflow")
+        .only(
+            "slug",
+            "live_pending_review",
+            "published_at",
+            "live_version__title",
+            "live_version__summary",
+            "live_version__version",
+            "live_version__content_hash",
+            "live_version__updated_at",
+            "workflow__state",
+            "workflow__last_reviewed_on",
+        )
+    )
+
+
 def published_article_page(*, page_number: str | int | None, per_page: int = 20) -> Page:
     """A page of the index of published articles; a bad or past-the-end number is clamped."""
     return published_paginator(published_articles(), per_page=per_page).get_page(page_number)

@@ -15,7 +15,7 @@ def crash(**kwargs: Any) -> Any:
 
 
 def test_a_crash_under_the_api_is_a_json_500(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("api.read.published_articles", crash)
+    monkeypatch.setattr("api.read.published_articles_with_review", crash)
     response = Client(raise_request_exception=False).get("/api/v1/articles/")
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
