@@ -240,7 +240,8 @@ def test_the_demo_accounts_take_a_dose_article_through_a_whole_review_round(
     missing: list[str] = []  # CONTRACT: features not on main yet, found absent on their page
     author, editor, reviewer, reviewer2 = (new_page() for _ in range(4))
     for page in (author, editor, reviewer, reviewer2):
-        page.context.set_default_timeout(30_000)  # generous under load; nothing waits on it
+        # A ceiling for a loaded machine, not a wait: each step waits for its element or URL.
+        page.context.set_default_timeout(30_000)
     for page, name in (
         (author, "author"),
         (editor, "editor"),
