@@ -7,6 +7,8 @@ Both tokenise and align with `tokens` and judge what is clinical with `clinical`
 
 from __future__ import annotations
 
+from reviews.diff.clinical import count_summary
+from reviews.diff.side import AudienceSide, Row, Side, side_by_side
 from reviews.diff.source import (
     Change,
     TextDiff,
@@ -17,8 +19,13 @@ from reviews.diff.source import (
 )
 
 __all__ = [
+    "AudienceSide",
+    "Row",
+    "Side",
+    "side_by_side",
     "Change",
     "TextDiff",
+    "count_summary",
     "diff_fields",
     "diff_texts",
     "diff_versions",

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from articles.doses import DOSE_WORDS
 
@@ -87,10 +88,12 @@ def clinical_reasons(tokens: Iterable[str]) -> tuple[str, ...]:
     return tuple(reason for reason in REASONS if reason in found)
 
 
-def describe(*, removed: list[str], inserted: list[str], in_dose: bool) -> Clinical | None:
+def describe(
+    *, removed: list[str], inserted: list[str], in_dose: Callable[[], bool]
+) -> Clinical | None:
     """Name one change, or None when it is not clinical.
 
-    `in_dose` says the change touches a dose statement or quantity ("15 mg", "1 tablet twice
+    `in_dose()` says the change touches a dose statement or quantity ("15 mg", "1 tablet twice
     daily"; see articles.doses.dose_spans): a changed number, unit or frequency there is a
     changed dose. A negation is told apart by direction (added, removed, changed), since "do
     not take" becoming "take" is the edit a reviewer must never miss.
@@ -99,7 +102,7 @@ def describe(*, removed: list[str], inserted: list[str], in_dose: bool) -> Clini
     if not reasons:
         return None
     verb = "added" if not removed else "removed" if not inserted else "changed"
-    dose = in_dose and bool({"number", "unit"} & set(reasons))
+    dose = bool({"number", "unit"} & set(reasons)) and in_dose()
     parts = [f"dose {verb}"] if dose else []
     if "negation" in reasons:
         was, now = _has_negation(removed), _has_negation(inserted)
@@ -133,7 +136,11 @@ def _has_negation(tokens: list[str]) -> bool:
     return any("negation" in _token_reasons(token) for token in tokens)
 
 
-def _token_reasons(token: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def _token_reasons(token: str) -> frozenset[str]:
+    # Cached: an article repeats its words, and a long rewrite asks about each of them again.
+    if token.isspace():
+        return frozenset()
     lowered = token.casefold().replace("’", "'")
     # Compound tokens are judged by their parts too: "mg/kg", "once-daily", "contra-indicated".
     words = {lowered, *re.split(r"[-/]", lowered)}
@@ -147,4 +154,4 @@ def _token_reasons(token: str) -> set[str]:
         reasons.add("negation")
     if words & _COMPARISONS:
         reasons.add("comparison")
-    return reasons
+    return frozenset(reasons)
