@@ -65,6 +65,8 @@ class Block:
     items: list[Item] = field(default_factory=list)
     key: str = ""  # set when the block ends, see `_key`
     html: str = ""  # the block drawn alone, in its containers, set when the block ends
+    # The reference list's blocks: their numbers are years, pages and PMIDs, never clinical.
+    reference: bool = False
 
     def words(self) -> list[str]:
         return [w for item in self.items if item.kind == "text" for w in item.value.split()]
@@ -89,9 +91,12 @@ def blocks_of(
     found = _parse(body_html, keys, prefix)
     if citations and references_heading:
         entries = "".join(f'<li id="ref-{int(c["number"])}">{c["html"]}</li>' for c in citations)
-        found += _parse(
+        listed = _parse(
             f"<h2>{html.escape(references_heading)}</h2><ol>{entries}</ol>", keys, prefix
         )
+        for block in listed:
+            block.reference = True
+        found += listed
     return found
 
 

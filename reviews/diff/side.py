@@ -146,7 +146,7 @@ def _paired(olds: list[Block], news: list[Block]) -> Iterator[tuple[Block | None
         elif i + 1 < len(olds) and _alike(olds[i + 1], news[j]):
             yield olds[i], None
             i += 1
-        elif olds[i].tag == news[j].tag and olds[i].containers == news[j].containers:
+        elif _same_place(olds[i], news[j]):
             yield olds[i], news[j]  # rewritten in place: still the same block of the page
             i, j = i + 1, j + 1
         else:
@@ -159,8 +159,13 @@ def _paired(olds: list[Block], news: list[Block]) -> Iterator[tuple[Block | None
         yield None, block
 
 
+def _same_place(old: Block, new: Block) -> bool:
+    """The same kind of block in the same kind of container, both text or both references."""
+    return (old.tag, old.containers, old.reference) == (new.tag, new.containers, new.reference)
+
+
 def _alike(old: Block, new: Block) -> bool:
-    if old.tag != new.tag or old.containers != new.containers:
+    if not _same_place(old, new):
         return False
     return SequenceMatcher(None, old.words(), new.words(), autojunk=False).quick_ratio() >= _ALIKE
 
@@ -182,13 +187,18 @@ def _row(old: Block | None, new: Block | None, counts: Counter[str], budget: Bud
     old_marks: dict[int, tuple[int, Clinical | None]] = {}
     new_marks: dict[int, tuple[int, Clinical | None]] = {}
     doses = (_Doses(old_values), _Doses(new_values))
+    references = (old if old is not None else new).reference  # type: ignore[union-attr]
     for number, hunk in enumerate(hunks):
-        clinical = describe(
-            removed=[t for t in hunk.removed if not t.startswith(ATOM_MARK)],
-            inserted=[t for t in hunk.inserted if not t.startswith(ATOM_MARK)],
-            in_dose=lambda hunk=hunk: (
-                doses[0].touched(hunk.i1, hunk.i2) or doses[1].touched(hunk.j1, hunk.j2)
-            ),
+        clinical = (
+            None
+            if references
+            else describe(
+                removed=[t for t in hunk.removed if not t.startswith(ATOM_MARK)],
+                inserted=[t for t in hunk.inserted if not t.startswith(ATOM_MARK)],
+                in_dose=lambda hunk=hunk: (
+                    doses[0].touched(hunk.i1, hunk.i2) or doses[1].touched(hunk.j1, hunk.j2)
+                ),
+            )
         )
         if clinical is not None:
             counts[clinical.kind] += 1
