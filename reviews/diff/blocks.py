@@ -23,8 +23,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from articles.rendering import text_nodes
-
 LEAVES = frozenset({"h2", "h3", "h4", "p", "li", "tr", "pre", "dt", "dd", "hr"})
 CONTAINERS = frozenset({"ul", "ol", "table", "thead", "tbody", "blockquote", "dl"})
 # Elements whose direct children are elements only: text there is layout whitespace, and a mark
@@ -39,12 +37,16 @@ _TOOLTIP = '<span class="glossary-tip"'
 # What the side-by-side view compares an atom by starts with this, so it is never taken for text
 # (and never for a number: a citation is not a clinical change).
 ATOM_MARK = "\x00"
+_HEADINGS = frozenset({"h2", "h3", "h4"})
 _HEADING = re.compile(r"^(</?)h([2-4])\b")
+# Tags and the text between them. The pipeline's output escapes "<" in text and in attribute
+# values (nh3, and format_html for its own markup), so "<" always opens a tag.
+_PIECES = re.compile(r"(<[^>]*>)")
 _IDS = re.compile(r'(\s(?:id|aria-describedby|aria-labelledby)=")|(\shref="#)')
 BREAK = "\n"
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """One piece of a block: `kind` is "tag", "text", "atom" or "break".
 
@@ -53,7 +55,7 @@ class Item:
     """
 
     kind: str
-    value: str  # the unescaped text, the atom's comparison key, or BREAK; "" for tags
+    value: str  # the unescaped text, the atom's key, BREAK, or a tag's name ("<em", "</em")
     html: str = ""  # the pipeline's HTML of it (ids prefixed, headings shifted); "" for breaks
 
 
@@ -111,16 +113,16 @@ def containers_html(block: Block) -> tuple[str, str]:
 
 def _parse(safe_html: str, citation_keys: Mapping[str, str], prefix: str) -> list[Block]:
     parser = _Parser(citation_keys, prefix)
-    for chunk, is_text, _ in text_nodes(safe_html):
-        if is_text:
-            parser.text(chunk)
-        else:
+    for chunk in _PIECES.split(safe_html):
+        if chunk.startswith("<"):
             parser.tag(chunk)
+        elif chunk:
+            parser.text(chunk)
     return parser.blocks
 
 
 class _Parser:
-    """Walks the pipeline's HTML once, tags and text in order (see `articles.rendering.text_nodes`)."""
+    """Walks the pipeline's HTML once, tags and text in order."""
 
     def __init__(self, citation_keys: Mapping[str, str], prefix: str) -> None:
         self.citation_keys = citation_keys
@@ -177,7 +179,7 @@ class _Parser:
             number = self.containers[-1][1] if self.containers[-1][0] == "ol" else 0
         containers = tuple(c[0] for c in self.containers)
         self.block = Block(tag=name, containers=containers, number=number)
-        self.block.items.append(Item("tag", "", self._rewrite(chunk)))
+        self.block.items.append(Item("tag", f"<{name}", self._rewrite(chunk, name)))
         if name in _VOID:
             self._end()
         else:
@@ -188,11 +190,12 @@ class _Parser:
         if not closing and chunk.startswith((_CITATION, _TOOLTIP)):
             kind = "atom" if chunk.startswith(_CITATION) else "tag"
             value = f"{ATOM_MARK}cite" if kind == "atom" else ""
-            self.atom, self.atom_depth = Item(kind, value, self._rewrite(chunk)), 1
+            self.atom, self.atom_depth = Item(kind, value, self._rewrite(chunk, name)), 1
             return
         if not closing and name in _BREAKS and len(self.open) > 0:
             self.block.items.append(Item("break", BREAK))
-        self.block.items.append(Item("tag", "", self._rewrite(chunk)))
+        signature = f"</{name}" if closing else f"<{name}"
+        self.block.items.append(Item("tag", signature, self._rewrite(chunk, name)))
         if name in _VOID:
             return
         if closing:
@@ -205,7 +208,7 @@ class _Parser:
 
     def _atom_tag(self, chunk: str, *, closing: bool, name: str) -> None:
         assert self.atom is not None and self.block is not None
-        self.atom.html += self._rewrite(chunk)
+        self.atom.html += self._rewrite(chunk, name)
         if name not in _VOID:
             self.atom_depth += -1 if closing else 1
         if self.atom_depth == 0:
@@ -217,19 +220,16 @@ class _Parser:
         assert block is not None
         # Tag names are in the key (not their attributes, which carry the ids the pipeline
         # numbers), so a phrase newly emphasised makes the block changed though no word did.
-        inline = (_name(item.html) if item.kind == "tag" else item.value for item in block.items)
-        block.key = "\x1f".join([block.tag, *block.containers, *inline])
+        block.key = "\x1f".join([block.tag, *block.containers, *(i.value for i in block.items)])
         opening, closing = containers_html(block)
         block.html = opening + "".join(item.html for item in block.items) + closing
         self.blocks.append(block)
         self.block, self.open = None, []
 
-    def _rewrite(self, tag_html: str) -> str:
+    def _rewrite(self, tag_html: str, name: str) -> str:
         """A tag of the pipeline's as drawn in a diff cell: ids prefixed, headings shifted."""
-        shifted = _HEADING.sub(lambda m: f"{m.group(1)}h{int(m.group(2)) + 1}", tag_html)
-        return _IDS.sub(lambda m: m.group(0) + self.prefix, shifted)
-
-
-def _name(tag_html: str) -> str:
-    match = _TAG_NAME.match(tag_html)
-    return f"<{match.group(1)}{match.group(2).lower()}" if match else ""
+        if name in _HEADINGS:
+            tag_html = _HEADING.sub(lambda m: f"{m.group(1)}h{int(m.group(2)) + 1}", tag_html)
+        if '="' in tag_html:
+            tag_html = _IDS.sub(lambda m: m.group(0) + self.prefix, tag_html)
+        return tag_html

@@ -207,6 +207,15 @@ def test_a_negation_removed_is_named_as_removed() -> None:
     assert marks[0]["attrs"]["title"] == "Negation removed"
 
 
+def test_a_side_left_with_only_whitespace_gets_no_empty_mark() -> None:
+    """"do not always" -> "do  always": the word is marked deleted, no blank <ins> is drawn."""
+    result = compare("Labs do not always flag it.", "Labs do  always flag it.")
+    row = only_changed_row(result)
+    assert Marks(row.old_html).texts("del") == [" not "]
+    assert Marks(row.new_html).marks == []
+    assert result.summary == "1 clinical change: 1 negation"
+
+
 def test_a_number_changed_in_a_table_cell_is_marked_in_that_cell() -> None:
     """A lab value in a table row: the row is aligned, the number marked inside its cell."""
     table = "| Test | Value |\n|---|---|\n| ALP | {} U/L |\n| Calcium | 2.4 mmol/L |"
@@ -254,7 +263,8 @@ def test_an_audience_text_added_in_the_new_version_is_all_inserted() -> None:
 
 HOSTILE = (
     "<script>alert('x')</script> and <img src=x onerror=alert(1)> [a](javascript:alert(1))\n\n"
-    '"><svg onload=alert(2)> `[@pmid:123] <b onclick=x>` take {dose} mg\n\n'
+    '"><svg onload=alert(2)> `[@pmid:123] <b onclick=x>` take {dose} mg '
+    '[a link](https://a.example/ "x\"><b onmouseover=y>")\n\n'
     "```\n<script>{dose}</script> [@pmid:9]\n```"
 )
 # What the pipeline allows, headings shifted one level, and the marks' own markup.
