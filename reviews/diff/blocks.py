@@ -42,6 +42,7 @@ _HEADING = re.compile(r"^(</?)h([2-4])\b")
 # Tags and the text between them. The pipeline's output escapes "<" in text and in attribute
 # values (nh3, and format_html for its own markup), so "<" always opens a tag.
 _PIECES = re.compile(r"(<[^>]*>)")
+_HREF = re.compile(r'\shref="([^"]*)"')
 _IDS = re.compile(r'(\s(?:id|aria-describedby|aria-labelledby)=")|(\shref="#)')
 BREAK = "\n"
 
@@ -195,6 +196,11 @@ class _Parser:
         if not closing and name in _BREAKS and len(self.open) > 0:
             self.block.items.append(Item("break", BREAK))
         signature = f"</{name}" if closing else f"<{name}"
+        if name == "a" and not closing:
+            # A link's target is part of what readers get; an anchor within the page is not
+            # (its id differs per rendering).
+            href = _HREF.search(chunk)
+            signature += f" {href.group(1)}" if href and not href.group(1).startswith("#") else ""
         self.block.items.append(Item("tag", signature, self._rewrite(chunk, name)))
         if name in _VOID:
             return
@@ -219,7 +225,8 @@ class _Parser:
         block = self.block
         assert block is not None
         # Tag names are in the key (not their attributes, which carry the ids the pipeline
-        # numbers), so a phrase newly emphasised makes the block changed though no word did.
+        # numbers; a link's target aside), so a phrase newly emphasised or a link pointed
+        # elsewhere makes the block changed though no word did.
         block.key = "\x1f".join([block.tag, *block.containers, *(i.value for i in block.items)])
         opening, closing = containers_html(block)
         block.html = opening + "".join(item.html for item in block.items) + closing

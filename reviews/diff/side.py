@@ -12,8 +12,8 @@ What stays and what does not: a block keeps its element (a heading stays a headi
 a list item in a list with its number, a table row a row) and its inline markup (emphasis,
 links, citations, glossary terms), because marks are laid between the pipeline's own tags rather
 than around them: a change that crosses a tag boundary is drawn as several marks, one on each
-side of the tag. Only text is compared, so a change of formatting alone (a word newly bold, a
-link's target) moves no word; the row is then flagged "formatting changed". Ids the pipeline
+side of the tag. Only text is marked, so a change of formatting alone (a word newly bold, a
+link's target) moves no word; the row is then flagged "formatting changed" with nothing marked. Ids the pipeline
 gives (citation anchors, glossary tooltips) are prefixed per column, so two renderings of the
 same text on one page do not share ids.
 

@@ -145,6 +145,15 @@ def test_a_change_of_formatting_alone_is_a_changed_row_without_word_marks() -> N
     assert "<em>well</em>" in row.new_html
 
 
+def test_a_link_pointed_elsewhere_is_a_formatting_change() -> None:
+    """Same words, another target: the row is "format", so the reviewer sees the link moved."""
+    row = only_changed_row(
+        compare("See [the leaflet](https://a.example/).", "See [the leaflet](https://b.example/).")
+    )
+    assert row.state == "format"
+    assert 'href="https://b.example/"' in row.new_html
+
+
 @pytest.mark.django_db
 def test_citations_are_compared_by_the_source_they_name_not_by_their_number() -> None:
     """A citation added first renumbers the others; only the new one is marked."""
@@ -208,7 +217,7 @@ def test_a_negation_removed_is_named_as_removed() -> None:
 
 
 def test_a_side_left_with_only_whitespace_gets_no_empty_mark() -> None:
-    """"do not always" -> "do  always": the word is marked deleted, no blank <ins> is drawn."""
+    """ "do not always" -> "do  always": the word is marked deleted, no blank <ins> is drawn."""
     result = compare("Labs do not always flag it.", "Labs do  always flag it.")
     row = only_changed_row(result)
     assert Marks(row.old_html).texts("del") == [" not "]
@@ -264,7 +273,7 @@ def test_an_audience_text_added_in_the_new_version_is_all_inserted() -> None:
 HOSTILE = (
     "<script>alert('x')</script> and <img src=x onerror=alert(1)> [a](javascript:alert(1))\n\n"
     '"><svg onload=alert(2)> `[@pmid:123] <b onclick=x>` take {dose} mg '
-    '[a link](https://a.example/ "x\"><b onmouseover=y>")\n\n'
+    '[a link](https://a.example/ "x"><b onmouseover=y>")\n\n'
     "```\n<script>{dose}</script> [@pmid:9]\n```"
 )
 # What the pipeline allows, headings shifted one level, and the marks' own markup.
