@@ -234,8 +234,8 @@ def _row(old: Block | None, new: Block | None, counts: Counter[str], budget: Bud
         if not _blank(new_values[hunk.j1 : hunk.j2]):
             new_marks.update(dict.fromkeys(range(hunk.j1, hunk.j2), (number, clinical)))
     state = "deleted" if new is None else "inserted" if old is None else "changed"
-    if state == "changed" and not hunks:
-        state = "format"
+    if state == "changed" and not (old_marks or new_marks):
+        state = "format"  # no word changed: emphasis, a link's target, or spacing
     return Row(
         state,
         _draw(old, old_items, old_marks, "del") if old else mark_safe(""),
