@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from articles import limits
@@ -106,7 +105,6 @@ def _id_list(name: str, value: object) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-@transaction.atomic
 def autosave_store(
     *,
     user: AbstractBaseUser,
@@ -130,15 +128,10 @@ def autosave_store(
     fields = autosave_clean(data)
     now = timezone.now()
     values = {"data": fields, "base_version": version, "saved_at": now}
-    try:
-        with transaction.atomic():
-            autosave, created = Autosave.objects.update_or_create(
-                user=user, article=article, defaults=values
-            )
-    except IntegrityError:
-        # The same person's other tab created it at the same moment: this write wins.
-        Autosave.objects.filter(user=user, article=article).update(**values)
-        autosave, created = Autosave.objects.get(user=user, article=article), False
+    # Two tabs creating it at once: update_or_create finds the other's row and updates it.
+    autosave, created = Autosave.objects.update_or_create(
+        user=user, article=article, defaults=values
+    )
     if created:
         Autosave.objects.filter(saved_at__lt=now - timedelta(days=AUTOSAVE_KEEP_DAYS)).delete()
     return autosave
