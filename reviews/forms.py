@@ -108,7 +108,7 @@ MAX_RELATED_SHOWN = 200  # chosen related articles listed on the form (a real ar
 MAX_RELATED_ADDED = 20  # addresses typed into "Add related articles" at once
 
 
-class WorkspaceArticleForm(ArticleContentForm):  # type: ignore[misc,valid-type]
+class WorkspaceArticleForm(ArticleContentForm):
     """The workspace's article form: related articles as a list of the chosen ones.
 
     Listing every article a user may relate (a select box) grows with the library; here the form

@@ -47,8 +47,10 @@ LIST_FIELDS = ("related", "topics")
 
 
 def max_autosave_bytes() -> int:
-    """The largest request an autosave may be: every long field full, plus room for the rest."""
-    return len(long_fields()) * limits.MAX_TEXT_BYTES + 64 * 1024
+    """The largest request an autosave may be: every long field full, twice over (JSON escapes
+    quotes, backslashes and line breaks), plus room for the rest. Under Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), so this limit, with its message, is the one met."""
+    return 2 * len(long_fields()) * limits.MAX_TEXT_BYTES + 64 * 1024
 
 
 def autosave_clean(data: object) -> dict[str, str | list[str]]:
