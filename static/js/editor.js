@@ -81,7 +81,10 @@
   links.forEach(function (a) {
     a.addEventListener("click", function (event) { event.preventDefault(); show(a.dataset.tab); });
   });
+  // Open on the tab the address names, else the first whose text was refused, else the first.
   var wanted = location.hash.replace("#tab-", "");
+  var refused = form.querySelector(".tab-panel .errorlist");
+  if (!linkFor(wanted) && refused) wanted = refused.closest(".tab-panel").dataset.tab;
   if (links.length) show(linkFor(wanted) ? wanted : links[0].dataset.tab);
 
   // --- the address from the title ----------------------------------------------------------
