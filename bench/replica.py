@@ -342,8 +342,9 @@ def publisher(
 def check(
     responses: list[dict[str, Any]], published: dict[str, list[tuple[float, int, str]]]
 ) -> dict[str, int]:
-    """Never-published versions, and versions older than one published before the request."""
-    never = stale = 0
+    """Never-published versions, and versions older than one published before the request
+    (of those, how many came from the page cache without a query: a poisoned cache entry)."""
+    never = stale = stale_cached = 0
     for r in responses:
         if r["seen"] is None:
             continue
@@ -353,7 +354,12 @@ def check(
         due = max((v for done, v, _ in history if done < r["started"]), default=0)
         if r["seen"][0] < due:
             stale += 1
-    return {"never_published": never, "older_than_published_before_the_request": stale}
+            stale_cached += r["primary_queries"] + r["replica_queries"] == 0
+    return {
+        "never_published": never,
+        "older_than_published_before_the_request": stale,
+        "of_which_from_the_page_cache": stale_cached,
+    }
 
 
 def one_pass(
