@@ -31,6 +31,20 @@ DATABASE_FIXTURES = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A live server answers from its own thread, where Django refuses connections to aliases the
+    test did not name: its anonymous pages read the replica alias, so live-server tests name it
+    (their rows are committed, so the replica's own connection sees them)."""
+    for item in items:
+        if "live_server" not in getattr(item, "fixturenames", ()):
+            continue
+        marker = item.get_closest_marker("django_db")
+        args, kwargs = (marker.args, dict(marker.kwargs)) if marker else ((), {"transaction": True})
+        if kwargs.get("databases") is None:
+            kwargs["databases"] = ["default", "replica"]
+            item.add_marker(pytest.mark.django_db(*args, **kwargs), append=False)
+
+
 @pytest.fixture(autouse=True)
 def _replica_reads_see_the_test(request: pytest.FixtureRequest) -> Any:
     """The replica alias is the primary's own connection during a database test: the router
