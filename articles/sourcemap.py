@@ -236,13 +236,13 @@ def source_map(markdown: str, body_html: str) -> SourceMap:
                         group_span[piece.citation] = (here, here)
                 start, end = group_span[piece.citation]
             else:
+                j = _next_match(units, j, char)
                 if j < len(units) and units[j].marker:
                     # A marker shown as typed (unknown to the library): its own characters.
                     marker = units[j]
                     units[j : j + 1] = [
                         _Unit(c, o, o + 1) for c, o in zip(marker.text, marker.offsets, strict=True)
                     ]
-                j = _next_match(units, j, char)
                 if j < len(units) and units[j].text == char:
                     start, end = units[j].start, units[j].end
                     here = end
@@ -256,13 +256,15 @@ def source_map(markdown: str, body_html: str) -> SourceMap:
 
 
 def _next_match(units: list[_Unit], j: int, char: str) -> int:
-    """Skip source whitespace the rendering dropped, when `char` matches what follows it."""
+    """Skip source whitespace the rendering dropped, when what follows it matches `char`."""
     k = j
     while k < len(units) and not units[k].marker and units[k].text != char:
         if not units[k].text.isspace():
             return j
         k += 1
-    return k if k < len(units) and units[k].text == char else j
+    if k < len(units) and units[k].text.startswith(char):
+        return k
+    return j
 
 
 # --- marking ranges -----------------------------------------------------------------------------
