@@ -161,9 +161,29 @@
     selected.body.classList.add("has-margin");
     return wrapper;
   }
+  // The passage being commented on stays marked while the form has the focus (the document's
+  // selection moves into the text area), where the browser has the CSS Custom Highlight API.
+  function rangeAt(body, start, end) {
+    var range = document.createRange();
+    var offset = 0;
+    textNodes(body).forEach(function (node) {
+      var chars = Array.from(node.data);
+      var units = function (n) { return chars.slice(0, n).join("").length; };
+      if (start >= offset && start <= offset + chars.length) range.setStart(node, units(start - offset));
+      if (end >= offset && end <= offset + chars.length) range.setEnd(node, units(end - offset));
+      offset += chars.length;
+    });
+    return range;
+  }
+  function markPending(selected) {
+    if (window.CSS && CSS.highlights && window.Highlight) {
+      CSS.highlights.set("pending-comment", new Highlight(rangeAt(selected.body, selected.start, selected.end)));
+    }
+  }
   function closeForm() {
     var open = section.querySelector(".selection-margin");
     if (open) open.remove();
+    if (window.CSS && CSS.highlights) CSS.highlights.delete("pending-comment");
   }
   function openForm(selected) {
     closeForm();
@@ -196,6 +216,7 @@
       if (event.key === "Escape") closeForm();
     });
     hideButton();
+    markPending(selected);
     form.querySelector("textarea").focus();
   }
 })();
