@@ -23,8 +23,12 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
+from typing import NamedTuple
 
 from markdown_it.token import Token
 
@@ -38,8 +42,7 @@ _CLASS = re.compile(r"""\bclass\s*=\s*["']([^"']*)["']""")
 _VOID = frozenset({"br", "hr", "img", "wbr"})
 
 
-@dataclass(frozen=True)
-class Piece:
+class Piece(NamedTuple):
     """A tag or a text chunk of rendered HTML, as read for the plain text.
 
     `text` is the unescaped text a chunk adds to the plain text (None for tags and for text that
@@ -56,43 +59,55 @@ class Piece:
 
 def pieces(body_html: str) -> Iterator[Piece]:
     """Read sanitised HTML (our own, well-formed) into tags and text chunks, in order."""
-    stack: list[tuple[str, bool, int | None]] = []  # (name, not text, citation group)
+    # Each open element: (name, inside text that is not the author's, citation group inside).
+    stack: list[tuple[str, bool, int | None]] = [("", False, None)]
     block, citations, position = -1, 0, 0
-
-    def text_piece(chunk: str) -> Piece:
-        hidden = any(entry[1] for entry in stack)
-        group = next((entry[2] for entry in reversed(stack) if entry[2] is not None), None)
-        return Piece(chunk, None if hidden else html.unescape(chunk), group, block, len(stack))
-
     for tag in _TAG.finditer(body_html):
-        if tag.start() > position:
-            yield text_piece(body_html[position : tag.start()])
-        closing, name = tag.group(1) == "/", tag.group(2).lower()
+        start = tag.start()
+        if start > position:
+            chunk = body_html[position:start]
+            _, hidden, group = stack[-1]
+            text = None if hidden else html.unescape(chunk) if "&" in chunk else chunk
+            yield Piece(chunk, text, group, block, len(stack) - 1)
+        position = tag.end()
+        closing, name, attributes = tag.groups()
+        name = name.lower()
         if closing:
-            while stack:
+            while len(stack) > 1:
                 if stack.pop()[0] == name:
                     break
-            yield Piece(tag.group(0), None, None, block, len(stack))
-        else:
-            found = _CLASS.search(tag.group(3))
+            yield Piece(tag.group(0), None, None, block, len(stack) - 1)
+            continue
+        if len(stack) == 1:
+            block += 1
+        yield Piece(tag.group(0), None, None, block, len(stack) - 1)
+        if name in _VOID or attributes.rstrip().endswith("/"):
+            continue
+        _, hidden, group = stack[-1]
+        if "class" in attributes:
+            found = _CLASS.search(attributes)
             classes = set(found.group(1).split()) if found else set()
-            if not stack:
-                block += 1
-            yield Piece(tag.group(0), None, None, block, len(stack))
-            if name not in _VOID and not tag.group(3).rstrip().endswith("/"):
-                group = None
-                if name == "sup" and "citation" in classes:
-                    citations += 1
-                    group = citations
-                stack.append((name, bool(classes & NOT_TEXT_CLASSES), group))
-        position = tag.end()
+            hidden = hidden or bool(classes & NOT_TEXT_CLASSES)
+            if name == "sup" and "citation" in classes:
+                citations += 1
+                group = citations
+        stack.append((name, hidden, group))
     if position < len(body_html):
-        yield text_piece(body_html[position:])
+        _, hidden, group = stack[-1]
+        chunk = body_html[position:]
+        yield Piece(chunk, None if hidden else html.unescape(chunk), group, block, len(stack) - 1)
+
+
+@lru_cache(maxsize=32)
+def read(body_html: str) -> tuple[Piece, ...]:
+    """`pieces` of a rendition's HTML, kept for the renditions read last: a page asks for the
+    plain text and then the marked HTML of the same rendition, and renditions never change."""
+    return tuple(pieces(body_html))
 
 
 def plain_text(body_html: str) -> str:
     """The text a reader sees in a rendering, as the reviewer's page counts it."""
-    return "".join(p.text for p in pieces(body_html) if p.text is not None)
+    return "".join(p.text for p in read(body_html) if p.text is not None)
 
 
 # --- the Markdown side ------------------------------------------------------------------------
@@ -220,7 +235,7 @@ def source_map(markdown: str, body_html: str) -> SourceMap:
     j = 0
     here = 0
     group_span: dict[int, tuple[int, int]] = {}
-    for piece in pieces(body_html):
+    for piece in read(body_html):
         if piece.text is None:
             continue
         for char in piece.text:
@@ -281,36 +296,31 @@ class Highlight:
     slot: bool = True
 
 
-def _block_of(read: list[Piece], start: int, end: int) -> int:
-    """The top-level element where plain-text range [start, end) starts (-1: none)."""
-    offset = 0
-    for piece in read:
-        if piece.text is None:
-            continue
-        if offset + len(piece.text) > start and offset < end and piece.block >= 0:
-            return piece.block
-        offset += len(piece.text)
-    return -1
-
-
 def highlight(body_html: str, marks: Iterable[Highlight]) -> list[str | tuple[int, ...]]:
     """The HTML with each range wrapped in `<mark class="anchor" data-thread="key">` (one per
     text node it covers), cut where the keys of the ranges starting in a top-level element are
     to go: after that element, which is wrapped in `<div class="anchored-block">` with them.
 
-    Returns HTML strings and, between them, tuples of keys (in order of their ranges).
+    Returns HTML strings and, between them, tuples of keys (in order of their ranges). Each
+    range finds its text nodes by bisection, so the work grows with the text plus the marks.
     """
-    read = list(pieces(body_html))
-    marks = sorted(marks, key=lambda m: (m.start, m.key))
+    parts = read(body_html)
+    texts = [i for i, piece in enumerate(parts) if piece.text]
+    starts = list(accumulate((len(parts[i].text or "") for i in texts), initial=0))
+    covering: dict[int, list[Highlight]] = {}
     slots: dict[int, list[int]] = {}
-    for mark in marks:
-        block = _block_of(read, mark.start, mark.end)
-        if block >= 0 and mark.slot:
-            slots.setdefault(block, []).append(mark.key)
+    for mark in sorted(marks, key=lambda m: (m.start, m.key)):
+        placed = not mark.slot
+        for n in range(max(bisect_right(starts, mark.start) - 1, 0), bisect_left(starts, mark.end)):
+            covering.setdefault(texts[n], []).append(mark)
+            block = parts[texts[n]].block
+            if not placed and block >= 0:
+                slots.setdefault(block, []).append(mark.key)
+                placed = True
     out: list[str | tuple[int, ...]] = []
     html_parts: list[str] = []
     offset = 0
-    for piece in read:
+    for i, piece in enumerate(parts):
         if piece.text is None:
             top = piece.depth == 0 and piece.block in slots
             if top and not piece.html.startswith("</"):
@@ -320,10 +330,9 @@ def highlight(body_html: str, marks: Iterable[Highlight]) -> list[str | tuple[in
                 out += ["".join(html_parts), tuple(slots[piece.block])]
                 html_parts = ["</div>"]
             continue
-        length = len(piece.text)
-        covering = [m for m in marks if m.start < offset + length and m.end > offset]
-        html_parts.append(_marked(piece.text, offset, covering) if covering else piece.html)
-        offset += length
+        marked = covering.get(i)
+        html_parts.append(_marked(piece.text, offset, marked) if marked else piece.html)
+        offset += len(piece.text)
     out.append("".join(html_parts))
     return out
 
@@ -347,63 +356,3 @@ def _marked(text: str, offset: int, marks: list[Highlight]) -> str:
                 segment = f'<mark class="anchor" data-thread="{int(mark.key)}">{segment}</mark>'
         out.append(segment)
     return "".join(out)
-
-
-# --- finding a quote again ----------------------------------------------------------------------
-
-# At most this many places of one quote are weighed: the work per thread stays bounded.
-CANDIDATES = 50
-
-
-def normalised_find(text: str, quote: str) -> list[tuple[int, int]]:
-    """Places of `quote` in `text` with any run of whitespace matching any other (a passage
-    pasted from the page, or text re-wrapped since), as [start, end) of `text`."""
-    words = quote.split()
-    if not words:
-        return []
-    pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
-    found = []
-    for match in pattern.finditer(text):
-        found.append((match.start(), match.end()))
-        if len(found) == CANDIDATES:
-            break
-    return found
-
-
-def relocate(
-    text: str, *, quote: str, prefix: str = "", suffix: str = "", hint: int | None = None
-) -> tuple[int, int] | None:
-    """Where a quote with this context is in `text` now, as [start, end), or None when gone.
-
-    As the W3C Web Annotation TextQuoteSelector: the exact words (or, failing that, the words
-    with their whitespace changed), disambiguated by how much of the text before (`prefix`) and
-    after (`suffix`) still matches, then by closeness to `hint` (where it was).
-    """
-    if not quote.strip():
-        return None
-    candidates: list[tuple[int, int]] = []
-    at = text.find(quote)
-    while at >= 0 and len(candidates) < CANDIDATES:
-        candidates.append((at, at + len(quote)))
-        at = text.find(quote, at + 1)
-    candidates = candidates or normalised_find(text, quote)
-    if not candidates:
-        return None
-
-    def score(place: tuple[int, int]) -> tuple[int, int]:
-        before = text[max(place[0] - len(prefix), 0) : place[0]]
-        same_before = _common_length(reversed(prefix), reversed(before))
-        same_after = _common_length(suffix, text[place[1] : place[1] + len(suffix)])
-        distance = abs(place[0] - hint) if hint is not None else place[0]
-        return same_before + same_after, -distance
-
-    return max(candidates, key=score)
-
-
-def _common_length(a: Iterable[str], b: Iterable[str]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from accounts.roles import Role
-from articles.sourcemap import Highlight, highlight, normalised_find, relocate
+from articles.quotes import normalised_find, relocate
+from articles.sourcemap import Highlight, highlight
 from reviews.models import ReviewComment
 
 if TYPE_CHECKING:

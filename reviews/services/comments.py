@@ -16,8 +16,9 @@ from django.db import transaction
 from accounts.roles import Role
 from articles.audiences import audience_keys
 from articles.models import Article, HistoricalArticle
+from articles.quotes import normalised_find
 from articles.services import rendition_get_or_create
-from articles.sourcemap import normalised_find, plain_text, source_map
+from articles.sourcemap import plain_text, source_map
 from reviews.models import ArticleWorkflow, CommentResolution, ReviewComment
 from reviews.models.decisions import CONTEXT_LENGTH
 from reviews.selectors.roles import roles_for

@@ -7,15 +7,9 @@ import html5lib
 import pytest
 
 from articles.glossary import Glossary, Term, annotate
+from articles.quotes import normalised_find, relocate
 from articles.rendering import render_markdown
-from articles.sourcemap import (
-    Highlight,
-    highlight,
-    normalised_find,
-    plain_text,
-    relocate,
-    source_map,
-)
+from articles.sourcemap import Highlight, highlight, plain_text, source_map
 from references.models import Reference
 
 BOWDEN = Reference(citekey="bowden-2018", pmid="30288020", title="Asfotase alfa", year=2018)
