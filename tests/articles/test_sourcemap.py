@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html5lib
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from articles.glossary import Glossary, Term, annotate
 from articles.quotes import normalised_find, relocate
@@ -173,3 +175,22 @@ class TestRelocate:
     @pytest.mark.parametrize("quote", ["", "   "])
     def test_an_empty_quote_is_nowhere(self, quote: str) -> None:
         assert relocate("text", quote=quote) is None
+
+
+MARKDOWNISH = st.text(alphabet="ab HPP*_`[]()@:;#-|>\n&\\!1.", max_size=160).map(
+    lambda s: s.replace("@", "@pmid:30288020", 1) if "[@" in s else s
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(text=MARKDOWNISH)
+def test_any_markdown_maps_each_rendered_character_inside_the_source(text: str) -> None:
+    """Whatever the Markdown: the map covers the rendered text exactly, each span lies in the
+    source, and a rendered character with a span of its own is that character of the source."""
+    body = render_markdown(text, references=REFERENCES, keep_unknown=True).html
+    smap = source_map(text, body)
+    assert smap.text == plain_text(body)
+    for char, start, end in zip(smap.text, smap.starts, smap.ends, strict=True):
+        assert 0 <= start <= end <= len(text)
+        if end - start == 1:
+            assert text[start] == char

@@ -402,3 +402,20 @@ class TestViews:
         assert "I fixed it." in html and 'id="article-text"' in html
         assert not CommentResolution.objects.exists()
         assert_valid(html, "refused resolve")
+
+    def test_a_huge_reply_is_refused_and_kept_in_its_thread(
+        self, article: Article, author: Any, reviewer: Any
+    ) -> None:
+        thread = comment_create(
+            article=article, user=reviewer, body="Source?", **select(article, "often missed")
+        )
+        words = "Because " + "really " * 2000
+        response = logged_in(author).post(f"{W}/comments/{thread.pk}/reply/", {"body": words})
+        html = response.content.decode()
+        assert response.status_code == 422
+        assert f"A reply is at most {MAX_BODY} characters" in html
+        assert (
+            f'aria-describedby="reply-{thread.pk}-errors" aria-invalid="true">{words.strip()}'
+            in html
+        )
+        assert not ReviewComment.objects.filter(parent=thread).exists()
