@@ -14,7 +14,8 @@
   var tabs = Array.prototype.slice.call(section.querySelectorAll('[role="tab"]'));
   var panels = Array.prototype.slice.call(section.querySelectorAll('[role="tabpanel"]'));
   var button = section.querySelector(".comment-on-selection");
-  var template = document.getElementById("selection-comment-template");
+  if (!button) return;
+  var commentForm = document.getElementById("comment-form");
   if (!tabs.length) return;
   section.classList.add("is-enhanced");
 
@@ -185,9 +186,34 @@
     if (open) open.remove();
     if (window.CSS && CSS.highlights) CSS.highlights.delete("pending-comment");
   }
+  // The margin form posts what the page's own comment form posts (same address, same CSRF
+  // token), plus where the selection is.
+  function element(tag, attributes, children) {
+    var node = document.createElement(tag);
+    Object.keys(attributes).forEach(function (name) { node.setAttribute(name, attributes[name]); });
+    (children || []).forEach(function (child) { node.append(child); });
+    return node;
+  }
+  function selectionForm() {
+    var form = element("form", {method: "post", action: commentForm.getAttribute("action"), "class": "selection-comment stacked-form"});
+    form.append(commentForm.querySelector('input[name="csrfmiddlewaretoken"]').cloneNode());
+    ["audience", "quote", "start", "end", "version"].forEach(function (name) {
+      form.append(element("input", {type: "hidden", name: name}));
+    });
+    form.append(
+      element("p", {"class": "meta"}, ["On \u201c", element("span", {"class": "selection-quote"}), "\u201d"]),
+      element("label", {"for": "selection-body"}, ["Comment"]),
+      element("textarea", {id: "selection-body", name: "body", rows: "3", required: ""}),
+      element("p", {}, [
+        element("button", {type: "submit"}, ["Add comment"]), " ",
+        element("button", {type: "button", "class": "button-secondary", "data-cancel": ""}, ["Cancel"])
+      ])
+    );
+    return form;
+  }
   function openForm(selected) {
     closeForm();
-    var form = template.content.firstElementChild.cloneNode(true);
+    var form = selectionForm();
     var values = {
       audience: selected.audience,
       quote: selected.quote,
