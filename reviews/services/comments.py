@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 # Longer than any real comment or passage; bounds the work and the rows one post can make.
 MAX_BODY = 10_000
-MAX_QUOTE = 2_000
+MAX_QUOTE = 5_000
 MAX_NOTE = 1_000
 
 
@@ -112,13 +112,14 @@ def _anchor_selection(
                 if value in (None, "")
             }
         )
+    _check_quote(quote)
     if not 1 <= version <= article.version:
         raise ValidationError({"version": f"This article has no version {version}."})
     snapshot = (
         article if version == article.version else article.history.filter(version=version).first()
     )
     where = f"the {audience} text of version {version}"
-    text = _own_text(snapshot, audience, where)
+    text = _own_text(snapshot, audience, version)
     body_html = rendition_get_or_create(version=snapshot, audience=audience).body_html
     rendered = plain_text(body_html)
     if not 0 <= start < end <= len(rendered):
@@ -146,9 +147,8 @@ def _anchor_quote(*, article: Article, audience: str, quote: str) -> dict[str, A
     if not audience:
         raise ValidationError({"audience": "Choose the audience whose text you quote."})
     where = f"the {audience} text (version {article.version})"
-    if len(quote) > MAX_QUOTE:
-        raise ValidationError({"quote": f"Quote at most {MAX_QUOTE} characters."})
-    text = _own_text(article, audience, where)
+    _check_quote(quote)
+    text = _own_text(article, audience, article.version)
     body_html = rendition_get_or_create(version=article, audience=audience).body_html
     places = normalised_find(plain_text(body_html), quote)
     if not places:
@@ -164,10 +164,19 @@ def _anchor_quote(*, article: Article, audience: str, quote: str) -> dict[str, A
     return _anchor(text=text, body_html=body_html, version=article.version, start=start, end=end)
 
 
-def _own_text(snapshot: Article | HistoricalArticle | None, audience: str, where: str) -> str:
+def _check_quote(quote: str) -> None:
+    if not quote.strip():
+        raise ValidationError({"quote": "Select some words, not only spaces."})
+    if len(quote) > MAX_QUOTE:
+        raise ValidationError(
+            {"quote": f"A passage is at most {MAX_QUOTE} characters; this one has {len(quote)}."}
+        )
+
+
+def _own_text(snapshot: Article | HistoricalArticle | None, audience: str, version: int) -> str:
     text = (snapshot.texts or {}).get(audience, "") if snapshot is not None else ""
     if not text.strip():
-        raise ValidationError({"audience": f"There is no text in {where}."})
+        raise ValidationError({"audience": f"Version {version} has no {audience} text."})
     return text
 
 
@@ -175,12 +184,7 @@ def _anchor(*, text: str, body_html: str, version: int, start: int, end: int) ->
     """The fields that fix a passage: the rendered quote and its context, and its source span."""
     mapped = source_map(text, body_html)
     quote = mapped.text[start:end]
-    if not quote.strip():
-        raise ValidationError({"quote": "Select some words, not only spaces."})
-    if len(quote) > MAX_QUOTE:
-        raise ValidationError(
-            {"quote": f"Select at most {MAX_QUOTE} characters; this passage has {len(quote)}."}
-        )
+    _check_quote(quote)
     source_start, source_end = mapped.source_span(start, end)
     return {
         "version": version,

@@ -14,7 +14,13 @@ from articles.models import Article
 from articles.services import rendition_get_or_create
 from articles.sourcemap import plain_text
 from reviews.models import CommentResolution, ReviewComment
-from reviews.services.comments import MAX_BODY, comment_create, comment_reply, comment_resolve
+from reviews.services.comments import (
+    MAX_BODY,
+    MAX_QUOTE,
+    comment_create,
+    comment_reply,
+    comment_resolve,
+)
 from reviews.services.content import draft_update
 from tests.factories import logged_in, make_article, make_reference, submit_and_review
 from tests.test_valid_html import assert_valid
@@ -122,7 +128,7 @@ class TestAnchoring:
             ({"start": 10_000, "end": 10_010}, "start", "are not in the patient text of version"),
             ({"end": 3}, "start", "are not in"),
             ({"quote": "a sign of XLH"}, "quote", "there it reads “"),
-            ({"audience": "caregiver"}, "audience", "There is no text in the caregiver text"),
+            ({"audience": "caregiver"}, "audience", "Version 1 has no caregiver text."),
             ({"version": 99}, "version", "no version 99"),
             ({"audience": "martians"}, "audience", "is not an audience"),
             ({"start": None}, "start", "A selection names"),
@@ -334,7 +340,7 @@ class TestViews:
             ({"start": "9999", "end": "10000"}, 422, "are not in the patient text"),
             ({"start": "abc"}, 422, "Enter a whole number"),
             ({"quote": "a sign of XLH1"}, 422, "there it reads"),
-            ({"audience": "caregiver"}, 422, "There is no text in the caregiver text"),
+            ({"audience": "caregiver"}, 422, "Version 1 has no caregiver text."),
             ({"audience": "nobody"}, 422, "Select a valid choice"),
             ({"version": "0"}, 422, "greater than or equal to 1"),
             ({"version": "7"}, 422, "no version 7"),
@@ -419,3 +425,20 @@ class TestViews:
             in html
         )
         assert not ReviewComment.objects.filter(parent=thread).exists()
+
+
+def test_a_passage_longer_than_the_limit_is_refused_before_any_rendering(
+    article: Article, reviewer: Any, django_assert_max_num_queries: Any
+) -> None:
+    """A forged selection of megabytes costs the lock and the roles, not a source map."""
+    with django_assert_max_num_queries(4), pytest.raises(ValidationError, match="at most"):
+        comment_create(
+            article=article,
+            user=reviewer,
+            body="Long.",
+            audience="patient",
+            quote="x" * (MAX_QUOTE + 1),
+            start=0,
+            end=MAX_QUOTE + 1,
+            version=article.version,
+        )
