@@ -431,7 +431,10 @@ def test_a_passage_longer_than_the_limit_is_refused_before_any_rendering(
     article: Article, reviewer: Any, django_assert_max_num_queries: Any
 ) -> None:
     """A forged selection of megabytes costs the lock and the roles, not a source map."""
-    with django_assert_max_num_queries(4), pytest.raises(ValidationError, match="at most"):
+    with (
+        django_assert_max_num_queries(6) as captured,
+        pytest.raises(ValidationError, match="at most"),
+    ):
         comment_create(
             article=article,
             user=reviewer,
@@ -442,3 +445,4 @@ def test_a_passage_longer_than_the_limit_is_refused_before_any_rendering(
             end=MAX_QUOTE + 1,
             version=article.version,
         )
+    assert not [q for q in captured.captured_queries if "rendition" in q["sql"]]
