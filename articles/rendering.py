@@ -169,14 +169,15 @@ def sanitize_html(html_text: str) -> str:
     )
 
 
-def _markdown() -> MarkdownIt:
+def markdown_parser() -> MarkdownIt:
+    """The article Markdown parser (also read by `articles.sourcemap` for the same tokens)."""
     # Raw HTML off: `<script>` typed in an article is shown as text, never parsed as markup.
     return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
 def _safe_html(text: str) -> str:
     """Markdown to sanitised HTML, headings shifted, citation markers still as typed."""
-    md = _markdown()
+    md = markdown_parser()
     tokens = md.parse(text or "")
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):

@@ -96,6 +96,18 @@ class CommentForm(forms.Form):
     body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 4}))
 
 
+class SelectionCommentForm(forms.Form):
+    """A comment on a passage selected in the rendered text (the reviewer page's script posts it):
+    where the selection is in that audience's rendered plain text, and the version shown."""
+
+    audience = forms.ChoiceField(choices=audience_choices())
+    quote = forms.CharField(strip=False, label="Passage")
+    start = forms.IntegerField(min_value=0, max_value=10**7)
+    end = forms.IntegerField(min_value=0, max_value=10**7)
+    version = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 4}))
+
+
 class ReplyForm(forms.Form):
     body = forms.CharField(label="Reply", widget=forms.Textarea(attrs={"rows": 3}))
 

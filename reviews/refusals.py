@@ -18,7 +18,10 @@ Views catch nothing themselves. A view that shows a posted form again wraps the 
 back with everything the user typed. Whatever a view lets escape is answered by
 `editorial.http_errors.RefusalMiddleware` with `refusal_page`: the reasons and a link back. A
 missing permission or a missing page is not something the user's input can fix, so those are
-never kept on a form: they go to Django's handlers.
+never kept on a form: they go to Django's handlers. The one exception is a comment, reply or
+resolution on the article page (`kept_input(form, forbidden=True)`): whoever reaches that page
+holds a role on the article, and one step that is not theirs (resolving another's thread) gives
+them the page back, 403, with the reason and their words.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.core.exceptions import NON_FIELD_ERRORS, BadRequest, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, BadRequest, PermissionDenied, ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -107,12 +110,13 @@ class Attempt:
 
 
 @contextmanager
-def kept_input(form: BaseForm | None = None) -> Iterator[Attempt]:
+def kept_input(form: BaseForm | None = None, *, forbidden: bool = False) -> Iterator[Attempt]:
     """Run a service call; on a refusal the user can act on, keep going with its reasons.
 
     The reasons go onto `form` (a field's under that field when the form has it), so the page that
     re-shows the form needs nothing else. The service's transaction has rolled back by the time the
-    block is left, so nothing half-written remains.
+    block is left, so nothing half-written remains. With `forbidden`, a missing permission is kept
+    too (403), for the pages only people with a role on the article reach.
     """
     attempt = Attempt()
     try:
@@ -120,8 +124,13 @@ def kept_input(form: BaseForm | None = None) -> Iterator[Attempt]:
     except KEPT as error:
         attempt.error = error
         attempt.refusal = refusal_for(error)
-        if form is not None and form.is_bound and attempt.refusal is not None:
-            _onto_form(form, attempt.refusal)
+    except PermissionDenied as error:
+        if not forbidden:
+            raise
+        attempt.error = error
+        attempt.refusal = Refusal(403, "Not yours to do", [str(error) or "You may not do this."])
+    if form is not None and form.is_bound and attempt.refusal is not None:
+        _onto_form(form, attempt.refusal)
 
 
 def _onto_form(form: BaseForm, refusal: Refusal) -> None:

@@ -114,6 +114,10 @@ class AuditEvent(ChainedRecord):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.from_state}->{self.to_state}"
 
 
+# How much rendered text before and after a quote is kept to find it again.
+CONTEXT_LENGTH = 32
+
+
 class ReviewComment(AppendOnlyModel):
     """A reviewer's (or author's) comment on a passage of one audience's text, or a reply to one.
 
@@ -127,6 +131,15 @@ class ReviewComment(AppendOnlyModel):
     version = models.PositiveIntegerField(help_text="The version the comment was written on.")
     audience = models.CharField(max_length=32, blank=True, help_text="Empty: the whole article.")
     quote = models.TextField(blank=True, help_text="The passage commented on, as quoted.")
+    # The anchor of a passage selected on the rendered page, fixed at creation (a TextQuote-
+    # Selector with its source span): where the quote starts in that version's rendered plain
+    # text, the Markdown it came from, and a little text around it to find it again once the
+    # text changes. Empty on replies, general comments and comments from before anchors.
+    rendered_start = models.PositiveIntegerField(null=True, blank=True)
+    source_start = models.PositiveIntegerField(null=True, blank=True)
+    source_end = models.PositiveIntegerField(null=True, blank=True)
+    prefix = models.CharField(max_length=CONTEXT_LENGTH, blank=True, default="")
+    suffix = models.CharField(max_length=CONTEXT_LENGTH, blank=True, default="")
     body = models.TextField()
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_comments"
@@ -142,6 +155,11 @@ class ReviewComment(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.author} on {self.article}: {self.body[:40]}"
+
+    @property
+    def is_anchored(self) -> bool:
+        """Made by selecting a passage (its place is known), not by pasting a quote."""
+        return self.rendered_start is not None
 
 
 class CommentResolution(AppendOnlyModel):

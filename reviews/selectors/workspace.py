@@ -16,6 +16,7 @@ from articles.services import (
     rendition_get_or_create,
     renditions_get_or_create,
 )
+from articles.sourcemap import plain_text
 from references.selectors import references_for_keys
 from reviews import risk
 from reviews.checks import article_checks
@@ -24,6 +25,7 @@ from reviews.models import Assignment, AuditEvent, Meaning, ReviewComment, SignO
 from reviews.selectors.actions import available_actions
 from reviews.selectors.roles import roles_for
 from reviews.selectors.signing import valid_approvals
+from reviews.selectors.threads import TextPanel, ThreadView, text_panel, thread_views
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -37,6 +39,30 @@ def open_comment_threads(*, article: Article) -> list[ReviewComment]:
         .prefetch_related("replies__author")
         .order_by("created_at", "pk")
     )
+
+
+def working_text(
+    *, article: Article, user: AbstractBaseUser, threads: list[ReviewComment]
+) -> tuple[list[TextPanel], list[ThreadView]]:
+    """The working version's rendered text, one panel per audience that has its own text, with
+    the open threads placed in it: no query when the renditions are cached, and at most the
+    three of `renditions_get_or_create` (kept, references, insert) when they are not."""
+    keys = [key for key in configured_audiences() if (article.texts or {}).get(key, "").strip()]
+    renditions = renditions_get_or_create(version=article, audiences=keys) if keys else {}
+    bodies = {key: renditions[key].body_html for key in keys}
+    views = thread_views(
+        threads=threads,
+        plain_texts={key: plain_text(body) for key, body in bodies.items()},
+        user=user,
+        roles=roles_for(user=user, article=article, workflow=article.workflow),
+        version=article.version,
+    )
+    labels = configured_audiences()
+    panels = [
+        text_panel(key=key, label=labels[key].label, body_html=body, views=views)
+        for key, body in bodies.items()
+    ]
+    return panels, views
 
 
 def workspace_article(*, slug: str, user: AbstractBaseUser) -> Article | None:
@@ -97,6 +123,9 @@ def workspace_page(*, article: Article, user: AbstractBaseUser) -> dict[str, Any
         .prefetch_related("replies__author")
         .order_by("-created_at", "-pk")[:100]
     )
+    # Oldest first in the margin and the list, as a conversation reads.
+    open_threads = [t for t in reversed(threads) if not hasattr(t, "resolution")]
+    panels, views = working_text(article=article, user=user, threads=open_threads)
     return {
         "article": article,
         "workflow": workflow,
@@ -118,7 +147,10 @@ def workspace_page(*, article: Article, user: AbstractBaseUser) -> dict[str, Any
             .select_related("actor")
             .order_by("-created_at", "-pk")[:30]
         ),
-        "open_threads": [t for t in threads if not hasattr(t, "resolution")],
+        "open_threads": open_threads,
+        "text_panels": panels,
+        "listed_threads": [v for v in views if v.place != "text"],
+        "resolvable": {v.thread.pk for v in views if v.may_resolve},
         "resolved_threads": [t for t in threads if hasattr(t, "resolution")],
         "references": sorted(
             {r.pk: r for r in references.values()}.values(), key=lambda r: r.citekey

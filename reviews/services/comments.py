@@ -1,22 +1,38 @@
-"""Review comments: threads on a passage of one audience's text, their replies and resolution."""
+"""Review comments: threads on a passage of one audience's text, their replies and resolution.
+
+A passage is anchored where the reviewer saw it: the rendered text of one version (as the
+workspace page shows it, citations numbered). The anchor keeps the rendered quote, a little
+text before and after it, where it starts in that rendered text, and the span of Markdown it
+came from (`articles.sourcemap`), so the thread can be found again once the text changes.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.roles import Role
 from articles.audiences import audience_keys
-from articles.models import Article
+from articles.models import Article, HistoricalArticle
+from articles.quotes import normalised_find
+from articles.services import rendition_get_or_create
+from articles.sourcemap import plain_text, source_map
 from reviews.models import ArticleWorkflow, CommentResolution, ReviewComment
+from reviews.models.decisions import CONTEXT_LENGTH
 from reviews.selectors.roles import roles_for
+from reviews.selectors.threads import may_resolve
 from reviews.services.errors import WorkflowError
 from reviews.services.records import article_locked
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+
+# Longer than any real comment or passage; bounds the work and the rows one post can make.
+MAX_BODY = 10_000
+MAX_QUOTE = 5_000
+MAX_NOTE = 1_000
 
 
 def _check_participant(
@@ -30,39 +46,164 @@ def _check_participant(
     return roles
 
 
+def _body(body: str, *, field: str = "body", what: str = "comment") -> str:
+    body = body.strip()
+    if not body:
+        raise ValidationError({field: f"Write the {what}."})
+    if len(body) > MAX_BODY:
+        raise ValidationError(
+            {field: f"A {what} is at most {MAX_BODY} characters; this one has {len(body)}."}
+        )
+    return body
+
+
 @transaction.atomic
 def comment_create(
-    *, article: Article, user: AbstractBaseUser, body: str, audience: str = "", quote: str = ""
+    *,
+    article: Article,
+    user: AbstractBaseUser,
+    body: str,
+    audience: str = "",
+    quote: str = "",
+    start: int | None = None,
+    end: int | None = None,
+    version: int | None = None,
 ) -> ReviewComment:
-    """Comment on a passage of one audience's text (or on the whole article)."""
+    """Comment on the whole article, on a passage selected in the rendered text of one audience
+    (`start`, `end`: its place in that rendering's plain text; `version`: the version shown), or
+    on a quoted passage (found in the rendered text of the working version)."""
     article, workflow = article_locked(article)
     _check_participant(user=user, article=article, workflow=workflow)
-    body, quote = body.strip(), quote.strip()
-    errors = {}
-    if not body:
-        errors["body"] = "Write the comment."
+    body = _body(body)
     if audience and audience not in audience_keys():
-        errors["audience"] = f"“{audience}” is not an audience."
-    elif quote:
-        haystack = (
-            " ".join(article.texts.get(audience, "").split())
-            if audience
-            else " ".join(" ".join(t.split()) for t in article.texts.values())
+        raise ValidationError({"audience": f"“{audience[:40]}” is not an audience."})
+    anchor: dict[str, Any] = {"version": article.version, "quote": ""}
+    if (start, end, version) != (None, None, None):
+        anchor = _anchor_selection(
+            article=article, audience=audience, quote=quote, start=start, end=end, version=version
         )
-        if " ".join(quote.split()) not in haystack:
-            where = f"the {audience} text" if audience else "the article"
-            errors["quote"] = f"The quoted passage is not in {where} (version {article.version})."
-    if errors:
-        raise ValidationError(errors)
+    elif quote.strip():
+        anchor = _anchor_quote(article=article, audience=audience, quote=quote)
     return ReviewComment.objects.create(
         article=article,
         cycle=workflow.cycle,
-        version=article.version,
         audience=audience,
-        quote=quote,
         body=body,
         author=user,
+        **anchor,
     )
+
+
+def _anchor_selection(
+    *,
+    article: Article,
+    audience: str,
+    quote: str,
+    start: int | None,
+    end: int | None,
+    version: int | None,
+) -> dict[str, Any]:
+    if start is None or end is None or version is None or not audience or not quote:
+        named = {"audience": audience, "quote": quote, "start": start, "end": end}
+        raise ValidationError(
+            {
+                name: "A selection names its audience, text, start, end and version."
+                for name, value in {**named, "version": version}.items()
+                if value in (None, "")
+            }
+        )
+    _check_quote(quote)
+    if not 1 <= version <= article.version:
+        raise ValidationError({"version": f"This article has no version {version}."})
+    snapshot = (
+        article if version == article.version else article.history.filter(version=version).first()
+    )
+    where = f"the {audience} text of version {version}"
+    text = _own_text(snapshot, audience, version)
+    body_html = rendition_get_or_create(version=snapshot, audience=audience).body_html
+    rendered = plain_text(body_html)
+    if not 0 <= start < end <= len(rendered):
+        raise ValidationError(
+            {
+                "start": f"Characters {start} to {end} are not in {where}, which has "
+                f"{len(rendered)} characters."
+            }
+        )
+    if rendered[start:end] != quote:
+        found = rendered[start:end]
+        shown = found if len(found) <= 80 else f"{found[:77]}…"
+        raise ValidationError(
+            {
+                "quote": f"The selected text is not at characters {start} to {end} of {where}: "
+                f"there it reads “{shown}”."
+            }
+        )
+    return _anchor(text=text, body_html=body_html, version=version, start=start, end=end)
+
+
+def _anchor_quote(*, article: Article, audience: str, quote: str) -> dict[str, Any]:
+    """A passage pasted into the form (no script): found once, whitespace aside, in the rendered
+    text of the working version, as the page shows it."""
+    if not audience:
+        raise ValidationError({"audience": "Choose the audience whose text you quote."})
+    where = f"the {audience} text (version {article.version})"
+    _check_quote(quote)
+    text = _own_text(article, audience, article.version)
+    body_html = rendition_get_or_create(version=article, audience=audience).body_html
+    places = normalised_find(plain_text(body_html), quote)
+    if not places:
+        raise ValidationError({"quote": f"The quoted passage is not in {where}."})
+    if len(places) > 1:
+        raise ValidationError(
+            {
+                "quote": f"The quoted passage is in {where} {len(places)} times; quote more "
+                "words so that it is found once."
+            }
+        )
+    start, end = places[0]
+    return _anchor(text=text, body_html=body_html, version=article.version, start=start, end=end)
+
+
+def _check_quote(quote: str) -> None:
+    if not quote.strip():
+        raise ValidationError({"quote": "Select some words, not only spaces."})
+    if len(quote) > MAX_QUOTE:
+        raise ValidationError(
+            {"quote": f"A passage is at most {MAX_QUOTE} characters; this one has {len(quote)}."}
+        )
+
+
+def _own_text(snapshot: Article | HistoricalArticle | None, audience: str, version: int) -> str:
+    text = (snapshot.texts or {}).get(audience, "") if snapshot is not None else ""
+    if not text.strip():
+        raise ValidationError({"audience": f"Version {version} has no {audience} text."})
+    return text
+
+
+def _anchor(*, text: str, body_html: str, version: int, start: int, end: int) -> dict[str, Any]:
+    """The fields that fix a passage: the rendered quote and its context, and its source span."""
+    mapped = source_map(text, body_html)
+    quote = mapped.text[start:end]
+    _check_quote(quote)
+    source_start, source_end = mapped.source_span(start, end)
+    return {
+        "version": version,
+        "quote": quote,
+        "rendered_start": start,
+        "source_start": source_start,
+        "source_end": source_end,
+        "prefix": mapped.text[max(start - CONTEXT_LENGTH, 0) : start],
+        "suffix": mapped.text[end : end + CONTEXT_LENGTH],
+    }
+
+
+def _root(*, article: Article, comment_id: int, action: str) -> ReviewComment:
+    root = ReviewComment.objects.filter(pk=comment_id, article=article, parent__isnull=True).first()
+    if root is None:
+        raise WorkflowError(
+            action, ["There is no such comment on this article."], code="unknown_comment"
+        )
+    return root
 
 
 @transaction.atomic
@@ -71,19 +212,13 @@ def comment_reply(
 ) -> ReviewComment:
     article, workflow = article_locked(article)
     _check_participant(user=user, article=article, workflow=workflow)
-    root = ReviewComment.objects.filter(pk=comment_id, article=article, parent__isnull=True).first()
-    if root is None:
-        raise WorkflowError(
-            "reply", ["There is no such comment on this article."], code="unknown_comment"
-        )
-    if not body.strip():
-        raise ValidationError({"body": "Write the reply."})
+    root = _root(article=article, comment_id=comment_id, action="reply")
     return ReviewComment.objects.create(
         article=article,
         cycle=workflow.cycle,
         version=article.version,
         audience=root.audience,
-        body=body.strip(),
+        body=_body(body, what="reply"),
         author=user,
         parent=root,
     )
@@ -93,16 +228,15 @@ def comment_reply(
 def comment_resolve(
     *, article: Article, user: AbstractBaseUser, comment_id: int, note: str = ""
 ) -> CommentResolution:
-    """Close a thread. Its writer or an editor may; an author cannot wave a reviewer's point away."""
+    """Close a thread. Its writer or an editor may (`may_resolve`, which draws the button too)."""
     article, workflow = article_locked(article)
     roles = _check_participant(user=user, article=article, workflow=workflow)
-    root = ReviewComment.objects.filter(pk=comment_id, article=article, parent__isnull=True).first()
-    if root is None:
-        raise WorkflowError(
-            "resolve", ["There is no such comment on this article."], code="unknown_comment"
-        )
-    if root.author_id != user.pk and Role.EDITOR not in roles:
+    root = _root(article=article, comment_id=comment_id, action="resolve")
+    if not may_resolve(user=user, thread=root, roles=roles):
         raise PermissionDenied("Only the comment's writer or an editor resolves it.")
     if CommentResolution.objects.filter(comment=root).exists():
         raise WorkflowError("resolve", ["This comment is already resolved."], code="illegal_state")
-    return CommentResolution.objects.create(comment=root, resolved_by=user, note=note.strip())
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        raise ValidationError({"note": f"A resolution note is at most {MAX_NOTE} characters."})
+    return CommentResolution.objects.create(comment=root, resolved_by=user, note=note)

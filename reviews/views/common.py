@@ -55,7 +55,8 @@ def article_page(
         # A reply to a thread closed meanwhile, a reason for a check that passes now: the form
         # it came from is gone from the page, so the summary shows the words instead.
         shown = {("comment", "")}
-        shown |= {(form, t.pk) for t in context["open_threads"] for form in ("reply", "resolve")}
+        shown |= {("reply", t.pk) for t in context["open_threads"]}
+        shown |= {("resolve", pk) for pk in context["resolvable"]}
         shown |= {("waive", c.key) for c in context["checks"] if c.waivable}
         context["kept_unplaced"] = bool(kept.text.strip()) and (kept.form, kept.target) not in shown
     return render(request, "reviews/article.html", context, status=status)

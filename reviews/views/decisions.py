@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from reviews.forms import ActionForm, CommentForm, ReplyForm, ResolveForm
+from reviews.forms import ActionForm, CommentForm, ReplyForm, ResolveForm, SelectionCommentForm
 from reviews.refusals import form_reasons, kept_input
 from reviews.selectors.actions import action_initial
 from reviews.selectors.signing import signature_statement
@@ -78,15 +78,26 @@ def action(request: HttpRequest, slug: str, name: str) -> HttpResponse:
 @login_required
 @require_POST
 def comment_create(request: HttpRequest, slug: str) -> HttpResponse:
+    """A comment: on a passage selected in the text (the page's script sends where it is), on a
+    quoted passage (the form without script), or on the whole article."""
     article = article_or_404(request, slug)
-    form = CommentForm(request.POST)
-    with kept_input(form) as attempt:
+    selected = any(name in request.POST for name in ("start", "end", "version"))
+    form = (SelectionCommentForm if selected else CommentForm)(request.POST)
+    with kept_input(form, forbidden=True) as attempt:
         if form.is_valid():
-            comments.comment_create(article=article, user=request.user, **form.cleaned_data)
+            comment = comments.comment_create(
+                article=article, user=request.user, **form.cleaned_data
+            )
             messages.success(request, "Comment added.")
-            return redirect(f"{article.get_workspace_url()}#comments")
+            return redirect(f"{article.get_workspace_url()}#comment-{comment.pk}")
     kept = Kept("comment", "", form.data.get("body", ""), form_reasons(form))
-    return article_page(request, article, comment_form=form, kept=kept, status=attempt.status)
+    # The passage and the words come back in the form that works without script.
+    shown = form if not selected else CommentForm(_comment_fields(request.POST))
+    return article_page(request, article, comment_form=shown, kept=kept, status=attempt.status)
+
+
+def _comment_fields(data: QueryDict) -> dict[str, str]:
+    return {name: data.get(name, "") for name in ("audience", "quote", "body")}
 
 
 @login_required
@@ -94,7 +105,7 @@ def comment_create(request: HttpRequest, slug: str) -> HttpResponse:
 def comment_reply(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
     article = article_or_404(request, slug)
     form = ReplyForm(request.POST)
-    with kept_input(form) as attempt:
+    with kept_input(form, forbidden=True) as attempt:
         if form.is_valid():
             comments.comment_reply(
                 article=article,
@@ -112,7 +123,7 @@ def comment_reply(request: HttpRequest, slug: str, comment_id: int) -> HttpRespo
 def comment_resolve(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
     article = article_or_404(request, slug)
     form = ResolveForm(request.POST)
-    with kept_input(form) as attempt:
+    with kept_input(form, forbidden=True) as attempt:
         if form.is_valid():
             comments.comment_resolve(
                 article=article,

@@ -188,3 +188,32 @@ def test_the_side_by_side_diff_stays_within_budget(author: Any) -> None:
     assert small == large, (small, large)
     first, seen = large
     assert first <= DIFF_BUDGET and seen <= DIFF_SEEN_BUDGET, large
+
+
+def test_commenting_on_a_selection_stays_within_budget(
+    author: Any, editor: Any, reviewer: Any, versions: int, django_assert_max_num_queries: Any
+) -> None:
+    """A comment on words selected in an older version's rendered text: the lock, the roles, that
+    version's row, its rendition (rendered once: the glossary, kept renditions, sources, insert)
+    and the comment; the same with 5 versions as with 50."""
+    article = submit_and_review(
+        with_versions(author=author, versions=versions),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
+    article = Article.objects.get(pk=article.pk)
+    user = fresh_user(reviewer)
+    with django_assert_max_num_queries(WRITE_BUDGET + 6) as captured:
+        comment = comment_create(
+            article=article,
+            user=user,
+            body="Which study?",
+            audience="patient",
+            quote="Text for the patient",
+            start=len("About\n"),  # the rendered text: the heading, then the paragraph
+            end=len("About\nText for the patient"),
+            version=1,
+        )
+    assert len(queries(captured)) <= 9, queries(captured)
+    assert (comment.version, comment.source_start) == (1, len("## About\n\n"))

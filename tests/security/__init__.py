@@ -86,7 +86,7 @@ PAYLOADS: tuple[str, ...] = (
 )
 
 # What a page may run: our own static scripts only, and JSON-LD data blocks.
-STATIC_SCRIPTS = re.compile(r"^/static/js/(reader|editor)(\.[0-9a-f]+)?\.js$")
+STATIC_SCRIPTS = re.compile(r"^/static/js/(reader|editor|comments)(\.[0-9a-f]+)?\.js$")
 URL_ATTRIBUTES = frozenset(
     {
         "href",
