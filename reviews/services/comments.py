@@ -129,7 +129,9 @@ def _anchor_selection(
                 f"{len(rendered)} characters."
             }
         )
-    if rendered[start:end] != quote:
+    # Whitespace aside: a form field sends the text's line breaks as CRLF (HTML's form encoding),
+    # and the offsets already say where the words are.
+    if rendered[start:end].split() != quote.split():
         found = rendered[start:end]
         shown = found if len(found) <= 80 else f"{found[:77]}…"
         raise ValidationError(

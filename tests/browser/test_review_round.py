@@ -12,11 +12,6 @@ Every hand-off's mail is checked in the outbox (tests/settings.py runs tasks at 
 of a committed change is there when the response arrives), and every link in it is on the
 configured site address (SITE_URL) and answers 200 to its recipient. A screenshot of each step is
 saved under test-artifacts/<this test's name>/ (git-ignored; the README names it).
-
-Steps marked `# CONTRACT:` drive features that are being built in parallel (the rendered text with
-comments on a selection, the side-by-side diff): while their page element is absent, the round
-takes today's way (the passage is selected in the version preview and pasted into the comment
-form; the inline diff is checked) and the test is skipped at the end, saying what was missing.
 """
 
 from __future__ import annotations
@@ -237,7 +232,6 @@ def test_the_demo_accounts_take_a_dose_article_through_a_whole_review_round(
     folder = ARTIFACTS / request.node.name
     for stale in folder.glob("*.png"):  # the folder shows this run's steps only
         stale.unlink()
-    missing: list[str] = []  # CONTRACT: features not on main yet, found absent on their page
     author, editor, reviewer, reviewer2 = (new_page() for _ in range(4))
     for page in (author, editor, reviewer, reviewer2):
         # A ceiling for a loaded machine, not a wait: each step waits for its element or URL.
@@ -303,57 +297,33 @@ def test_the_demo_accounts_take_a_dose_article_through_a_whole_review_round(
     ).click()
     reviewer.wait_for_url(f"**/workspace/articles/{SLUG}/")
     comment = "Give a lower upper limit: 25 mg a day is enough for most adults."
-    # CONTRACT: the workspace page shows the rendered text in <section id="article-text">, with a
-    # tab per audience and panels [data-audience]; a selection there offers "Comment on
-    # selection", whose form (a "Comment" textarea, an "Add comment" button) adds a thread shown
-    # in the margin (.thread, with the quote) and marks the passage (mark.anchor).
-    if reviewer.locator("section#article-text").count():
-        text = reviewer.locator("section#article-text")
-        text.get_by_role("tab", name="Patient", exact=True).click()
-        panel = '#article-text [data-audience="patient"]'
-        reviewer.locator(panel).wait_for()
-        dragged = drag_passage(reviewer, panel)  # a person's selection: a real drag
-        offer = reviewer.get_by_role("button", name="Comment on selection", exact=True)
-        offer.wait_for()
-        assert dragged == select_passage(reviewer, panel), dragged
-        offer.wait_for()
-        shoot(reviewer, "reviewer-selects-rendered-text")
-        # The comment box the selection opens, not the page's general one.
-        reviewer.evaluate(
-            "document.querySelectorAll('textarea').forEach("
-            "(t) => { if (t.offsetParent !== null) t.dataset.shownBefore = '1'; })"
-        )
-        offer.click()
-        box = reviewer.get_by_role("textbox", name="Comment", exact=True).and_(
-            reviewer.locator("textarea:not([data-shown-before])")
-        )
-        box.fill(comment)
-        box.locator("xpath=ancestor::form[1]").get_by_role("button", name="Add comment").click()
-        reviewer.locator(".thread", has_text=comment).first.wait_for()
-        reviewer.locator("#article-text mark.anchor").first.wait_for()
-        marked = " ".join(reviewer.locator("#article-text mark.anchor").all_inner_texts())
-        assert "Do not take more than this" in marked, marked
-    else:
-        missing.append(
-            "comment on selection: no section#article-text on the workspace article page "
-            "(selected in the version preview and pasted into the comment form instead)"
-        )
-        reviewer.goto(f"/workspace/articles/{SLUG}/versions/1/")
-        preview = "section:has(#v-patient) .article-body"
-        dragged = drag_passage(reviewer, preview)  # a person's selection: a real drag
-        assert dragged == select_passage(reviewer, preview), dragged
-        shoot(reviewer, "reviewer-selects-rendered-text")
-        # Today the passage field takes the Markdown source of the passage, not rendered text.
-        start, end = PATIENT_V1.index(FIRST_WORD), PATIENT_V1.index(LAST_WORD) + len(LAST_WORD)
-        quote = " ".join(PATIENT_V1[start:end].split())
-        open_article(reviewer)
-        reviewer.select_option("#id_audience", "patient")
-        reviewer.fill("#id_quote", quote)
-        reviewer.fill("#id_body", comment)
-        reviewer.locator("form[action$='/comments/']").get_by_role(
-            "button", name="Add comment"
-        ).click()
-        reviewer.wait_for_url("**#comments")
+    # The workspace page shows the rendered text (a tab per audience); a selection there offers
+    # "Comment on selection", whose form adds a thread in the margin and marks the passage.
+    text = reviewer.locator("section#article-text")
+    text.get_by_role("tab", name="Patient", exact=True).click()
+    panel = '#article-text [data-audience="patient"]'
+    reviewer.locator(panel).wait_for()
+    dragged = drag_passage(reviewer, panel)  # a person's selection: a real drag
+    offer = reviewer.get_by_role("button", name="Comment on selection", exact=True)
+    offer.wait_for()
+    assert dragged == select_passage(reviewer, panel), dragged
+    offer.wait_for()
+    shoot(reviewer, "reviewer-selects-rendered-text")
+    # The comment box the selection opens, not the page's general one.
+    reviewer.evaluate(
+        "document.querySelectorAll('textarea').forEach("
+        "(t) => { if (t.offsetParent !== null) t.dataset.shownBefore = '1'; })"
+    )
+    offer.click()
+    box = reviewer.get_by_role("textbox", name="Comment", exact=True).and_(
+        reviewer.locator("textarea:not([data-shown-before])")
+    )
+    box.fill(comment)
+    box.locator("xpath=ancestor::form[1]").get_by_role("button", name="Add comment").click()
+    reviewer.locator(".thread", has_text=comment).first.wait_for()
+    reviewer.locator("#article-text mark.anchor").first.wait_for()
+    marked = " ".join(reviewer.locator("#article-text mark.anchor").all_inner_texts())
+    assert "Do not take more than this" in marked, marked
     thread = reviewer.locator(".thread", has_text=comment).first
     assert "Do not take more than this" in thread.inner_text()
     stored = ReviewComment.objects.get()
@@ -419,25 +389,14 @@ def test_the_demo_accounts_take_a_dose_article_through_a_whole_review_round(
 
     # 5. `reviewer` follows the mail's link to the side-by-side diff.
     reviewer.goto(diff_url)
-    # CONTRACT: the diff shows, by default, section.diff-side[data-audience="patient"] with the
-    # column headers "Version 1" and "Version 2", <del>/<ins> marks and a .clinical mark on the
-    # dose change.
+    # The side-by-side diff, rendered, with the dose change marked as clinical.
     side = reviewer.locator('section.diff-side[data-audience="patient"]')
-    if side.count():
-        for header in ("Version 1", "Version 2"):
-            assert side.get_by_text(header, exact=True).count() >= 1, header
-        assert "15-30" in " ".join(side.locator("del").all_inner_texts())
-        assert "15-25" in " ".join(side.locator("ins").all_inner_texts())
-        assert side.locator(".clinical").count() >= 1
-    else:
-        missing.append(
-            "side-by-side diff: no section.diff-side[data-audience=patient] on the diff page "
-            "(the inline diff was checked instead)"
-        )
-        patient = reviewer.locator("section:has(#diff-patient)")
-        assert "15-30" in patient.locator("del.diff-clinical").inner_text()
-        assert "15-25" in patient.locator("ins.diff-clinical").inner_text()
-        assert "1 clinical change" in patient.locator(".badge-clinical").inner_text()
+    side.wait_for()
+    for header in ("Version 1", "Version 2"):
+        assert side.get_by_text(header, exact=True).count() >= 1, header
+    assert "15-30" in " ".join(side.locator("del").all_inner_texts())
+    assert "15-25" in " ".join(side.locator("ins").all_inner_texts())
+    assert side.locator(".clinical").count() >= 1
     shoot(reviewer, "reviewer-reads-the-diff")
 
     # 6. `reviewer` resolves the thread and signs the first of the two approvals needed.
@@ -515,8 +474,3 @@ def test_the_demo_accounts_take_a_dose_article_through_a_whole_review_round(
         assert reader.locator(".audience-chooser").count() == 1
     finally:
         phone.close()
-
-    if missing:
-        # CONTRACT: remove once those features are merged (the round then runs them for real).
-        print("\n".join(["Not on main yet:", *missing]))
-        pytest.skip("the round passed; not on main yet: " + "; ".join(missing))

@@ -153,6 +153,22 @@ class TestAnchoring:
         assert reason in " ".join(refused.value.message_dict[field])
         assert not ReviewComment.objects.exists()
 
+    def test_a_selection_across_a_line_break_sent_as_a_form_field_crlf_is_anchored(
+        self, article: Article, reviewer: Any
+    ) -> None:
+        """A form field sends the text's line breaks as CRLF; the words are what count."""
+        data = select(article, "the legs\nLoose teeth")
+        comment = comment_create(
+            article=article,
+            user=reviewer,
+            body="Which bones?",
+            **{**data, "quote": data["quote"].replace("\n", "\r\n")},
+        )
+        assert comment.quote == "the legs\nLoose teeth"
+        assert article.texts["patient"][comment.source_start : comment.source_end] == (
+            "the legs\n- Loose teeth"
+        )
+
     def test_only_spaces_or_a_huge_body_are_refused(self, article: Article, reviewer: Any) -> None:
         text = rendered(article)
         gap = text.index("\n")
