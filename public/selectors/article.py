@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, Q
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from articles.audiences import Audience, audiences
@@ -26,16 +27,14 @@ from public.selectors.review import LiveReview, TrackerStep, live_reviews, track
 from references.models import Reference
 from reviews.models import ArticleWorkflow, ReviewerProfile, SignOff, State
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
-
 DISCLAIMER_CACHE_SECONDS = 60 * 60
 
 
-def disclaimer_text(*, audience: str) -> str:
-    """The disclaimer for an audience, from the cache when possible (editors change it rarely)."""
+def disclaimer_text(*, audience: str, prefetched: dict[str, Any] | None = None) -> str:
+    """The disclaimer for an audience, from the cache when possible (editors change it rarely).
+    `prefetched` holds what one `get_many` already read for the page (see `article_page`)."""
     key = disclaimer_cache_key(audience)
-    text = cache.get(key)
+    text = prefetched.get(key) if prefetched is not None else cache.get(key)
     if text is None:
         text = (
             Disclaimer.objects.filter(audience=audience).values_list("text", flat=True).first()
@@ -64,7 +63,13 @@ class SourceFlag:
 SOURCE_FLAGS_CACHE_SECONDS = 60 * 60
 
 
-def source_flags(*, rendition: Rendition) -> dict[int, SourceFlag]:
+def source_flags_key(*, content_hash: str, audience: str, epoch: int) -> str:
+    return f"source-flags:{content_hash}:{audience}:{epoch}"
+
+
+def source_flags(
+    *, rendition: Rendition, epoch: int | None = None, prefetched: dict[str, Any] | None = None
+) -> dict[int, SourceFlag]:
     """The rendition's sources (cited and further reading) now retracted or superseded, by id.
 
     Read live, not from the frozen rendition: a retraction must show at once. One query, cached
@@ -79,8 +84,12 @@ def source_flags(*, rendition: Rendition) -> dict[int, SourceFlag]:
     )
     if not ids:
         return {}
-    key = f"source-flags:{rendition.pk}:{public_pages_epoch()}"
-    flags = cache.get(key)
+    key = source_flags_key(
+        content_hash=rendition.content_hash,
+        audience=rendition.audience,
+        epoch=public_pages_epoch() if epoch is None else epoch,
+    )
+    flags = prefetched.get(key) if prefetched is not None else cache.get(key)
     if flags is None:
         flags = {
             ref.pk: SourceFlag(
@@ -109,8 +118,8 @@ class ArticlePage:
     tracker: list[TrackerStep]
     approvals: list[SignOff]
     reviewers: dict[int, ReviewerProfile]
-    authors: list[AbstractBaseUser]
-    related: list[Article]
+    authors: list[str]  # display names
+    related: list[RelatedLink]
     disclaimer: str
     workflow: ArticleWorkflow | None
     review: LiveReview
@@ -160,6 +169,17 @@ class ArticlePage:
         ]
 
     @property
+    def text_fragment_key(self) -> str:
+        """What the rendered text and bibliography depend on: the rendition (immutable under
+        its pipeline, content hash and audience), the slug (download links) and the flags on
+        its sources (read live). The template keeps that HTML under this key."""
+        r = self.rendition
+        flags = sorted(
+            (pk, f.label, f.notice_url, bool(f.retracted_on)) for pk, f in self.source_flags.items()
+        )
+        return f"{r.pipeline}:{r.content_hash}:{r.audience}:{self.article.slug}:{flags!r}"
+
+    @property
     def review_overdue(self) -> bool:
         return bool(self.next_review_due and self.next_review_due < timezone.localdate())
 
@@ -170,10 +190,31 @@ class ArticlePage:
         return None
 
 
+# The working copy's columns (drafts: never shown here) and the live version's texts (the page
+# shows its rendition): tens of kilobytes of JSON a request that nothing on the page reads. A
+# rendition rendered for the first time loads the texts then (one more query, once).
+UNREAD_COLUMNS = (
+    "title",
+    "summary",
+    "texts",
+    "related_ids",
+    "citation_keys",
+    "sources",
+    "live_version__texts",
+)
+
+
 def article_page(*, slug: str, audience: Audience) -> ArticlePage:
-    """The public page of a published article; Http404 when it has no live version."""
+    """The public page of a published article; Http404 when it has no live version.
+
+    Two queries: the article with its live version and workflow, and the sign-offs of that
+    version (both read live: the review line is never older than the request). Related
+    articles, topics and authors come from one cache entry under the public-pages epoch, the
+    rendition from the cache keyed by the content hash.
+    """
     article = (
         Article.objects.select_related("live_version", "workflow")
+        .defer(*UNREAD_COLUMNS)
         .filter(slug=slug, live_version__isnull=False)
         .first()
     )
@@ -181,19 +222,16 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
         raise Http404("No published article with this address.")
     version = article.live_version
     review = live_reviews([article])[article.pk]
-    chosen = list(version.related_ids or [])
-    related_ids = chosen + [pk for pk in automatic_related_ids(article=article) if pk not in chosen]
-    related_ids = related_ids[: len(chosen) + AUTOMATIC_RELATED]
-    related = (
-        sorted(
-            Article.objects.filter(pk__in=related_ids, live_version__isnull=False)
-            .select_related("live_version")
-            .only("slug", "live_version__title", "live_pending_review"),
-            key=lambda a: related_ids.index(a.pk),
-        )
-        if related_ids
-        else []
+    epoch = public_pages_epoch()
+    # What the epoch and the content hash name, read from the cache in one round trip.
+    prefetched = cache.get_many(
+        [
+            article_links_key(article=article, epoch=epoch),
+            disclaimer_cache_key(audience.key),
+            source_flags_key(content_hash=version.content_hash, audience=audience.key, epoch=epoch),
+        ]
     )
+    links = article_links(article=article, epoch=epoch, prefetched=prefetched)
     rendition = rendition_get_or_create(
         version=version, audience=audience.key, pinned=article.live_rendering
     )
@@ -208,14 +246,82 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
         reviewers={
             s.reviewer_id: getattr(s.reviewer, "reviewer_profile", None) for s in review.approvals
         },
-        authors=list(article.authors.all()),
-        related=related,
-        disclaimer=disclaimer_text(audience=audience.key),
+        authors=links.authors,
+        related=links.related,
+        disclaimer=disclaimer_text(audience=audience.key, prefetched=prefetched),
         workflow=review.workflow,
         review=review,
-        topics=article_topics(article=article),
-        source_flags=source_flags(rendition=rendition),
+        topics=links.topics,
+        source_flags=source_flags(rendition=rendition, epoch=epoch, prefetched=prefetched),
     )
+
+
+@dataclass(frozen=True)
+class RelatedLink:
+    """A related question as the page links it: the live title, pending review or not."""
+
+    slug: str
+    title: str
+    pending_review: bool
+
+    def get_absolute_url(self) -> str:
+        return reverse("public:detail", kwargs={"slug": self.slug})
+
+
+@dataclass(frozen=True)
+class ArticleLinks:
+    """What the page says about an article besides its text: related questions, topics and
+    the authors' names. Each changes only with an event that moves the public-pages epoch
+    (a publication, a topic or author change)."""
+
+    related: list[RelatedLink]
+    topics: list[tuple[str, str]]
+    authors: list[str]
+
+
+def article_links_key(*, article: Article, epoch: int) -> str:
+    return f"article-links:{article.pk}:{article.live_version_id}:{epoch}"
+
+
+def article_links(
+    *, article: Article, epoch: int, prefetched: dict[str, Any] | None = None
+) -> ArticleLinks:
+    """The article's related questions, topics and authors: one cache entry per live version
+    and epoch, else four small queries (two of them cached on their own)."""
+    key = article_links_key(article=article, epoch=epoch)
+    links = prefetched.get(key) if prefetched is not None else cache.get(key)
+    if links is not None:
+        return links
+    chosen = list(article.live_version.related_ids or [])
+    automatic = automatic_related_ids(article=article, epoch=epoch)
+    related_ids = chosen + [pk for pk in automatic if pk not in chosen]
+    related_ids = related_ids[: len(chosen) + AUTOMATIC_RELATED]
+    related = (
+        [
+            RelatedLink(
+                slug=a.slug, title=a.live_version.title, pending_review=a.live_pending_review
+            )
+            for a in sorted(
+                Article.objects.filter(pk__in=related_ids, live_version__isnull=False)
+                .select_related("live_version")
+                .only("slug", "live_version__title", "live_pending_review"),
+                key=lambda a: related_ids.index(a.pk),
+            )
+        ]
+        if related_ids
+        else []
+    )
+    links = ArticleLinks(
+        related=related,
+        topics=article_topics(article=article, epoch=epoch),
+        authors=[
+            author.get_full_name() or author.get_username()
+            for author in article.authors.only("username", "first_name", "last_name")
+        ],
+    )
+    # As long as the related and topic lists: a user's own name change moves no epoch.
+    cache.set(key, links, RELATED_CACHE_SECONDS)
+    return links
 
 
 def published_article(*, slug: str) -> Article:
@@ -234,13 +340,15 @@ AUTOMATIC_RELATED = 5
 RELATED_CACHE_SECONDS = 60 * 60
 
 
-def automatic_related_ids(*, article: Article, limit: int = AUTOMATIC_RELATED * 2) -> list[int]:
+def automatic_related_ids(
+    *, article: Article, limit: int = AUTOMATIC_RELATED * 2, epoch: int | None = None
+) -> list[int]:
     """Published articles that share topics or cited sources with this one, best first.
 
     A shared topic counts twice a shared source. Two indexed queries, cached until the set of
     published articles changes (the publication epoch moves).
     """
-    epoch = public_pages_epoch()
+    epoch = public_pages_epoch() if epoch is None else epoch
     key = f"related:{article.pk}:{epoch}"
     cached = cache.get(key)
     if cached is not None:
@@ -267,9 +375,9 @@ def automatic_related_ids(*, article: Article, limit: int = AUTOMATIC_RELATED * 
     return ranked
 
 
-def article_topics(*, article: Article) -> list[tuple[str, str]]:
+def article_topics(*, article: Article, epoch: int | None = None) -> list[tuple[str, str]]:
     """(name, slug) of the article's topics, cached until topics or publications change."""
-    key = f"topics:{article.pk}:{public_pages_epoch()}"
+    key = f"topics:{article.pk}:{public_pages_epoch() if epoch is None else epoch}"
     cached = cache.get(key)
     if cached is None:
         cached = list(article.topics.order_by("name").values_list("name", "slug"))
