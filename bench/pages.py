@@ -59,6 +59,20 @@ def urls() -> list[dict[str, Any]]:
             "load": True,
             "kind": "page",
         },
+        {
+            "name": "topic page",
+            "path": f"/topics/{topic}/",
+            "user": None,
+            "load": True,
+            "kind": "list",
+        },
+        {
+            "name": "editor dashboard",
+            "path": "/workspace/",
+            "user": "editor",
+            "load": True,
+            "kind": "list",
+        },
         # In-process only: more lists, to see that pagination keeps them constant.
         {
             "name": "home page, last page",
@@ -71,20 +85,6 @@ def urls() -> list[dict[str, Any]]:
             "name": "read API list",
             "path": "/api/v1/articles/",
             "user": None,
-            "load": False,
-            "kind": "list",
-        },
-        {
-            "name": "topic page",
-            "path": f"/topics/{topic}/",
-            "user": None,
-            "load": False,
-            "kind": "list",
-        },
-        {
-            "name": "editor dashboard",
-            "path": "/workspace/",
-            "user": "editor",
             "load": False,
             "kind": "list",
         },
