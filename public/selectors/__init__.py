@@ -15,7 +15,7 @@ from public.selectors.article import (
     published_article,
 )
 from public.selectors.downloads import published_article_references
-from public.selectors.history import PublishedVersion, public_history
+from public.selectors.history import LazyHistory, PublishedVersion, public_history
 from public.selectors.listing import (
     FromEitherEndPaginator,
     page_with_count,
@@ -37,6 +37,7 @@ from public.selectors.site_pages import board_members, site_page, site_page_or_n
 __all__ = [
     "ArticlePage",
     "FromEitherEndPaginator",
+    "LazyHistory",
     "LiveReview",
     "PublishedVersion",
     "TrackerStep",

@@ -328,6 +328,7 @@ def published_article(*, slug: str) -> Article:
     """The article with its live version; Http404 when it is not published."""
     article = (
         Article.objects.select_related("live_version")
+        .defer(*UNREAD_COLUMNS)
         .filter(slug=slug, live_version__isnull=False)
         .first()
     )
