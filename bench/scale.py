@@ -32,7 +32,8 @@ def bench_scale(
     """Every measurement of one scale, as the report reads them."""
     bench_dir = Path(args.work_dir) / f"scale-{scale}"
     bench_dir.mkdir(parents=True, exist_ok=True)
-    database_url = f"{DB_BASE}/editorial_bench_{scale}"
+    # BENCH_DATABASE_SUFFIX names a copy (createdb -T), so a run can write to its own.
+    database_url = f"{DB_BASE}/editorial_bench_{scale}{os.environ.get('BENCH_DATABASE_SUFFIX', '')}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
