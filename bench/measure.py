@@ -68,7 +68,16 @@ def session_cookie(username: str) -> str:
         }
     )
     request.session = import_module(settings.SESSION_ENGINE).SessionStore()
-    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    # The first backend that can load a user back from the session (axes' comes first and
+    # only refuses locked attempts: a session naming it would never sign in).
+    from django.utils.module_loading import import_string
+
+    backend = next(
+        path
+        for path in settings.AUTHENTICATION_BACKENDS
+        if hasattr(import_string(path), "get_user")
+    )
+    login(request, user, backend=backend)
     request.session.save()
     cookie = f"{settings.SESSION_COOKIE_NAME}={request.session.session_key}"
     # The cookie must really sign in: the dashboard answers 200, not a redirect to sign-in.
