@@ -125,6 +125,8 @@ class ArticlePage:
     review: LiveReview
     topics: list[tuple[str, str]]
     source_flags: dict[int, SourceFlag]
+    # What the topics, related questions and authors depend on (see `article_links_key`).
+    links_key: str
 
     @property
     def retracted_sources(self) -> bool:
@@ -190,18 +192,27 @@ class ArticlePage:
         return None
 
 
-# The working copy's columns (drafts: never shown here) and the live version's texts (the page
-# shows its rendition): tens of kilobytes of JSON a request that nothing on the page reads. A
-# rendition rendered for the first time loads the texts then (one more query, once).
-UNREAD_COLUMNS = (
-    "title",
-    "summary",
-    "texts",
-    "related_ids",
-    "citation_keys",
-    "sources",
-    "live_version__texts",
+# What the page reads of the article, its live version and its workflow: not the working copy
+# (drafts are never shown here) nor the live version's texts (the page shows its rendition),
+# tens of kilobytes of JSON a request. A rendition rendered for the first time loads the texts
+# then (one more query, once).
+PAGE_COLUMNS = (
+    "slug",
+    "live_version",
+    "live_pending_review",
+    "live_disputed",
+    "published_at",
+    "live_rendering",
+    "live_version__title",
+    "live_version__summary",
+    "live_version__version",
+    "live_version__content_hash",
+    "live_version__updated_at",
+    "live_version__related_ids",
+    "live_version__citation_keys",
+    "live_version__sources",
 )
+WORKFLOW_COLUMNS = ("workflow__state", "workflow__last_reviewed_on", "workflow__next_review_due")
 
 
 def article_page(*, slug: str, audience: Audience) -> ArticlePage:
@@ -214,7 +225,7 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
     """
     article = (
         Article.objects.select_related("live_version", "workflow")
-        .defer(*UNREAD_COLUMNS)
+        .only(*PAGE_COLUMNS, *WORKFLOW_COLUMNS)
         .filter(slug=slug, live_version__isnull=False)
         .first()
     )
@@ -223,10 +234,11 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
     version = article.live_version
     review = live_reviews([article])[article.pk]
     epoch = public_pages_epoch()
+    links_key = article_links_key(article=article, epoch=epoch)
     # What the epoch and the content hash name, read from the cache in one round trip.
     prefetched = cache.get_many(
         [
-            article_links_key(article=article, epoch=epoch),
+            links_key,
             disclaimer_cache_key(audience.key),
             source_flags_key(content_hash=version.content_hash, audience=audience.key, epoch=epoch),
         ]
@@ -253,6 +265,7 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
         review=review,
         topics=links.topics,
         source_flags=source_flags(rendition=rendition, epoch=epoch, prefetched=prefetched),
+        links_key=links_key,
     )
 
 
@@ -328,7 +341,7 @@ def published_article(*, slug: str) -> Article:
     """The article with its live version; Http404 when it is not published."""
     article = (
         Article.objects.select_related("live_version")
-        .defer(*UNREAD_COLUMNS)
+        .only(*PAGE_COLUMNS)
         .filter(slug=slug, live_version__isnull=False)
         .first()
     )
