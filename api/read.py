@@ -36,7 +36,7 @@ from public.selectors import (
     live_reviews,
     published_paginator,
 )
-from public.selectors.article import RelatedLink
+from public.selectors.links import RelatedLink
 from public.selectors.listing import published_articles_with_review
 
 router = Router(auth=None, tags=["articles"])

@@ -11,7 +11,15 @@ from django.test import Client, override_settings
 
 from articles.models import Article
 from reviews.services.evidence import reference_flag
-from tests.factories import make_article, make_reference, publish_approved, publish_revision
+from reviews.services.transitions import transition_apply
+from tests.factories import (
+    approve,
+    make_article,
+    make_reference,
+    publish_approved,
+    publish_revision,
+    submit_and_review,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +44,13 @@ def published(author: Any, editor: Any, reviewer: Any, cited: Any) -> Article:
     )
 
 
-def test_the_article_page_takes_two_queries_once_its_fragments_are_kept(
+def test_the_article_page_takes_one_query_once_its_fragments_are_kept(
     client: Client, published: Article, django_assert_num_queries: Any
 ) -> None:
-    """The article with its live version and workflow, and the sign-offs: both read live."""
+    """The article with its live version and workflow, read live; the rest is kept."""
     url = "/articles/low-alp/?audience=clinician"
     first = client.get(url)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         second = client.get(url)
     assert second.content == first.content
 
@@ -106,3 +114,29 @@ def test_the_kept_history_costs_one_query_until_the_epoch_moves(
         second = client.get("/articles/low-alp/history/")
     assert second.content == first.content
     assert client.get("/articles/low-alp/history/?page=2").status_code == 200
+
+
+def test_an_approval_of_the_live_version_shows_at_once_with_the_kept_approvals(
+    client: Client,
+    author: Any,
+    editor: Any,
+    reviewer: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Published pending review, then approved and published: the trust line follows."""
+    with django_capture_on_commit_callbacks(execute=True):
+        article = submit_and_review(
+            make_article(author=author, slug="early", citations=[make_reference()]),
+            author=author,
+            editor=editor,
+            reviewers=[reviewer],
+        )
+        transition_apply(article=article, user=editor, action="publish_pending_review", note="x")
+    url = "/articles/early/?audience=clinician"
+    early = client.get(url).content.decode()
+    assert "Not yet approved" in early and "Medically reviewed by" not in early
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(Article.objects.get(pk=article.pk), reviewer)
+        transition_apply(article=Article.objects.get(pk=article.pk), user=editor, action="publish")
+    approved = client.get(url).content.decode()
+    assert "Medically reviewed by" in approved and "Not yet approved" not in approved
