@@ -30,6 +30,16 @@ def urls() -> list[dict[str, Any]]:
             "load": True,
             "kind": "page",
         },
+        # In-process only: the same page with both page caches off (EDITORIAL_SHARED_PAGE_CACHE
+        # off for this URL), as the no-page-cache load pass serves it.
+        {
+            "name": "article page, no page cache",
+            "path": f"{a}?audience=patient",
+            "user": None,
+            "load": False,
+            "kind": "page",
+            "page_cache": False,
+        },
         {"name": "home page", "path": "/", "user": None, "load": True, "kind": "list"},
         {
             "name": "search",

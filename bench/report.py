@@ -27,6 +27,7 @@ SMALL_SCALE, LARGE_SCALE = 1000, 100000
 
 PUBLIC_PAGES = (
     "article page",
+    "article page, no page cache",
     "home page",
     "search",
     "read API detail",
@@ -45,6 +46,7 @@ SCALED = (
     "editor dashboard",
     "version history (workspace)",
     "article page",
+    "article page, no page cache",
     "read API detail",
     "article history (public)",
 )

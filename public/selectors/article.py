@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
@@ -264,9 +264,7 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
         cache.set(approvals_key, approvals, RELATED_CACHE_SECONDS)
     review = live_review(article, approvals)
     links = article_links(article=article, epoch=epoch, prefetched=prefetched)
-    rendition = rendition_get_or_create(
-        version=version, audience=audience.key, pinned=article.live_rendering
-    )
+    rendition = process_rendition(article=article, audience=audience.key, epoch=epoch)
     return ArticlePage(
         article=article,
         version=version,
@@ -287,6 +285,22 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
         source_flags=source_flags(rendition=rendition, epoch=epoch, prefetched=prefetched),
         links_key=links_key,
     )
+
+
+def process_rendition(*, article: Article, audience: str, epoch: int) -> Rendition:
+    """The live version's rendition for an audience, kept in this process too (the fragments
+    cache): immutable under its content hash and pipeline, and the pipeline of a rendition not
+    pinned at publication (the glossary's fingerprint) changes only with the epoch. Saves the
+    shared cache's round trips (the rendition, the glossary) on every request."""
+    version = article.live_version
+    key = f"rendition:{version.content_hash}:{audience}:{article.live_rendering}:{epoch}"
+    rendition = caches["fragments"].get(key)
+    if rendition is None:
+        rendition = rendition_get_or_create(
+            version=version, audience=audience, pinned=article.live_rendering
+        )
+        caches["fragments"].set(key, rendition)
+    return rendition
 
 
 def published_article(*, slug: str) -> Article:
