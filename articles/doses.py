@@ -115,12 +115,28 @@ def find_doses(text: str) -> list[str]:
     A quantity counts only with a frequency or a route: "Zinc 15-30 mg daily" and "1 tablet by
     mouth" do, "a 10 mg tablet", "stage 3" or "ALP 35 U/L" do not.
     """
-    found: list[str] = []
+    return [_with_lead(text, match) for match in _statements(text)]
+
+
+def dose_spans(text: str) -> list[tuple[int, int]]:
+    """Where the text states a dose or a dosed quantity: (start, end) offsets, in order.
+
+    Dose statements as `find_doses` reads them ("1 tablet twice daily") and, alone, quantities
+    in a dose unit or dosage form ("15 mg", "2 tablets"): an edit inside either changes a dose.
+    A lab value ("ALP 35 U/L") is neither.
+    """
+    spans = [match.span() for match in _statements(text)]
+    spans += [match.span() for match in _QUANTITY_ONLY.finditer(text)]
+    return sorted(spans)
+
+
+def _statements(text: str) -> list[re.Match[str]]:
+    found = []
     for match in _STATEMENT.finditer(text):
         # "2 g/day" carries its frequency; otherwise a frequency or route must follow.
         quantity = _QUANTITY_ONLY.match(text, match.start())
         if match.group("per") or (quantity is not None and quantity.end() < match.end()):
-            found.append(_with_lead(text, match))
+            found.append(match)
     return found
 
 

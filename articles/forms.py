@@ -13,6 +13,7 @@ from accounts.roles import ROLE_GROUPS, Role, user_group_names
 from articles import limits
 from articles.audiences import audiences
 from articles.models import Article, ChangeWeight, ProblemReport, Topic
+from articles.slugs import slug_from_title, slug_taken, unique_slug
 
 
 def user_may_list_every_article(user: Any) -> bool:
@@ -145,9 +146,29 @@ class BaseArticleContentForm(forms.ModelForm):
             self.fields["base_version"].initial = self.instance.version
         else:
             self.fields["change_reason"].initial = "First version."
+            if "slug" in self.fields:
+                # Left blank, the address is made from the title (clean); typed, it is checked.
+                self.fields["slug"].required = False
+                self.fields["slug"].help_text = (
+                    "The article's address, e.g. what-is-hpp. Leave it blank to make it from the "
+                    "title. It cannot be changed once the article is created."
+                )
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data.get("slug") or ""
+        if slug and not self.instance.pk and slug_taken(slug):
+            raise forms.ValidationError(
+                "The address “%(slug)s” is already taken by another article. Choose another "
+                "(“%(free)s” is free), or leave it blank to make one from the title.",
+                code="unique",
+                params={"slug": slug, "free": unique_slug(slug)},
+            )
+        return slug
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if "slug" in data and not data["slug"] and not self.instance.pk:
+            self._derive_slug(data)
         # The texts are not model fields of this form, so the model's own check cannot name
         # their field: each is checked here, and its error shown under its text area.
         for key, audience in audiences().items():
@@ -167,6 +188,26 @@ class BaseArticleContentForm(forms.ModelForm):
                 params={"current": self.instance.version, "base": base},
             )
         return data
+
+    def _derive_slug(self, data: dict[str, Any]) -> None:
+        base = slug_from_title(data.get("title") or "")
+        if not base:
+            if data.get("title"):
+                self.add_error(
+                    "slug",
+                    forms.ValidationError(
+                        "The title has no letters or digits to make an address from; type one.",
+                        code="required",
+                    ),
+                )
+            return  # no title: the title's own error says so
+        try:
+            data["slug"] = unique_slug(base)
+        except forms.ValidationError as error:
+            self.add_error("slug", error)
+            return
+        # The model checks the instance, not cleaned_data: give it the address it will have.
+        self.instance.slug = data["slug"]
 
     def content_fields(self) -> dict[str, Any]:
         """The cleaned content in the shape the services take."""

@@ -21,7 +21,7 @@ from articles.models import (
     ReadabilityScore,
     Rendition,
 )
-from articles.rendering import PIPELINE_VERSION, further_reading, render_markdown
+from articles.rendering import PIPELINE_VERSION, Rendered, further_reading, render_markdown
 from references.models import Reference
 from references.selectors import references_for_keys
 
@@ -34,6 +34,22 @@ def rendition_pipeline(audience: str) -> str:
     if audience in settings.EDITORIAL_GLOSSARY_AUDIENCES:
         return f"{PIPELINE_VERSION}+g{current_glossary().fingerprint}"
     return PIPELINE_VERSION
+
+
+def audience_rendering(
+    text: str,
+    *,
+    audience: str,
+    references: Mapping[str, Reference],
+    keep_unknown: bool = False,
+) -> Rendered:
+    """One audience's text as its readers get it: numbered citations, and glossary definitions
+    in the renderings that carry them. Renditions and the editor's live preview both use it, so
+    the preview cannot drift from the page."""
+    rendered = render_markdown(text, references=references, keep_unknown=keep_unknown)
+    if audience not in settings.EDITORIAL_GLOSSARY_AUDIENCES:
+        return rendered
+    return Rendered(html=annotate(rendered.html, current_glossary()), citations=rendered.citations)
 
 
 def rendition_cache_key(*, content_hash: str, audience: str, pipeline: str) -> str:
@@ -154,16 +170,15 @@ def renditions_render(
     for audience, pipeline in pipelines.items():
         resolved = resolve_text(version.texts, audience)
         source_audience, text = resolved if resolved else (audience, "")
-        rendered = render_markdown(text, references=references, keep_unknown=True)
-        body = rendered.html
-        if audience in settings.EDITORIAL_GLOSSARY_AUDIENCES:
-            body = annotate(body, current_glossary())
+        rendered = audience_rendering(
+            text, audience=audience, references=references, keep_unknown=True
+        )
         renditions[audience] = Rendition(
             content_hash=version.content_hash,
             audience=audience,
             pipeline=pipeline,
             source_audience=source_audience,
-            body_html=body,
+            body_html=rendered.html,
             citations=[citation.as_dict() for citation in rendered.citations],
             further_reading=further,
         )

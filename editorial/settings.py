@@ -154,6 +154,26 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A PostgreSQL streaming replica for anonymous readers of the public site and the read API
+# (editorial.replicas); everything else reads the primary. Without it: one database, no router.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+# After a POST (or any write request) the writer reads the primary for this long: longer than
+# the replica's lag, so they see what they just did.
+EDITORIAL_REPLICA_STICKY_SECONDS = env_int("EDITORIAL_REPLICA_STICKY_SECONDS", 30)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    # Tests run against the primary's test database only.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["editorial.replicas.ReplicaRouter"]
+    # Before anything that may query; inside PublicCacheMiddleware, which must see its cookie.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("public.middleware.PublicCacheMiddleware") + 1,
+        "editorial.replicas.ReplicaMiddleware",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

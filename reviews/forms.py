@@ -1,4 +1,4 @@
-"""Forms of the editorial workspace: workflow actions, sign-off, comments."""
+"""Forms of the editorial workspace: the article editor, workflow actions, sign-off, comments."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models.functions import Lower
 
 from accounts.roles import ROLE_GROUPS, Role
 from articles.audiences import audience_choices
-from articles.forms import BoundedModelMultipleChoiceField
+from articles.forms import ArticleContentForm, BoundedModelMultipleChoiceField
+from reviews.selectors.roles import relatable_articles
 from reviews.transition import Input, Transition
 
 if TYPE_CHECKING:
@@ -100,3 +102,95 @@ class ReplyForm(forms.Form):
 
 class ResolveForm(forms.Form):
     note = forms.CharField(required=False, label="How it was resolved", max_length=1000)
+
+
+MAX_RELATED_SHOWN = 200  # chosen related articles listed on the form (a real article has a few)
+MAX_RELATED_ADDED = 20  # addresses typed into "Add related articles" at once
+
+
+class WorkspaceArticleForm(ArticleContentForm):
+    """The workspace's article form: related articles as a list of the chosen ones.
+
+    Listing every article a user may relate (a select box) grows with the library; here the form
+    lists only the chosen ones as checkboxes (uncheck to remove) and takes new ones by address in
+    "Add related articles", which the page's script turns into a search box. The choices are
+    validated against `relatable_articles`, the same scope the search answers from.
+    """
+
+    related_add = forms.CharField(
+        required=False,
+        label="Add related articles",
+        max_length=2_000,
+        help_text="Addresses (slugs) of published articles or of articles you work on, "
+        "separated by spaces or commas.",
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        field = self.fields["related"]
+        queryset = relatable_articles(user=user).only("slug", "title")
+        if self.instance.pk:
+            queryset = queryset.exclude(pk=self.instance.pk)
+        field.queryset = queryset
+        field.widget = forms.CheckboxSelectMultiple(attrs={"class": "related-chosen"})
+        chosen = self._chosen_ids()
+        field.widget.choices = (
+            [
+                (article.pk, article.title)
+                for article in queryset.filter(pk__in=chosen).order_by("title", "pk")
+            ]
+            if chosen
+            else []
+        )
+
+    def _chosen_ids(self) -> list[int]:
+        if self.is_bound:
+            raw = (
+                self.data.getlist(self.add_prefix("related"))
+                if hasattr(self.data, "getlist")
+                else []
+            )
+        else:
+            raw = self.initial.get("related", self.fields["related"].initial) or []
+        ids = []
+        for value in raw:
+            text = str(getattr(value, "pk", value)).strip()
+            if text.isdigit() and len(text) < 19:
+                ids.append(int(text))
+        return ids[:MAX_RELATED_SHOWN]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        typed = data.get("related_add") or ""
+        slugs = list(dict.fromkeys(s.lower() for s in typed.replace(",", " ").split() if s))
+        if not slugs:
+            return data
+        if len(slugs) > MAX_RELATED_ADDED:
+            self.add_error(
+                "related_add",
+                forms.ValidationError(
+                    "Add at most %(limit)s articles at once (you typed %(count)s addresses).",
+                    params={"limit": MAX_RELATED_ADDED, "count": len(slugs)},
+                ),
+            )
+            return data
+        matches = (
+            self.fields["related"]
+            .queryset.annotate(lowered=Lower("slug"))
+            .filter(lowered__in=slugs)
+        )
+        found = {article.lowered: article for article in matches}
+        missing = [slug for slug in slugs if slug not in found]
+        if missing:
+            # Said the same way whether the address is free or another person's draft.
+            self.add_error(
+                "related_add",
+                forms.ValidationError(
+                    "No article you can relate has the address %(slugs)s.",
+                    params={"slugs": ", ".join(f"“{slug}”" for slug in missing)},
+                ),
+            )
+            return data
+        if "related" in data:
+            data["related"] = list(dict.fromkeys([*data["related"], *found.values()]))
+        return data

@@ -2,16 +2,25 @@
 
 from django.urls import path
 
-from reviews.views import decisions, editing, pages
+from reviews.views import decisions, editing, pages, writing
 
 app_name = "reviews"
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
     path("new/", editing.article_create, name="create"),
+    path("new/autosave/", writing.autosave_store, name="autosave_new"),
+    path("new/autosave/discard/", writing.autosave_discard, name="autosave_discard_new"),
     path("preview/", editing.preview, name="preview"),
+    path("related/", writing.related_search, name="related_search"),
     path("articles/<slug:slug>/", pages.article_detail, name="article"),
     path("articles/<slug:slug>/edit/", editing.article_edit, name="edit"),
+    path("articles/<slug:slug>/autosave/", writing.autosave_store, name="autosave"),
+    path(
+        "articles/<slug:slug>/autosave/discard/",
+        writing.autosave_discard,
+        name="autosave_discard",
+    ),
     path("articles/<slug:slug>/history/", pages.history, name="history"),
     path("articles/<slug:slug>/dossier/", pages.dossier, name="dossier"),
     path("articles/<slug:slug>/diff/", pages.diff, name="diff"),

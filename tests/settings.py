@@ -45,3 +45,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+
+# The suite runs with the read replica's router and middleware, the replica being a mirror of the
+# test database. tests/conftest.py hands each test's replica alias the primary's own connection,
+# so replica reads see the rows the test wrote in its (never committed) transaction;
+# tests/test_replica_routing.py uses a real second connection instead.
+DATABASES.setdefault("replica", {**DATABASES["default"], "TEST": {"MIRROR": "default"}})  # noqa: F405
+DATABASE_ROUTERS = ["tests.routers.TestCaseReplicaRouter"]
+if "editorial.replicas.ReplicaMiddleware" not in MIDDLEWARE:  # noqa: F405
+    MIDDLEWARE.insert(  # noqa: F405
+        MIDDLEWARE.index("public.middleware.PublicCacheMiddleware") + 1,  # noqa: F405
+        "editorial.replicas.ReplicaMiddleware",
+    )

@@ -5,6 +5,6 @@ Each list, change page and history page shows a user only the articles they work
 assigned now. Registering happens on import of the modules below.
 """
 
-from reviews.admin import content, process
+from reviews.admin import article, content, process
 
-__all__ = ["content", "process"]
+__all__ = ["article", "content", "process"]

@@ -6,16 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import ApiToken
-from articles.audiences import audience_keys
-from articles.forms import ArticleContentForm, text_field_name
-from articles.models import Article
 from references.models import Reference
 from reviews.admin.scoping import ArticleScopedAdmin
 from reviews.models import (
@@ -30,10 +24,7 @@ from reviews.models import (
     SignOff,
 )
 from reviews.services.conflicts import conflicts_set
-from reviews.services.content import draft_create, draft_update, version_revert
-from reviews.services.errors import EditConflict, WorkflowError
 from reviews.services.evidence import reference_flag
-from reviews.services.topics import article_topics_set
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -133,118 +124,6 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 @admin.register(CheckWaiver)
 class CheckWaiverAdmin(ArticleScopedAdmin, ReadOnlyAdmin):
     list_display = ["article", "check_key", "version", "waived_by", "created_at"]
-
-
-@admin.register(Article)
-class ArticleAdmin(ArticleScopedAdmin, SimpleHistoryAdmin):
-    article_path = ""
-
-    form = ArticleContentForm
-    list_display = ["title", "slug", "version", "is_public", "live_pending_review", "updated_at"]
-    search_fields = ["title", "slug"]
-    readonly_fields = ["version", "content_hash", "citation_keys", "live_version", "published_at"]
-
-    def get_fieldsets(self, request: HttpRequest, obj: Article | None = None) -> Any:
-        if obj is not None and not self.has_change_permission(request, obj):
-            # View only: every field is shown read-only, so show the model's own fields (the
-            # form's per-audience and per-change fields exist only on an editable form).
-            return [
-                (None, {"fields": ["slug", "title", "summary", "sources", "texts"]}),
-                ("Version", {"fields": self.readonly_fields}),
-            ]
-        text_fields = [text_field_name(key) for key in audience_keys()]
-        return [
-            (None, {"fields": ["slug", "title", "summary", "sources", "related", "topics"]}),
-            ("Texts", {"fields": text_fields}),
-            ("This change", {"fields": ["change_reason", "change_weight", "base_version"]}),
-            ("Version", {"fields": self.readonly_fields}),
-        ]
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"picker_user": request.user})
-
-    def save_model(self, request: HttpRequest, obj: Article, form: Any, change: bool) -> None:
-        data = form.cleaned_data
-        try:
-            if change:
-                draft_update(
-                    article=obj,
-                    user=request.user,
-                    base_version=data["base_version"]
-                    if data["base_version"] is not None
-                    else obj.version,
-                    fields=form.content_fields(),
-                    change_reason=data["change_reason"],
-                    change_weight=data["change_weight"],
-                )
-                obj.refresh_from_db()
-            else:
-                created = draft_create(
-                    user=request.user,
-                    slug=data["slug"],
-                    change_reason=data["change_reason"],
-                    **form.content_fields(),
-                )
-                obj.pk = created.pk
-            article_topics_set(article=obj, user=request.user, topics=data["topics"])
-        except (EditConflict, WorkflowError) as error:
-            raise PermissionDenied(str(error)) from error
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        # Authors are set by the services; the form carries no many-to-many field of the model.
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Article | None = None) -> bool:
-        return False
-
-    def history_form_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        version_id: str,
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        """An old version, and its "Revert" button, which restores it through version_revert.
-
-        simple-history's own revert saves the posted form over the article; here the content is
-        the stored version's, restored by the workflow's service: its permission checks, a new
-        version that needs new signatures, the "revert" audit event and authorship following
-        the text. The posted form is not read.
-        """
-        if request.method != "POST":
-            return super().history_form_view(request, object_id, version_id, extra_context)
-        article = get_object_or_404(self.get_queryset(request), pk=int_or_none(object_id))
-        version = (
-            article.history.filter(history_id=int_or_none(version_id))
-            .values_list("version", flat=True)
-            .first()
-        )
-        if version is None:
-            raise Http404("No such version of this article.")
-        try:
-            reverted = version_revert(
-                article=article,
-                user=request.user,
-                to_version=version,
-                base_version=article.version,
-            )
-        except (EditConflict, WorkflowError) as error:
-            messages.error(request, str(error))
-            return HttpResponseRedirect(request.path)
-        messages.success(
-            request,
-            f"Version {version} restored as version {reverted.version}; it must be reviewed again.",
-        )
-        return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
-
-
-def int_or_none(value: str) -> int | None:
-    """A URL's id as a number, or None (which matches nothing) when it is not one."""
-    return int(value) if value.isdigit() and len(value) < 19 else None
 
 
 @admin.register(Reference)

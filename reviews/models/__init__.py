@@ -11,6 +11,7 @@ from reviews.models.decisions import (
     ReviewComment,
     SignOff,
 )
+from reviews.models.drafting import Autosave
 from reviews.models.scheduling import ScheduledRun
 from reviews.models.workflow import (
     ArticleWorkflow,
@@ -25,6 +26,7 @@ __all__ = [
     "ArticleWorkflow",
     "Assignment",
     "AuditEvent",
+    "Autosave",
     "CheckWaiver",
     "CommentResolution",
     "Meaning",

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.roles import ROLE_GROUPS, Role, user_group_names
 from reviews.mail import deliver
 from reviews.models import ArticleWorkflow, Assignment, AuditEvent, Meaning, SignOff, State
+from reviews.selectors.signing import open_assignments
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -59,24 +60,6 @@ def _workflow_rows() -> Any:
             Prefetch("article__assignments", queryset=current_round, to_attr="current_round"),
         )
     )
-
-
-def open_assignments() -> QuerySet[Assignment]:
-    """Reviews someone must still give: the current round's assignments of articles under review
-    that the reviewer has not signed on the current text.
-
-    One definition for every count and list, so the reviewer's "Assigned to me", the editors'
-    overdue reviews and the workload per reviewer cannot disagree.
-    """
-    signed = SignOff.objects.filter(
-        article_id=OuterRef("article_id"),
-        reviewer_id=OuterRef("reviewer_id"),
-        cycle=OuterRef("cycle"),
-        content_hash=OuterRef("article__content_hash"),
-    )
-    return Assignment.objects.filter(
-        article__workflow__state=State.UNDER_REVIEW, cycle=F("article__workflow__cycle")
-    ).filter(~Exists(signed))
 
 
 def _reviewer_section(*, user: AbstractBaseUser, params: Any, today: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from articles.models import Article, ChangeWeight
@@ -214,3 +214,22 @@ def signature_statement(*, article: Article, meaning_label: str) -> str:
         f"(SHA-256 {article.content_hash}), in every audience's text, and sign it as: "
         f"{meaning_label}."
     )
+
+
+def open_assignments() -> QuerySet[Assignment]:
+    """Reviews someone must still give: the current round's assignments of articles under review
+    that the reviewer has not signed on the current text.
+
+    One definition for every count and list, so the reviewer's "Assigned to me", the editors'
+    overdue reviews, the workload per reviewer and the overdue reminders
+    (reviews.services.schedule) cannot disagree.
+    """
+    signed = SignOff.objects.filter(
+        article_id=OuterRef("article_id"),
+        reviewer_id=OuterRef("reviewer_id"),
+        cycle=OuterRef("cycle"),
+        content_hash=OuterRef("article__content_hash"),
+    )
+    return Assignment.objects.filter(
+        article__workflow__state=State.UNDER_REVIEW, cycle=F("article__workflow__cycle")
+    ).filter(~Exists(signed))

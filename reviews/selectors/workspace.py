@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -10,10 +11,15 @@ from django.core.paginator import Paginator
 from articles.audiences import audiences as configured_audiences
 from articles.content import collect_citation_keys
 from articles.models import Article, GlossaryTerm, HistoricalArticle, ProblemReport
-from articles.services import evidence_fingerprint, rendition_get_or_create
+from articles.services import (
+    evidence_fingerprint,
+    rendition_get_or_create,
+    renditions_get_or_create,
+)
 from references.selectors import references_for_keys
 from reviews import risk
 from reviews.checks import article_checks
+from reviews.diff import Side, count_summary, diff_fields, diff_versions, plain_fields, side_by_side
 from reviews.models import Assignment, AuditEvent, Meaning, ReviewComment, SignOff
 from reviews.selectors.actions import available_actions
 from reviews.selectors.roles import roles_for
@@ -183,3 +189,64 @@ def version_preview(*, article: Article, snapshot: HistoricalArticle) -> dict[st
             except ValidationError as error:
                 renditions.append((audience, None, error.messages))
     return {"article": article, "snapshot": snapshot, "renditions": renditions}
+
+
+def version_diff(
+    *, article: Article, old: HistoricalArticle, new: HistoricalArticle
+) -> dict[str, Any]:
+    """The diff page's content: each changed audience text side by side as readers get it, with
+    its clinical changes counted, and the source (Markdown) and field diffs.
+
+    Only the changed texts are rendered, through the readers' pipeline (renditions, kept once
+    made): at most a few queries per version, whatever the number of audiences or citations.
+    """
+    configured = configured_audiences()
+    present = old.texts.keys() | new.texts.keys()
+    keys = [k for k in configured if k in present] + sorted(present - configured.keys())
+    changed = [k for k in keys if (old.texts.get(k) or "") != (new.texts.get(k) or "")]
+    renderings = {v.version: _renderings(version=v, audiences=changed) for v in (old, new)}
+    sides = [
+        side_by_side(
+            audience=key,
+            label=configured[key].label if key in configured else key,
+            old=renderings[old.version].get(key),
+            new=renderings[new.version].get(key),
+            old_version=old.version,
+            new_version=new.version,
+        )
+        for key in changed
+    ]
+    shown = [side for side in sides if side.changed]
+    shown_keys = {side.audience for side in shown}
+    total: Counter[str] = Counter()
+    for side in shown:
+        total.update(side.counts)
+    return {
+        "article": article,
+        "old": old,
+        "new": new,
+        "sides": shown,
+        "unchanged_audiences": [
+            configured[k].label if k in configured else k for k in keys if k not in shown_keys
+        ],
+        "clinical_summary": count_summary(total),
+        "fields": diff_fields(plain_fields(old), plain_fields(new)),
+        "texts": diff_versions(old.texts, new.texts),
+        "related_changed": old.related_ids != new.related_ids,
+    }
+
+
+def _renderings(*, version: HistoricalArticle, audiences: list[str]) -> dict[str, Side]:
+    """The version's renditions of those audiences it has a text for, as the diff reads them."""
+    present = [key for key in audiences if version.texts.get(key)]
+    if not present:
+        return {}
+    renditions = renditions_get_or_create(version=version, audiences=present)
+    return {
+        key: Side(
+            version=version.version,
+            body_html=rendition.body_html,
+            citations=rendition.citations or [],
+        )
+        for key, rendition in renditions.items()
+    }

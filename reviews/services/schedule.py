@@ -24,6 +24,7 @@ from articles.models import Article
 from reviews import notifications
 from reviews.mail import mail_with_the_transaction
 from reviews.models import ArticleWorkflow, Assignment, Meaning, ScheduledRun, SignOff, State
+from reviews.selectors.signing import open_assignments
 from reviews.services.errors import WorkflowError
 from reviews.services.records import audit_append
 from reviews.services.transitions import transition_apply
@@ -172,11 +173,8 @@ def _rereviews_due(*, horizon: date) -> models.QuerySet[ArticleWorkflow]:
 
 
 def _assignments_overdue(*, today: date) -> models.QuerySet[Assignment]:
-    return Assignment.objects.filter(
-        due_on__lt=today,
-        article__workflow__state=State.UNDER_REVIEW,
-        cycle=models.F("article__workflow__cycle"),
-    )
+    """Reviews still to give and past their date: a reviewer who signed is not reminded."""
+    return open_assignments().filter(due_on__lt=today)
 
 
 @task

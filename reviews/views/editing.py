@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,13 +14,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from articles import limits
 from articles.audiences import audiences
-from articles.forms import ArticleContentForm
 from articles.models import Article
 from articles.rendering import render_markdown
+from articles.services import audience_rendering
 from reviews.diff import diff_fields, diff_versions, plain_fields
+from reviews.forms import WorkspaceArticleForm
 from reviews.refusals import kept_input
-from reviews.selectors import roles, workspace
-from reviews.services import content, topics, transitions
+from reviews.selectors import drafting, roles, workspace
+from reviews.services import autosave, content, topics, transitions
 from reviews.services.errors import EditConflict
 from reviews.views.common import article_or_404, int_param
 
@@ -28,7 +31,13 @@ from reviews.views.common import article_or_404, int_param
 def article_create(request: HttpRequest) -> HttpResponse:
     if not roles.can_create_articles(user=request.user):
         raise PermissionDenied("Only authors and editors create articles.")
-    form = ArticleContentForm(request.POST or None, user=request.user)
+    offer = None
+    if request.method == "POST":
+        form = WorkspaceArticleForm(request.POST, user=request.user)
+    else:
+        offer = drafting.autosave_offer(user=request.user, article=None)
+        initial = offer.initial() if offer else None
+        form = WorkspaceArticleForm(user=request.user, initial=initial)
     status = 200
     if request.method == "POST":
         with kept_input(form) as attempt:
@@ -42,15 +51,11 @@ def article_create(request: HttpRequest) -> HttpResponse:
                 topics.article_topics_set(
                     article=article, user=request.user, topics=form.cleaned_data["topics"]
                 )
+                autosave.autosave_discard(user=request.user, article=None)
                 messages.success(request, "Draft created (version 1).")
                 return redirect("reviews:article", slug=article.slug)
         status = attempt.status
-    return render(
-        request,
-        "reviews/edit.html",
-        {"form": form, "article": None, "audiences": audiences().values()},
-        status=status,
-    )
+    return _editor(request, form=form, article=None, offer=offer, status=status)
 
 
 @login_required
@@ -61,7 +66,17 @@ def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
     transitions.authorize(
         user=request.user, article=article, workflow=article.workflow, action="edit"
     )
-    form = ArticleContentForm(request.POST or None, instance=article, user=request.user)
+    offer, restored = None, False
+    if request.method == "POST":
+        form = WorkspaceArticleForm(request.POST, instance=article, user=request.user)
+    else:
+        # An autosave on the version shown goes back into the form; one typed on an older
+        # version only when asked (?restore=1): saving it then shows the conflict page, with
+        # what the others changed next to this person's text.
+        offer = drafting.autosave_offer(user=request.user, article=article)
+        restored = bool(offer and (not offer.stale or request.GET.get("restore") == "1"))
+        initial = offer.initial() if offer and restored else None
+        form = WorkspaceArticleForm(instance=article, user=request.user, initial=initial)
     status = 200
     if request.method == "POST":
         base_version = int_param(request.POST.get("base_version"), article.version)
@@ -80,6 +95,7 @@ def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
                 topics.article_topics_set(
                     article=updated, user=request.user, topics=form.cleaned_data["topics"]
                 )
+                autosave.autosave_discard(user=request.user, article=article)
                 if updated.version == base_version:
                     messages.info(request, "Nothing changed, so no new version was made.")
                 else:
@@ -90,12 +106,33 @@ def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
             article.refresh_from_db()
             return _conflict(request, article=article, form=form, base_version=base_version)
         status = attempt.status
-    return render(
-        request,
-        "reviews/edit.html",
-        {"form": form, "article": article, "audiences": audiences().values()},
-        status=status,
+    return _editor(
+        request, form=form, article=article, offer=offer, restored=restored, status=status
     )
+
+
+def _editor(
+    request: HttpRequest,
+    *,
+    form: WorkspaceArticleForm,
+    article: Article | None,
+    offer: drafting.AutosaveOffer | None = None,
+    restored: bool = True,
+    status: int = 200,
+    template: str = "reviews/edit.html",
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The edit form's page: the form, each audience tab's state, and the autosave offered."""
+    context = {
+        "form": form,
+        "article": article,
+        "audiences": audiences().values(),
+        "tabs": drafting.tab_states(form=form),
+        "offer": offer,
+        "restored": bool(offer and restored),
+        **(extra or {}),
+    }
+    return render(request, template, context, status=status)
 
 
 def _conflict(
@@ -107,18 +144,17 @@ def _conflict(
     if base is not None:
         theirs = diff_fields(plain_fields(base), plain_fields(article))
         theirs += diff_versions(base.texts, article.texts)
-    mine = form.data
-    return render(
+    # The user's text, now on top of the version they have just been shown the changes to:
+    # saving it again after merging is a save, not the same conflict once more.
+    mine = form.data.copy()
+    mine["base_version"] = str(article.version)
+    return _editor(
         request,
-        "reviews/conflict.html",
-        {
-            "article": article,
-            "base_version": base_version,
-            "their_changes": [d for d in theirs if d.changed],
-            "form": ArticleContentForm(mine, instance=article, user=request.user),
-            "audiences": audiences().values(),
-        },
+        form=WorkspaceArticleForm(mine, instance=article, user=request.user),
+        article=article,
         status=409,
+        template="reviews/conflict.html",
+        extra={"base_version": base_version, "their_changes": [d for d in theirs if d.changed]},
     )
 
 
@@ -134,10 +170,19 @@ def preview(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     if not roles.can_create_articles(user=request.user):
         raise PermissionDenied("Only authors and editors preview article text.")
     text = request.POST.get("text", "")
+    audience = request.POST.get("audience", "")
+    tab = None
     with kept_input() as attempt:
         limits.check_text(text, label="The text")
-        rendered = render_markdown(text, references=workspace.references_for_text(text=text))
-        return render(request, "reviews/_preview.html", {"rendered": rendered})
+        if audience and audience not in audiences():
+            raise ValidationError(f"Unknown audience “{audience[:40]}”.")
+        references = workspace.references_for_text(text=text)
+        if audience:
+            rendered = audience_rendering(text, audience=audience, references=references)
+            tab = drafting.tab_state(audience, text)
+        else:
+            rendered = render_markdown(text, references=references)
+        return render(request, "reviews/_preview.html", {"rendered": rendered, "tab": tab})
     status = 413 if isinstance(attempt.error, limits.TextTooLarge) else attempt.status
     return render(request, "reviews/_preview.html", {"errors": attempt.reasons}, status=status)
 

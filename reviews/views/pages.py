@@ -8,7 +8,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from articles.models import Article
-from reviews.diff import diff_fields, diff_versions, plain_fields
 from reviews.selectors import audit, roles, workspace
 from reviews.selectors import dashboard as dashboards
 from reviews.views.common import article_or_404, article_page
@@ -49,16 +48,7 @@ def diff(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("No such versions.")
     old, new = pair
     return render(
-        request,
-        "reviews/diff.html",
-        {
-            "article": article,
-            "old": old,
-            "new": new,
-            "fields": diff_fields(plain_fields(old), plain_fields(new)),
-            "texts": diff_versions(old.texts, new.texts),
-            "related_changed": old.related_ids != new.related_ids,
-        },
+        request, "reviews/diff.html", workspace.version_diff(article=article, old=old, new=new)
     )
 
 

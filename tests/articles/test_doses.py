@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from articles.doses import find_doses, version_doses
+from articles.doses import dose_spans, find_doses, version_doses
 
 DOSE_STATEMENTS = [
     ("Zinc 15-30 mg daily", "Zinc 15-30 mg daily"),
@@ -85,3 +85,10 @@ def test_every_audience_text_is_searched_and_named() -> None:
         ("patient", "Zinc 15 mg daily"),
         ("student", "2 g/day"),
     ]
+
+
+def test_dose_spans_cover_statements_and_bare_quantities_but_not_lab_values() -> None:
+    """Where an edit changes a dose: "1 tablet twice daily" and a bare "15 mg", never "35 U/L"."""
+    text = "Take 1 tablet twice daily. A 15 mg tablet. ALP 35 U/L. CRP 5 mg/L."
+    spans = {text[start:end] for start, end in dose_spans(text)}
+    assert spans == {"1 tablet", "1 tablet twice daily", "15 mg"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.utils.html import escape
@@ -321,3 +322,22 @@ def test_diff_fields_labels_each_result_with_its_field_name() -> None:
     summary, title = result
     assert [change.reasons for change in summary.clinical_changes] == [("unit",)]
     assert not title.changed
+
+
+def test_a_rewritten_paragraph_of_20000_characters_diffs_in_bounded_time() -> None:
+    """One long line rewritten word by word: sentences are matched first and the token pass
+    has a budget, so it is a fraction of a second, not the half-minute of pairing every token."""
+    words = "bone enzyme level low high child adult kidney rest food doctor test".split()
+
+    def paragraph(step: int) -> str:
+        sentences = (
+            " ".join(words[(n * step + i) % len(words)] for i in range(12)).capitalize() + "."
+            for n in range(300)
+        )
+        return " ".join(sentences)[:20_000]
+
+    start = time.process_time()
+    result = diff_texts(paragraph(5), paragraph(7))
+    elapsed = time.process_time() - start
+    assert result.changed
+    assert elapsed < 1.0, f"{elapsed:.2f}s"

@@ -325,7 +325,7 @@ WORKSPACE_CASES = {
             "change_reason": "First.",
             "change_weight": "substantive",
         },
-        reason="already exists",
+        reason="is already taken by another article",
         kept="My words.",
     ),
     "create with a topic id beyond 64 bits": Case(

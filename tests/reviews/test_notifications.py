@@ -15,6 +15,7 @@ from django.utils import timezone
 from articles.models import Article
 from reviews.models import ArticleWorkflow, AuditEvent, State
 from reviews.services.content import draft_update
+from reviews.services.risk import approvals_set
 from reviews.services.transitions import transition_apply
 from tests.factories import (
     approve,
@@ -150,6 +151,34 @@ def test_review_reminders_mail_due_rereviews_and_overdue_assignments(
         f"[Review overdue] “{late.title}”": [reviewer2.email],
         f"[Review overdue] {reviewer2_name}: “{late.title}”": [editor.email],
     }
+
+
+def test_an_overdue_review_reminds_only_the_reviewers_who_have_not_signed(
+    author: Any, editor: Any, reviewer: Any, reviewer2: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """One approval of two given: the late round reminds the other reviewer, not the signer."""
+    article = make_article(author=author, citations=[make_reference()])
+    approvals_set(article=article, user=editor, approvals=2, reason="Two signatures, please.")
+    transition_apply(article=article, user=author, action="submit")
+    transition_apply(
+        article=article,
+        user=editor,
+        action="start_review",
+        params={
+            "reviewers": [reviewer, reviewer2],
+            "due_on": timezone.localdate() - timedelta(days=1),
+        },
+    )
+    approve(Article.objects.get(pk=article.pk), reviewer)
+    assert Article.objects.get(pk=article.pk).workflow.state == State.UNDER_REVIEW
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("review_reminders", stdout=StringIO())
+    reviewer2_name = reviewer2.get_full_name() or reviewer2.get_username()
+    assert sorted((m.subject, m.to) for m in mail.outbox) == [
+        (f"[Review overdue] {reviewer2_name}: “{article.title}”", [editor.email]),
+        (f"[Review overdue] “{article.title}”", [reviewer2.email]),
+    ]
 
 
 def test_publish_scheduled_publishes_when_due_and_refuses_a_changed_article(

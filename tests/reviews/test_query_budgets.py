@@ -12,6 +12,10 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from articles.models import Article
 from reviews.checks import article_checks
@@ -139,3 +143,48 @@ def test_publishing_stays_within_budget(
     article = Article.objects.get(pk=article.pk)
     assert article.live_version.version == versions
     assert article.citation_links.count() == 4
+
+
+# The workspace diff page: session, user, the article and the reader's role on it, the two
+# versions (5 queries); the first look at a pair renders the changed texts through the readers'
+# pipeline: the glossary, then for each version its kept renditions, the sources it cites and
+# one insert of what it rendered. Renditions are kept, so later looks read them from the cache.
+DIFF_BUDGET = 12
+DIFF_SEEN_BUDGET = 5
+
+
+def diff_queries(*, author: Any, audiences: int, citations: int) -> tuple[int, int]:
+    """Queries of the first and of a second look at a diff where every audience's text changed."""
+    cache.clear()  # each measurement starts cold: no glossary, no renditions cached
+    keys = ("patient", "caregiver", "student", "clinician")[:audiences]
+    references = [make_reference() for _ in range(citations)]
+    markers = " ".join(f"[@{r.citekey}]" for r in references)
+    texts = dict.fromkeys(keys, f"## Dose\n\nTake 15 mg daily {markers}.\n\n- Rest.")
+    article = make_article(author=author, texts=texts)
+    draft_update(
+        article=article,
+        user=author,
+        base_version=1,
+        fields={"texts": {k: t.replace("15 mg", "30 mg") for k, t in texts.items()}},
+        change_reason="Dose.",
+    )
+    client = Client()
+    client.force_login(author)
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"/workspace/articles/{article.slug}/diff/?from=1&to=2")
+        assert response.status_code == 200
+        assert response.content.decode().count('class="diff-side"') == audiences
+        counts.append(len(queries(captured)))
+    return counts[0], counts[1]
+
+
+def test_the_side_by_side_diff_stays_within_budget(author: Any) -> None:
+    """The diff page costs the same with 2 changed texts citing 1 source as with 4 citing 6,
+    and a second look only reads the page's own rows."""
+    small = diff_queries(author=author, audiences=2, citations=1)
+    large = diff_queries(author=author, audiences=4, citations=6)
+    assert small == large, (small, large)
+    first, seen = large
+    assert first <= DIFF_BUDGET and seen <= DIFF_SEEN_BUDGET, large

@@ -383,10 +383,13 @@ def test_the_turnaround_chart_is_computed_once_then_kept(
 def test_the_related_picker_lists_no_title_of_another_authors_draft(
     author: Any,
 ) -> None:
-    """The new-article form offers published articles and the user's own, not others' drafts."""
+    """The new-article form lists no article it was not given, and its search finds published
+    articles and the user's own, never the title of another author's draft."""
     other = make_user(Role.AUTHOR, username="other-author")
     make_article(author=other, title="Someone else's secret draft")
     make_article(author=author, title="My own draft title")
-    html = logged_in(author).get("/workspace/new/").content.decode()
-    assert "My own draft title" in html
-    assert "secret draft" not in html
+    client = logged_in(author)
+    html = client.get("/workspace/new/").content.decode()
+    assert "secret draft" not in html and "My own draft title" not in html
+    found = client.get("/workspace/related/", {"q": "draft"}).json()["results"]
+    assert [r["title"] for r in found] == ["My own draft title"]
