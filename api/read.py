@@ -36,6 +36,7 @@ from public.selectors import (
     live_reviews,
     published_paginator,
 )
+from public.selectors.links import RelatedLink
 from public.selectors.listing import published_articles_with_review
 
 router = Router(auth=None, tags=["articles"])
@@ -127,7 +128,9 @@ def _page_url(request: HttpRequest, number: int) -> str:
     return request.build_absolute_uri(f"{request.path}?page={number}")
 
 
-def _with_audience(request: HttpRequest, article: ArticleModel, audience_key: str) -> str:
+def _with_audience(
+    request: HttpRequest, article: ArticleModel | RelatedLink, audience_key: str
+) -> str:
     return request.build_absolute_uri(f"{article.get_absolute_url()}?audience={audience_key}")
 
 
@@ -146,7 +149,7 @@ def _article_document(request: HttpRequest, page: PublicPage) -> dict[str, Any]:
         "content_hash": version.content_hash,
         "published_at": article.published_at,
         "updated_at": version.updated_at,
-        "authors": [author.get_full_name() or author.get_username() for author in page.authors],
+        "authors": page.authors,
         "body_html": rendition.body_html,
         "citations": [
             {name: citation.get(name, "") for name in CITATION_FIELDS}
@@ -181,7 +184,7 @@ def _article_document(request: HttpRequest, page: PublicPage) -> dict[str, Any]:
         "related": [
             {
                 "slug": related.slug,
-                "title": related.live_version.title,
+                "title": related.title,
                 "url": _with_audience(request, related, audience_key),
             }
             for related in page.related

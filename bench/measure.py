@@ -35,7 +35,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 
 from bench.generation import BENCH_PASSWORD, FEATURED_SLUG, WRITE_PATH_SLUGS  # noqa: E402
 from bench.pages import urls  # noqa: E402
@@ -68,7 +68,16 @@ def session_cookie(username: str) -> str:
         }
     )
     request.session = import_module(settings.SESSION_ENGINE).SessionStore()
-    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    # The first backend that can load a user back from the session (axes' comes first and
+    # only refuses locked attempts: a session naming it would never sign in).
+    from django.utils.module_loading import import_string
+
+    backend = next(
+        path
+        for path in settings.AUTHENTICATION_BACKENDS
+        if hasattr(import_string(path), "get_user")
+    )
+    login(request, user, backend=backend)
     request.session.save()
     cookie = f"{settings.SESSION_COOKIE_NAME}={request.session.session_key}"
     # The cookie must really sign in: the dashboard answers 200, not a redirect to sign-in.
@@ -139,15 +148,18 @@ def reads(args: argparse.Namespace) -> dict[str, Any]:
     clients: dict[str | None, Client] = {}
     for url in urls():
         client = clients.setdefault(url["user"], client_for(url["user"]))
-        # Read the captured queries at once: the next request outside the context clears the log.
-        with CaptureQueriesContext(connection) as cold:
-            first = client.get(url["path"])
-        queries_cold = sum(not is_transaction_control(q["sql"]) for q in cold.captured_queries)
-        assert first.status_code == 200, (url["path"], first.status_code)
-        with CaptureQueriesContext(connection) as warm:
-            second = client.get(url["path"])
-        sql_warm = [q["sql"][:300] for q in warm.captured_queries]
-        times = timed_requests(client, url["path"], args.repeat)
+        page_cache = url.get("page_cache", settings.EDITORIAL_SHARED_PAGE_CACHE)
+        with override_settings(EDITORIAL_SHARED_PAGE_CACHE=page_cache):
+            # Read the captured queries at once: the next request outside the context clears
+            # the log.
+            with CaptureQueriesContext(connection) as cold:
+                first = client.get(url["path"])
+            queries_cold = sum(not is_transaction_control(q["sql"]) for q in cold.captured_queries)
+            assert first.status_code == 200, (url["path"], first.status_code)
+            with CaptureQueriesContext(connection) as warm:
+                second = client.get(url["path"])
+            sql_warm = [q["sql"][:300] for q in warm.captured_queries]
+            times = timed_requests(client, url["path"], args.repeat)
         results.append(
             {
                 **{k: url[k] for k in ("name", "path", "user", "load", "kind")},

@@ -30,6 +30,16 @@ def urls() -> list[dict[str, Any]]:
             "load": True,
             "kind": "page",
         },
+        # In-process only: the same page with both page caches off (EDITORIAL_SHARED_PAGE_CACHE
+        # off for this URL), as the no-page-cache load pass serves it.
+        {
+            "name": "article page, no page cache",
+            "path": f"{a}?audience=patient",
+            "user": None,
+            "load": False,
+            "kind": "page",
+            "page_cache": False,
+        },
         {"name": "home page", "path": "/", "user": None, "load": True, "kind": "list"},
         {
             "name": "search",
@@ -59,6 +69,20 @@ def urls() -> list[dict[str, Any]]:
             "load": True,
             "kind": "page",
         },
+        {
+            "name": "topic page",
+            "path": f"/topics/{topic}/",
+            "user": None,
+            "load": True,
+            "kind": "list",
+        },
+        {
+            "name": "editor dashboard",
+            "path": "/workspace/",
+            "user": "editor",
+            "load": True,
+            "kind": "list",
+        },
         # In-process only: more lists, to see that pagination keeps them constant.
         {
             "name": "home page, last page",
@@ -71,20 +95,6 @@ def urls() -> list[dict[str, Any]]:
             "name": "read API list",
             "path": "/api/v1/articles/",
             "user": None,
-            "load": False,
-            "kind": "list",
-        },
-        {
-            "name": "topic page",
-            "path": f"/topics/{topic}/",
-            "user": None,
-            "load": False,
-            "kind": "list",
-        },
-        {
-            "name": "editor dashboard",
-            "path": "/workspace/",
-            "user": "editor",
             "load": False,
             "kind": "list",
         },

@@ -4,8 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+# The load pass with both page caches off (EDITORIAL_SHARED_PAGE_CACHE=0: neither the shared nor
+# the per-process page cache), as bench/scale.py names it; earlier runs called it this.
+NO_PAGE_CACHE = "no page cache"
+NO_PAGE_CACHE_BEFORE = "Redis, shared page cache off"
+# The goals of issue #15 (page speed without the page cache, search, dashboards, generation):
+# (what, the page, the pass it is read from, the least × constant).
+RATIO_TARGETS = (
+    ("search", "search", "main", 0.2),
+    ("article page, no page cache", "article page", NO_PAGE_CACHE, 0.2),
+    ("read API detail, no page cache", "read API detail", NO_PAGE_CACHE, 0.3),
+    ("home page, no page cache", "home page", NO_PAGE_CACHE, 0.3),
+    ("topic page, no page cache", "topic page", NO_PAGE_CACHE, 0.3),
+    ("public history, no page cache", "article history (public)", NO_PAGE_CACHE, 0.2),
+    ("reviewer dashboard", "reviewer dashboard", "main", 0.1),
+    ("editor dashboard", "editor dashboard", "main", 0.1),
+)
+SEARCH_P95_MS_AT_LARGE = 50
+DASHBOARD_P95_GROWTH = 1.5
+GENERATION_MINUTES = 30
+SMALL_SCALE, LARGE_SCALE = 1000, 100000
+
 PUBLIC_PAGES = (
     "article page",
+    "article page, no page cache",
     "home page",
     "search",
     "read API detail",
@@ -24,6 +46,7 @@ SCALED = (
     "editor dashboard",
     "version history (workspace)",
     "article page",
+    "article page, no page cache",
     "read API detail",
     "article history (public)",
 )
@@ -81,7 +104,109 @@ def markdown(results: dict[str, Any], previous: dict[str, Any] | None = None) ->
             add(f"(exit status {imp['returncode']}: {imp.get('stderr', '')[-300:]})")
         add("")
     lines.extend(targets(results, all_scales))
+    add("## Issue #15 targets")
+    add("")
+    add(
+        "Ratios are req/s over the constant view's in the same pass, one sync worker; *no page cache* "
+        "is the pass with EDITORIAL_SHARED_PAGE_CACHE=0 (neither the shared nor the per-process page "
+        "cache). Scales not in this run come from bench/results/scale-*.json."
+    )
+    add("")
+    lines.extend(f"- {line}" for line in target_lines(all_scales))
+    add("")
     return "\n".join(lines) + "\n"
+
+
+def no_page_cache_pass(r: dict[str, Any]) -> dict[str, Any] | None:
+    """The scale's load pass with both page caches off, if it ran."""
+    variants = r.get("load_variants") or {}
+    return variants.get(NO_PAGE_CACHE) or variants.get(NO_PAGE_CACHE_BEFORE)
+
+
+def ratio_in(load: dict[str, Any] | None, name: str) -> float | None:
+    """A page's req/s over the constant view's in the same pass (None if either is missing)."""
+    if not load:
+        return None
+    page = load["targets"].get(name)
+    floor = load["targets"].get("constant view (floor)")
+    if not page or not floor or not floor.get("rps"):
+        return None
+    return page["rps"] / floor["rps"]
+
+
+def issue_targets(scales: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each goal of issue #15 with what was measured: {what, measured, target, met} (met None
+    when not measured). Ratios at 1,000 articles, one worker; growth from 1,000 to 100,000."""
+    out: list[dict[str, Any]] = []
+    small = scales.get(str(SMALL_SCALE))
+    large = scales.get(str(LARGE_SCALE))
+    for what, name, pass_name, least in RATIO_TARGETS:
+        load = None
+        if small:
+            load = (
+                (small.get("load") or {}).get("1")
+                if pass_name == "main"
+                else no_page_cache_pass(small)
+            )
+        ratio = ratio_in(load, name)
+        out.append(
+            {
+                "what": f"{what} at {SMALL_SCALE:,}",
+                "measured": "not measured" if ratio is None else f"{ratio:.3f}×",
+                "target": f">= {least}×",
+                "met": None if ratio is None else ratio >= least,
+            }
+        )
+    search = _in_process(large, "search")
+    out.append(
+        {
+            "what": f"search, in-process p95 at {LARGE_SCALE:,}",
+            "measured": "not measured" if search is None else f"{search['ms_p95']:.1f} ms",
+            "target": f"<= {SEARCH_P95_MS_AT_LARGE} ms",
+            "met": None if search is None else search["ms_p95"] <= SEARCH_P95_MS_AT_LARGE,
+        }
+    )
+    for name in ("reviewer dashboard", "editor dashboard"):
+        a, b = _in_process(small, name), _in_process(large, name)
+        growth = b["ms_p95"] / a["ms_p95"] if a and b and a["ms_p95"] else None
+        out.append(
+            {
+                "what": f"{name}, in-process p95 at {LARGE_SCALE:,} against {SMALL_SCALE:,}",
+                "measured": "not measured"
+                if growth is None
+                else f"{growth:.2f}× ({a['ms_p95']:.1f} → {b['ms_p95']:.1f} ms)",
+                "target": f"<= {DASHBOARD_P95_GROWTH}×",
+                "met": None if growth is None else growth <= DASHBOARD_P95_GROWTH,
+            }
+        )
+    seconds = ((large or {}).get("generate") or {}).get("total_seconds")
+    out.append(
+        {
+            "what": f"generating {LARGE_SCALE:,} articles",
+            "measured": "not measured" if seconds is None else f"{seconds / 60:.1f} min",
+            "target": f"< {GENERATION_MINUTES} min",
+            "met": None if seconds is None else seconds < GENERATION_MINUTES * 60,
+        }
+    )
+    return out
+
+
+def target_lines(scales: dict[str, Any]) -> list[str]:
+    """One line per goal of issue #15, e.g.
+    "article page, no page cache at 1,000: 0.230× (target >= 0.2×) - met"."""
+    verdict = {True: "met", False: "NOT met", None: "not measured"}
+    return [
+        f"{t['what']}: {t['measured']} (target {t['target']}) - {verdict[t['met']]}"
+        if t["met"] is not None
+        else f"{t['what']}: not measured (target {t['target']})"
+        for t in issue_targets(scales)
+    ]
+
+
+def _in_process(scale: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
+    if not scale:
+        return None
+    return next((p for p in scale.get("reads", {}).get("pages", []) if p["name"] == name), None)
 
 
 def scale_section(scale: int, r: dict[str, Any]) -> list[str]:
@@ -108,6 +233,7 @@ def scale_section(scale: int, r: dict[str, Any]) -> list[str]:
     reads = {p["name"]: p for p in r["reads"]["pages"]}
     loads = r.get("load", {})
     worker_keys = sorted(loads, key=int)
+    no_cache = no_page_cache_pass(r)
     add("### Throughput")
     add("")
     header = "| endpoint | queries / request (warm) |"
@@ -115,6 +241,9 @@ def scale_section(scale: int, r: dict[str, Any]) -> list[str]:
     for w in worker_keys:
         header += f" req/s ({w}w) | p99 ms ({w}w) | × constant ({w}w) |"
         rule += "---:|---:|---:|"
+    if no_cache:
+        header += " req/s, no page cache (1w) | × constant, no page cache (1w) |"
+        rule += "---:|---:|"
     add(header)
     add(rule)
     names: list[str] = []
@@ -145,6 +274,10 @@ def scale_section(scale: int, r: dict[str, Any]) -> list[str]:
                 f" {fmt(t['rps'])} [{fmt(t['rps_min'])}–{fmt(t['rps_max'])}]{err} | {fmt(t['p99_ms'], 1)} |"
                 f" {fmt(ratio, 3)} |"
             )
+        if no_cache:
+            t = no_cache["targets"].get(name)
+            ratio = ratio_in(no_cache, name)
+            row += f" {fmt(t['rps']) if t else '–'} | {fmt(ratio, 3)} |"
         add(row)
     add("")
     for w in worker_keys:
@@ -176,13 +309,15 @@ def scale_section(scale: int, r: dict[str, Any]) -> list[str]:
         {"without Redis": r["load_no_redis"]} if r.get("load_no_redis") else {}
     )
     if variants:
-        add("### The article page without the app's caches, 1 worker")
+        add("### Without the app's page caches, 1 worker")
         add("")
         add(
             "With `REDIS_URL` set the app keeps each anonymous `?audience=` article page whole in Redis "
-            "(`EDITORIAL_SHARED_PAGE_CACHE`, on by default with Redis), so the numbers above are mostly that "
-            "cache. Here the same server without Redis, and with Redis but that page cache off (the page "
-            "is rendered on every request, from the cached rendition)."
+            "and in each process (`EDITORIAL_SHARED_PAGE_CACHE`, on by default with Redis), so the article "
+            f"page above is mostly that cache. *{NO_PAGE_CACHE}*: the same server with both page caches "
+            "off, every anonymous page under load assembled on every request (from the cached rendition, "
+            "the per-process fragments keyed by content hash, and live queries for the review status); "
+            "then the article page without Redis at all."
         )
         add("")
         add("| configuration | endpoint | req/s | p99 ms | × constant |")

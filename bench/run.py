@@ -96,6 +96,14 @@ def main() -> None:
         "--work-dir", default=os.environ.get("BENCH_WORK_DIR", "/tmp/editorial-bench")
     )
     parser.add_argument("--out", default=str(RESULTS / "latest.md"))
+    parser.add_argument(
+        "--generation-stats",
+        nargs="*",
+        default=[],
+        metavar="SCALE=PATH",
+        help="the stats JSON of a generation done outside this run (generate.py --stats-json), "
+        "for a reused database: the report's generation target reads it",
+    )
     args = parser.parse_args()
     args.secret_key = secrets.token_urlsafe(50)
 
@@ -122,6 +130,7 @@ def main() -> None:
             results["import"] = reference_import({**os.environ, "DJANGO_LOG_LEVEL": "WARNING"})
         for scale in args.scales:
             results["scales"][str(scale)] = bench_scale(scale, args, loader, peer, run_id)
+            _add_generation_stats(results["scales"][str(scale)], scale, args.generation_stats)
             (RESULTS / f"scale-{scale}.json").write_text(
                 json.dumps(results["scales"][str(scale)], indent=1, default=str)
             )
@@ -134,6 +143,17 @@ def main() -> None:
     Path(args.out).with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
     print(text)
     say(f"done in {results['minutes']} min: {args.out}")
+
+
+def _add_generation_stats(result: dict[str, Any], scale: int, given: list[str]) -> None:
+    """Timings of a generation done outside this run, where this run reused the database."""
+    for item in given:
+        named, _, path = item.partition("=")
+        if named == str(scale) and "total_seconds" not in result.get("generate", {}):
+            try:
+                result["generate"] = {**json.loads(Path(path).read_text()), "reused": True}
+            except (OSError, ValueError) as error:
+                say(f"could not read generation stats {path}: {error}")
 
 
 def _previous_scales(results: dict[str, Any]) -> dict[str, Any]:

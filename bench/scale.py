@@ -17,7 +17,13 @@ from typing import Any
 from bench.common import DB_BASE, HERE, PY, REDIS_URL, REPO, load_average, say
 from bench.load import Loader
 from bench.servers import Peer, Server, free_port, http_get
-from bench.targets import build_targets, check_targets, load_rotation
+from bench.targets import (
+    NO_PAGE_CACHE,
+    build_targets,
+    check_targets,
+    load_rotation,
+    no_page_cache_subset,
+)
 
 
 def bench_scale(
@@ -26,7 +32,8 @@ def bench_scale(
     """Every measurement of one scale, as the report reads them."""
     bench_dir = Path(args.work_dir) / f"scale-{scale}"
     bench_dir.mkdir(parents=True, exist_ok=True)
-    database_url = f"{DB_BASE}/editorial_bench_{scale}"
+    # BENCH_DATABASE_SUFFIX names a copy (createdb -T), so a run can write to its own.
+    database_url = f"{DB_BASE}/editorial_bench_{scale}{os.environ.get('BENCH_DATABASE_SUFFIX', '')}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
@@ -173,23 +180,25 @@ def cache_variants(
     bench_dir: Path,
     loader: Loader,
 ) -> dict[str, Any]:
-    """The article page without the app's caches, one worker.
+    """Public pages without the app's page caches, one worker.
 
-    No Redis at all (local-memory cache per worker; the shared page cache is off without Redis),
-    and Redis with the shared page cache (EDITORIAL_SHARED_PAGE_CACHE) turned off, so the page
-    is rendered every time.
+    NO_PAGE_CACHE: Redis, with EDITORIAL_SHARED_PAGE_CACHE=0, which turns off both the shared
+    (Redis) and the per-process page cache, so every public page is assembled on every request;
+    every anonymous page under load and the constant view. Then the article page without Redis
+    at all (a local-memory cache per worker).
     """
     variants = [
+        (NO_PAGE_CACHE, {**env, "EDITORIAL_SHARED_PAGE_CACHE": "0"}, no_page_cache_subset),
         (
             "without Redis (local-memory cache)",
             {k: v for k, v in env.items() if k != "REDIS_URL"},
+            lambda t: t["name"] in ("article page", "constant view (floor)"),
         ),
-        ("Redis, shared page cache off", {**env, "EDITORIAL_SHARED_PAGE_CACHE": "0"}),
     ]
     results: dict[str, Any] = {}
-    subset = [t for t in targets if t["name"] in ("article page", "constant view (floor)")]
-    for label, variant_env in variants:
-        say(f"load, 1 worker, {label}")
+    for label, variant_env, chosen in variants:
+        subset = [t for t in targets if chosen(t)]
+        say(f"load, 1 worker, {label}: {', '.join(t['name'] for t in subset)}")
         server = Server(variant_env, port, 1, bench_dir / "gunicorn.log")
         server.start()
         try:

@@ -16,6 +16,15 @@ from bench.servers import http_get
 
 # A page slower than this in-process (ms, p50) gets no warm-up: it would only queue requests.
 SLOW_MS = 250
+# The load pass with both page caches off (EDITORIAL_SHARED_PAGE_CACHE=0), as results name it.
+NO_PAGE_CACHE = "no page cache"
+
+
+def no_page_cache_subset(target: dict[str, Any]) -> bool:
+    """What the no-page-cache pass loads: every anonymous page, and the constant-view floor."""
+    return (target["kind"] != "floor" and not target.get("cookie")) or target["name"] == (
+        "constant view (floor)"
+    )
 
 
 def build_targets(

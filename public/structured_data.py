@@ -80,10 +80,7 @@ def medical_web_page(page: ArticlePage, *, url: str) -> dict[str, Any]:
         if page.article.published_at
         else None,
         "medicalAudience": medical_audience(audience.schema_audience, audience.label),
-        "author": [
-            {"@type": "Person", "name": author.get_full_name() or author.get_username()}
-            for author in page.authors
-        ],
+        "author": [{"@type": "Person", "name": name} for name in page.authors],
         "publisher": {"@type": "Organization", "name": settings.EDITORIAL_PUBLISHER_NAME},
         "citation": [citation_item(c) for c in page.rendition.citations],
         "about": [{"@type": "Thing", "name": name} for name, _ in page.topics],

@@ -202,9 +202,16 @@ def _int(value: object, default: int) -> int:
 def public_history(request: HttpRequest, slug: str) -> HttpResponse:
     """Every published version of the article: when, how much changed, who reviewed it."""
     article = selectors.published_article(slug=slug)
-    page, entries = selectors.public_history(article=article, page_number=request.GET.get("page"))
+    page_number = request.GET.get("page")
     return render(
-        request, "articles/history.html", {"article": article, "page_obj": page, "entries": entries}
+        request,
+        "articles/history.html",
+        {
+            "article": article,
+            "history": selectors.LazyHistory(article=article, page_number=page_number),
+            "page_key": str(page_number),
+            "epoch": public_pages_epoch(),
+        },
     )
 
 

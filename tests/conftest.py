@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connections
 
 from accounts.roles import Role
@@ -16,9 +16,11 @@ from tests.factories import make_user
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Any:
     cache.clear()
+    caches["fragments"].clear()
     local_pages.clear()
     yield
     cache.clear()
+    caches["fragments"].clear()
     local_pages.clear()
 
 

@@ -1,7 +1,7 @@
 """Reads for the public site. Each page costs a fixed number of queries, whatever the data.
 
 One module per kind of page: `listing` (the index, topics, counts), `review` (a live version's
-review status), `article` (the article page), `site_pages` (board and editors' pages),
+review status), `article` (the article page), `links` (its related questions, topics, authors), `site_pages` (board and editors' pages),
 `history` (an article's public history), `downloads` (its references). This module re-exports
 them: the views call `selectors.<name>`, the API imports from here, and tests patch names here.
 """
@@ -9,13 +9,12 @@ them: the views call `selectors.<name>`, the API imports from here, and tests pa
 from public.selectors.article import (
     ArticlePage,
     article_page,
-    article_topics,
-    automatic_related_ids,
     disclaimer_text,
     published_article,
 )
 from public.selectors.downloads import published_article_references
-from public.selectors.history import PublishedVersion, public_history
+from public.selectors.history import LazyHistory, PublishedVersion, public_history
+from public.selectors.links import article_topics, automatic_related_ids
 from public.selectors.listing import (
     FromEitherEndPaginator,
     page_with_count,
@@ -37,6 +36,7 @@ from public.selectors.site_pages import board_members, site_page, site_page_or_n
 __all__ = [
     "ArticlePage",
     "FromEitherEndPaginator",
+    "LazyHistory",
     "LiveReview",
     "PublishedVersion",
     "TrackerStep",

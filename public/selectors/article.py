@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.core.cache import cache
-from django.db.models import Count, Q
+from django.core.cache import cache, caches
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
 from articles.audiences import Audience, audiences
 from articles.models import (
     Article,
-    CitationLink,
     Disclaimer,
     HistoricalArticle,
     Rendition,
@@ -22,20 +21,30 @@ from articles.models import (
 )
 from articles.services import rendition_get_or_create
 from public.page_cache import public_pages_epoch
-from public.selectors.review import LiveReview, TrackerStep, live_reviews, tracker_steps
+from public.selectors.links import (
+    RELATED_CACHE_SECONDS,
+    RelatedLink,
+    article_links,
+    article_links_key,
+)
+from public.selectors.review import (
+    LiveReview,
+    TrackerStep,
+    live_review,
+    tracker_steps,
+    verified_approvals,
+)
 from references.models import Reference
 from reviews.models import ArticleWorkflow, ReviewerProfile, SignOff, State
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
 
 DISCLAIMER_CACHE_SECONDS = 60 * 60
 
 
-def disclaimer_text(*, audience: str) -> str:
-    """The disclaimer for an audience, from the cache when possible (editors change it rarely)."""
+def disclaimer_text(*, audience: str, prefetched: dict[str, Any] | None = None) -> str:
+    """The disclaimer for an audience, from the cache when possible (editors change it rarely).
+    `prefetched` holds what one `get_many` already read for the page (see `article_page`)."""
     key = disclaimer_cache_key(audience)
-    text = cache.get(key)
+    text = prefetched.get(key) if prefetched is not None else cache.get(key)
     if text is None:
         text = (
             Disclaimer.objects.filter(audience=audience).values_list("text", flat=True).first()
@@ -64,7 +73,13 @@ class SourceFlag:
 SOURCE_FLAGS_CACHE_SECONDS = 60 * 60
 
 
-def source_flags(*, rendition: Rendition) -> dict[int, SourceFlag]:
+def source_flags_key(*, content_hash: str, audience: str, epoch: int) -> str:
+    return f"source-flags:{content_hash}:{audience}:{epoch}"
+
+
+def source_flags(
+    *, rendition: Rendition, epoch: int | None = None, prefetched: dict[str, Any] | None = None
+) -> dict[int, SourceFlag]:
     """The rendition's sources (cited and further reading) now retracted or superseded, by id.
 
     Read live, not from the frozen rendition: a retraction must show at once. One query, cached
@@ -79,8 +94,12 @@ def source_flags(*, rendition: Rendition) -> dict[int, SourceFlag]:
     )
     if not ids:
         return {}
-    key = f"source-flags:{rendition.pk}:{public_pages_epoch()}"
-    flags = cache.get(key)
+    key = source_flags_key(
+        content_hash=rendition.content_hash,
+        audience=rendition.audience,
+        epoch=public_pages_epoch() if epoch is None else epoch,
+    )
+    flags = prefetched.get(key) if prefetched is not None else cache.get(key)
     if flags is None:
         flags = {
             ref.pk: SourceFlag(
@@ -109,13 +128,15 @@ class ArticlePage:
     tracker: list[TrackerStep]
     approvals: list[SignOff]
     reviewers: dict[int, ReviewerProfile]
-    authors: list[AbstractBaseUser]
-    related: list[Article]
+    authors: list[str]  # display names
+    related: list[RelatedLink]
     disclaimer: str
     workflow: ArticleWorkflow | None
     review: LiveReview
     topics: list[tuple[str, str]]
     source_flags: dict[int, SourceFlag]
+    # What the topics, related questions and authors depend on (see `article_links_key`).
+    links_key: str
 
     @property
     def retracted_sources(self) -> bool:
@@ -160,6 +181,17 @@ class ArticlePage:
         ]
 
     @property
+    def text_fragment_key(self) -> str:
+        """What the rendered text and bibliography depend on: the rendition (immutable under
+        its pipeline, content hash and audience), the slug (download links) and the flags on
+        its sources (read live). The template keeps that HTML under this key."""
+        r = self.rendition
+        flags = sorted(
+            (pk, f.label, f.notice_url, bool(f.retracted_on)) for pk, f in self.source_flags.items()
+        )
+        return f"{r.pipeline}:{r.content_hash}:{r.audience}:{self.article.slug}:{flags!r}"
+
+    @property
     def review_overdue(self) -> bool:
         return bool(self.next_review_due and self.next_review_due < timezone.localdate())
 
@@ -170,33 +202,69 @@ class ArticlePage:
         return None
 
 
+# What the page reads of the article, its live version and its workflow: not the working copy
+# (drafts are never shown here) nor the live version's texts (the page shows its rendition),
+# tens of kilobytes of JSON a request. A rendition rendered for the first time loads the texts
+# then (one more query, once).
+PAGE_COLUMNS = (
+    "slug",
+    "live_version",
+    "live_pending_review",
+    "live_disputed",
+    "published_at",
+    "live_rendering",
+    "live_version__title",
+    "live_version__summary",
+    "live_version__version",
+    "live_version__content_hash",
+    "live_version__updated_at",
+    "live_version__related_ids",
+    "live_version__citation_keys",
+    "live_version__sources",
+)
+WORKFLOW_COLUMNS = ("workflow__state", "workflow__last_reviewed_on", "workflow__next_review_due")
+
+
 def article_page(*, slug: str, audience: Audience) -> ArticlePage:
-    """The public page of a published article; Http404 when it has no live version."""
+    """The public page of a published article; Http404 when it has no live version.
+
+    One query: the article with its live version and workflow, read live (whether the version
+    is approved or pending review, disputed, due for review is never older than the request).
+    From the cache in one round trip: the verified approvals of the version, related articles,
+    topics and authors (under the public-pages epoch, which every change to them moves), the
+    disclaimer and the flags on its sources; then the rendition, keyed by the content hash.
+    """
     article = (
         Article.objects.select_related("live_version", "workflow")
+        .only(*PAGE_COLUMNS, *WORKFLOW_COLUMNS)
         .filter(slug=slug, live_version__isnull=False)
         .first()
     )
     if article is None:
         raise Http404("No published article with this address.")
     version = article.live_version
-    review = live_reviews([article])[article.pk]
-    chosen = list(version.related_ids or [])
-    related_ids = chosen + [pk for pk in automatic_related_ids(article=article) if pk not in chosen]
-    related_ids = related_ids[: len(chosen) + AUTOMATIC_RELATED]
-    related = (
-        sorted(
-            Article.objects.filter(pk__in=related_ids, live_version__isnull=False)
-            .select_related("live_version")
-            .only("slug", "live_version__title", "live_pending_review"),
-            key=lambda a: related_ids.index(a.pk),
-        )
-        if related_ids
-        else []
+    epoch = public_pages_epoch()
+    links_key = article_links_key(article=article, epoch=epoch)
+    approvals_key = f"approvals:{article.pk}:{version.version}:{version.content_hash}:{epoch}"
+    # What the epoch and the content hash name, read from the cache in one round trip.
+    prefetched = cache.get_many(
+        [
+            links_key,
+            approvals_key,
+            disclaimer_cache_key(audience.key),
+            source_flags_key(content_hash=version.content_hash, audience=audience.key, epoch=epoch),
+        ]
     )
-    rendition = rendition_get_or_create(
-        version=version, audience=audience.key, pinned=article.live_rendering
-    )
+    # Sign-offs are append-only (the database refuses edits and deletes) and each new one moves
+    # the epoch, so the verified approvals of this version are kept under it; the article row,
+    # which says whether the live version is approved or pending review, is read every time.
+    approvals = prefetched.get(approvals_key)
+    if approvals is None:
+        approvals = verified_approvals([article])[article.pk]
+        cache.set(approvals_key, approvals, RELATED_CACHE_SECONDS)
+    review = live_review(article, approvals)
+    links = article_links(article=article, epoch=epoch, prefetched=prefetched)
+    rendition = process_rendition(article=article, audience=audience.key, epoch=epoch)
     return ArticlePage(
         article=article,
         version=version,
@@ -208,70 +276,41 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
         reviewers={
             s.reviewer_id: getattr(s.reviewer, "reviewer_profile", None) for s in review.approvals
         },
-        authors=list(article.authors.all()),
-        related=related,
-        disclaimer=disclaimer_text(audience=audience.key),
+        authors=links.authors,
+        related=links.related,
+        disclaimer=disclaimer_text(audience=audience.key, prefetched=prefetched),
         workflow=review.workflow,
         review=review,
-        topics=article_topics(article=article),
-        source_flags=source_flags(rendition=rendition),
+        topics=links.topics,
+        source_flags=source_flags(rendition=rendition, epoch=epoch, prefetched=prefetched),
+        links_key=links_key,
     )
+
+
+def process_rendition(*, article: Article, audience: str, epoch: int) -> Rendition:
+    """The live version's rendition for an audience, kept in this process too (the fragments
+    cache): immutable under its content hash and pipeline, and the pipeline of a rendition not
+    pinned at publication (the glossary's fingerprint) changes only with the epoch. Saves the
+    shared cache's round trips (the rendition, the glossary) on every request."""
+    version = article.live_version
+    key = f"rendition:{version.content_hash}:{audience}:{article.live_rendering}:{epoch}"
+    rendition = caches["fragments"].get(key)
+    if rendition is None:
+        rendition = rendition_get_or_create(
+            version=version, audience=audience, pinned=article.live_rendering
+        )
+        caches["fragments"].set(key, rendition)
+    return rendition
 
 
 def published_article(*, slug: str) -> Article:
     """The article with its live version; Http404 when it is not published."""
     article = (
         Article.objects.select_related("live_version")
+        .only(*PAGE_COLUMNS)
         .filter(slug=slug, live_version__isnull=False)
         .first()
     )
     if article is None:
         raise Http404("No published article with this address.")
     return article
-
-
-AUTOMATIC_RELATED = 5
-RELATED_CACHE_SECONDS = 60 * 60
-
-
-def automatic_related_ids(*, article: Article, limit: int = AUTOMATIC_RELATED * 2) -> list[int]:
-    """Published articles that share topics or cited sources with this one, best first.
-
-    A shared topic counts twice a shared source. Two indexed queries, cached until the set of
-    published articles changes (the publication epoch moves).
-    """
-    epoch = public_pages_epoch()
-    key = f"related:{article.pk}:{epoch}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    scores: dict[int, int] = {}
-    for pk, shared in (
-        Article.objects.filter(live_version__isnull=False, topics__articles=article)
-        .exclude(pk=article.pk)
-        .values_list("pk")
-        .annotate(n=Count("topics", distinct=True))
-    ):
-        scores[pk] = scores.get(pk, 0) + 2 * shared
-    for pk, shared in (
-        CitationLink.objects.filter(
-            reference_id__in=CitationLink.objects.filter(article=article).values("reference_id")
-        )
-        .exclude(article=article)
-        .values_list("article_id")
-        .annotate(n=Count("id"))
-    ):
-        scores[pk] = scores.get(pk, 0) + shared
-    ranked = [pk for pk, _ in sorted(scores.items(), key=lambda item: (-item[1], item[0]))][:limit]
-    cache.set(key, ranked, RELATED_CACHE_SECONDS)
-    return ranked
-
-
-def article_topics(*, article: Article) -> list[tuple[str, str]]:
-    """(name, slug) of the article's topics, cached until topics or publications change."""
-    key = f"topics:{article.pk}:{public_pages_epoch()}"
-    cached = cache.get(key)
-    if cached is None:
-        cached = list(article.topics.order_by("name").values_list("name", "slug"))
-        cache.set(key, cached, RELATED_CACHE_SECONDS)
-    return cached

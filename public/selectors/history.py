@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.core.paginator import Page
@@ -114,3 +115,25 @@ def public_history(
             )
         )
     return page, entries
+
+
+class LazyHistory:
+    """`public_history` run only when the page's template asks for it: the history page keeps
+    its rendered list under the public-pages epoch (every publication, sign-off and audit event
+    moves it), so most requests never run the selector's three queries."""
+
+    def __init__(self, *, article: Article, page_number: Any) -> None:
+        self.article = article
+        self.page_number = page_number
+
+    @cached_property
+    def _found(self) -> tuple[Page, list[PublishedVersion]]:
+        return public_history(article=self.article, page_number=self.page_number)
+
+    @property
+    def page_obj(self) -> Page:
+        return self._found[0]
+
+    @property
+    def entries(self) -> list[PublishedVersion]:
+        return self._found[1]

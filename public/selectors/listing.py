@@ -81,16 +81,25 @@ class FromEitherEndPaginator(Paginator):
 PUBLISHED_COUNT_SECONDS = 60
 
 
+def published_count_key(*, epoch: int, scope: str) -> str:
+    return f"published-count:{epoch}:{scope}"
+
+
 def published_paginator(
-    queryset: QuerySet[Article], *, per_page: int, scope: str = "all"
+    queryset: QuerySet[Article],
+    *,
+    per_page: int,
+    scope: str = "all",
+    epoch: int | None = None,
+    prefetched: dict[str, Any] | None = None,
 ) -> Paginator:
     """A paginator over published articles whose count comes from the cache until the set of
     published articles changes (the publication epoch moves): counting every published article
     on each request is the one cost of a list page that grows with the data. `scope` names the
-    subset (a topic) the queryset holds."""
-    key = f"published-count:{public_pages_epoch()}:{scope}"
+    subset (a topic) the queryset holds; `prefetched` what one `get_many` already read."""
+    key = published_count_key(epoch=public_pages_epoch() if epoch is None else epoch, scope=scope)
     paginator = FromEitherEndPaginator(queryset, per_page)
-    count = cache.get(key)
+    count = prefetched.get(key) if prefetched is not None else cache.get(key)
     if count is None:
         count = paginator.count
         cache.set(key, count, PUBLISHED_COUNT_SECONDS)
@@ -116,13 +125,23 @@ def page_with_count(queryset: QuerySet[Any], *, page_number: Any, per_page: int)
 
 
 def topic_page(*, slug: str, page_number: Any, per_page: int = 20) -> tuple[Topic, Page]:
-    """A topic and a page of its published articles; Http404 for a topic that does not exist."""
-    topic = Topic.objects.filter(slug=slug).first()
+    """A topic and a page of its published articles; Http404 for a topic that does not exist.
+
+    The topic and its count come from the cache under the public-pages epoch (saving a topic
+    or publishing moves it) in one round trip; the page of articles is one query."""
+    epoch = public_pages_epoch()
+    topic_key = f"topic:{slug}:{epoch}"
+    scope = f"topic:{slug}"
+    prefetched = cache.get_many([topic_key, published_count_key(epoch=epoch, scope=scope)])
+    topic = prefetched.get(topic_key)
     if topic is None:
-        raise Http404("No such topic.")
+        topic = Topic.objects.filter(slug=slug).first()
+        if topic is None:
+            raise Http404("No such topic.")
+        cache.set(topic_key, topic, PUBLISHED_COUNT_SECONDS)
     articles = published_articles().filter(topics=topic)
     return topic, published_paginator(
-        articles, per_page=per_page, scope=f"topic:{topic.pk}"
+        articles, per_page=per_page, scope=scope, epoch=epoch, prefetched=prefetched
     ).get_page(page_number)
 
 

@@ -70,12 +70,11 @@ class LiveReview:
         return signed.date() if signed else None
 
 
-def live_reviews(articles: list[Article]) -> dict[int, LiveReview]:
-    """The LiveReview of each published article, by id; one query for all of them.
+def verified_approvals(articles: list[Article]) -> dict[int, list[SignOff]]:
+    """The approvals of each published article's live version that verify, by article id, in
+    signing order; one query for all of them.
 
-    Each article needs `live_version` (its content_hash), `live_pending_review` and its
-    `workflow` (state, last_reviewed_on) loaded with it: the answer is the one
-    `article_page` gives for a single article.
+    Each article needs `live_version` (its number and content_hash) loaded with it.
     """
     live_hashes = {a.pk: a.live_version.content_hash for a in articles}
     by_article: dict[int, list[SignOff]] = {pk: [] for pk in live_hashes}
@@ -98,13 +97,26 @@ def live_reviews(articles: list[Article]) -> dict[int, LiveReview]:
                 and signoff.verify()
             ):
                 by_article[signoff.article_id].append(signoff)
-    reviews = {}
-    for article in articles:
-        approvals = by_article[article.pk]
-        approved = not article.live_pending_review and bool(approvals)
-        workflow: ArticleWorkflow | None = getattr(article, "workflow", None)
-        status = live_status(article=article, workflow=workflow, approved=approved)
-        reviews[article.pk] = LiveReview(
-            status=status, approvals=approvals if approved else [], workflow=workflow
-        )
-    return reviews
+    return by_article
+
+
+def live_review(article: Article, approvals: list[SignOff]) -> LiveReview:
+    """Where the article's live version stands, given its verified approvals.
+
+    The article needs `live_pending_review` and its `workflow` (state, last_reviewed_on).
+    """
+    approved = not article.live_pending_review and bool(approvals)
+    workflow: ArticleWorkflow | None = getattr(article, "workflow", None)
+    status = live_status(article=article, workflow=workflow, approved=approved)
+    return LiveReview(status=status, approvals=approvals if approved else [], workflow=workflow)
+
+
+def live_reviews(articles: list[Article]) -> dict[int, LiveReview]:
+    """The LiveReview of each published article, by id; one query for all of them.
+
+    Each article needs `live_version` (its content_hash), `live_pending_review` and its
+    `workflow` (state, last_reviewed_on) loaded with it: the answer is the one
+    `article_page` gives for a single article.
+    """
+    approvals = verified_approvals(articles)
+    return {article.pk: live_review(article, approvals[article.pk]) for article in articles}
