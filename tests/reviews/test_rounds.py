@@ -288,4 +288,4 @@ class TestDashboardsAgree:
             with CaptureQueriesContext(connection) as queries:
                 assert client.get(url).status_code == 200
             counts[name] = len(queries)
-        assert counts == {"author": 16, "editor": 15, "reviewer": 6}
+        assert counts == {"author": 12, "editor": 9, "reviewer": 4}
