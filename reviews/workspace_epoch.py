@@ -2,10 +2,11 @@
 
 The counts on the workspace home (reviews waiting for me, overdue reviews, each state's queue,
 unassigned submissions, re-reviews due) are aggregates over every workflow, assignment and
-sign-off, so their cost grows with the publisher; the lists beside them are pages of twenty.
-reviews.selectors.dashboard keeps the counts in the cache under this epoch, and the receivers in
-reviews.signals move it after any write that could change one commits, so a count is never
-older than the last commit: it is the same number the queries would give.
+sign-off, so their cost grows with the publisher, and so does a page of the lists no index can
+order (a reviewer's open reviews, the late reviews, the workload: each must look at every open
+review). reviews.selectors.dashboard keeps those in the cache under this epoch, and the receivers
+in reviews.signals move it after any write that could change one commits, so nothing kept is
+older than the last commit: it is what the queries would give.
 """
 
 from __future__ import annotations

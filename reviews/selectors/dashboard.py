@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -29,16 +29,32 @@ DASHBOARD_PAGE_SIZE = 20
 COUNTS_CACHE_SECONDS = 10 * 60
 
 
-def _page(queryset: Any, params: Any, name: str, *, count: int) -> Any:
+def _page(queryset: Any, params: Any, name: str, *, count: int, kept: str = "") -> Page:
     """One page of `queryset`, its total already known (a cached count): no COUNT query, and no
-    query at all for an empty list."""
+    query at all for an empty list.
+
+    With `kept` (a key naming the workspace epoch), the page's rows are kept in the cache too:
+    for the lists whose every page must look at every open review (the reviewer's own, the late
+    reviews, the workload), which no index orders for them.
+    """
     paginator = Paginator(queryset, DASHBOARD_PAGE_SIZE)
     paginator.__dict__["count"] = count  # Paginator.count is a cached_property
-    return paginator.get_page(params.get(name))
+    page = paginator.get_page(params.get(name))
+    if not kept or not count:
+        return page
+    key = f"{kept}:{name}:{page.number}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = list(page.object_list)
+        cache.set(key, rows, COUNTS_CACHE_SECONDS)
+    return Page(rows, page.number, paginator)
 
 
-def _counted(user: AbstractBaseUser, today: Any, **sections: Callable[[], dict[str, int]]) -> Any:
-    """Each section's counts, from the cache under the workspace epoch, computed if missing.
+def _counted(
+    user: AbstractBaseUser, today: Any, **sections: Callable[[], dict[str, Any]]
+) -> tuple[dict[str, Any], str]:
+    """Each section's counts, from the cache under the workspace epoch, computed if missing;
+    and the key prefix that names this epoch and day.
 
     Counts are aggregates over the whole workflow and grow with the publisher; the epoch moves
     after every write that could change one (reviews.signals), and the keys name the day, since
@@ -54,7 +70,7 @@ def _counted(user: AbstractBaseUser, today: Any, **sections: Callable[[], dict[s
             counts[name] = missing[keys[name]] = compute()
     if missing:
         cache.set_many(missing, COUNTS_CACHE_SECONDS)
-    return counts
+    return counts, prefix
 
 
 def _workflow_rows() -> Any:
@@ -126,7 +142,9 @@ def _reviewer_counts(*, user: AbstractBaseUser, today: Any) -> dict[str, int]:
     )
 
 
-def _reviewer_section(*, user: AbstractBaseUser, params: Any, counts: Any) -> dict[str, Any]:
+def _reviewer_section(
+    *, user: AbstractBaseUser, params: Any, counts: Any, kept: str
+) -> dict[str, Any]:
     mine = (
         open_assignments()
         .filter(reviewer=user)
@@ -136,7 +154,7 @@ def _reviewer_section(*, user: AbstractBaseUser, params: Any, counts: Any) -> di
     )
     return {
         "is_reviewer": True,
-        "assigned": _page(mine, params, "assigned", count=counts["assigned"]),
+        "assigned": _page(mine, params, "assigned", count=counts["assigned"], kept=kept),
         "overdue_count": counts["overdue"],
     }
 
@@ -206,7 +224,7 @@ def _editor_counts(*, today: Any) -> dict[str, int]:
     return counts
 
 
-def _editor_section(*, params: Any, today: Any, counts: Any) -> dict[str, Any]:
+def _editor_section(*, params: Any, today: Any, counts: Any, kept: str) -> dict[str, Any]:
     state = params.get("state") if params.get("state") in State.values else State.SUBMITTED
     open_ = open_assignments()
     return {
@@ -233,6 +251,7 @@ def _editor_section(*, params: Any, today: Any, counts: Any) -> dict[str, Any]:
             params,
             "late",
             count=counts["late"],
+            kept=kept,
         ),
         "workload": _page(
             open_.values(
@@ -246,6 +265,7 @@ def _editor_section(*, params: Any, today: Any, counts: Any) -> dict[str, Any]:
             params,
             "workload",
             count=counts["workload"],
+            kept=kept,
         ),
         "overdue_reviews": _page(
             _workflow_rows().filter(_rereview_overdue(today)).order_by("next_review_due"),
@@ -279,13 +299,21 @@ def dashboard(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
         sections["author"] = partial(_author_counts, user=user)
     if ROLE_GROUPS[Role.EDITOR] in groups or user.is_superuser:
         sections["editor"] = partial(_editor_counts, today=today)
-    counts = _counted(user, today, **sections)
+    counts, prefix = _counted(user, today, **sections)
     if "reviewer" in counts:
-        context.update(_reviewer_section(user=user, params=params, counts=counts["reviewer"]))
+        context.update(
+            _reviewer_section(
+                user=user, params=params, counts=counts["reviewer"], kept=f"{prefix}:{user.pk}"
+            )
+        )
     if "author" in counts:
         context.update(_author_section(user=user, params=params, counts=counts["author"]))
     if "editor" in counts:
-        context.update(_editor_section(params=params, today=today, counts=counts["editor"]))
+        context.update(
+            _editor_section(
+                params=params, today=today, counts=counts["editor"], kept=f"{prefix}:editor"
+            )
+        )
     return context
 
 
