@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from articles.models import Article
-from reviews.models import ArticleWorkflow, Assignment, AuditEvent, SignOff
+from reviews.models import ArticleWorkflow, Assignment, AuditEvent, ReviewerProfile, SignOff
 from reviews.workspace_epoch import workspace_changed
 
 
@@ -21,8 +21,9 @@ def _changed(**kwargs: Any) -> None:
     transaction.on_commit(workspace_changed)
 
 
-# A content save changes the hash a reviewer must sign; the others are the workflow itself.
-for _model in (Article, ArticleWorkflow, Assignment, SignOff, AuditEvent):
+# A content save changes the hash a reviewer must sign; a reviewer's profile names them in the
+# kept late-review and workload pages; the others are the workflow itself.
+for _model in (Article, ArticleWorkflow, Assignment, SignOff, AuditEvent, ReviewerProfile):
     post_save.connect(_changed, sender=_model, dispatch_uid=f"workspace-save-{_model.__name__}")
     post_delete.connect(_changed, sender=_model, dispatch_uid=f"workspace-delete-{_model.__name__}")
 m2m_changed.connect(
