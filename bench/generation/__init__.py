@@ -23,8 +23,8 @@ more of each, all with the password in BENCH_PASSWORD.
 The modules, in the order the data is written: shared (names and sizes), cli (the command line),
 database (fresh database, keys, indexes, maintenance), accounts, references (library, topics,
 site content), plans, text, articles (versions), workflow (events, sign-offs, assignments),
-chain (hash-chained sign-offs and audit events), comments, renditions, and generator (chunks and
-writer processes). `generate()` is importable: tests/test_bench_smoke.py runs it at 5 articles
+chain (hash-chained sign-offs and audit events), comments, renditions, copying (COPY on
+PostgreSQL, bulk_create elsewhere), and generator (chunks and writer processes). `generate()` is importable: tests/test_bench_smoke.py runs it at 5 articles
 on the test database.
 """
 

@@ -40,6 +40,11 @@ def main() -> None:
     )
     parser.add_argument("--batch", type=int, default=250, help="articles per transaction")
     parser.add_argument("--stats-json", help="write the row counts and timings here")
+    parser.add_argument(
+        "--database-name",
+        help="the database to (re-)create, editorial_bench_* (default: editorial_bench_<articles>, "
+        "or the one in DATABASE_URL); profile into your own without touching a shared one",
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
@@ -50,6 +55,10 @@ def main() -> None:
     os.environ.setdefault(
         "DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/editorial_bench_{args.articles}"
     )
+    if args.database_name:
+        os.environ["DATABASE_URL"] = (
+            os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + args.database_name
+        )
     url = os.environ["DATABASE_URL"]
     started = time.perf_counter()
     if not args.keep_db and url.startswith(("postgres://", "postgresql://")):

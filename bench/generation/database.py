@@ -82,7 +82,7 @@ def maintenance(
         def work(defs: list[str]) -> None:
             try:
                 with psycopg.connect(dsn, autocommit=True) as conn:
-                    conn.execute("SET maintenance_work_mem = '512MB'")
+                    conn.execute("SET maintenance_work_mem = '1GB'")
                     for definition in defs:
                         conn.execute(definition)
             except BaseException as error:  # noqa: BLE001 - re-raised below

@@ -24,6 +24,7 @@ from bench.generation.accounts import create_accounts
 from bench.generation.articles import article_rows, draft_article
 from bench.generation.chain import audit_rows, signoff_rows
 from bench.generation.comments import review_comments
+from bench.generation.copying import write_rows
 from bench.generation.database import (
     drop_search_indexes,
     maintenance,
@@ -50,6 +51,7 @@ from reviews.models import (
     SignOff,
 )
 
+BIG_ROWS = {"history", "article", "rendition"}  # tens of kilobytes each: small batches on SQLite
 ROW_KINDS = (
     "article",
     "history",
@@ -230,18 +232,21 @@ class Generator:
             rows["link"].extend(citation_links(draft))
 
         # Foreign keys are deferred until commit on PostgreSQL; on SQLite the order matters.
-        HistoricalArticle.objects.bulk_create(rows["history"], batch_size=100)
-        Article.objects.bulk_create(rows["article"], batch_size=100)
-        Article.authors.through.objects.bulk_create(rows["authors"], batch_size=2000)
-        Article.topics.through.objects.bulk_create(rows["topics"], batch_size=2000)
-        ArticleWorkflow.objects.bulk_create(rows["workflow"], batch_size=2000)
-        Assignment.objects.bulk_create(rows["assignment"], batch_size=2000)
-        SignOff.objects.bulk_create(rows["signoff"], batch_size=2000)
-        AuditEvent.objects.bulk_create(rows["audit"], batch_size=2000)
-        ReviewComment.objects.bulk_create(rows["comment"], batch_size=2000)
-        CommentResolution.objects.bulk_create(rows["resolution"], batch_size=2000)
-        Rendition.objects.bulk_create(rows["rendition"], batch_size=200)
-        CitationLink.objects.bulk_create(rows["link"], batch_size=5000)
+        for model, kind in (
+            (HistoricalArticle, "history"),
+            (Article, "article"),
+            (Article.authors.through, "authors"),
+            (Article.topics.through, "topics"),
+            (ArticleWorkflow, "workflow"),
+            (Assignment, "assignment"),
+            (SignOff, "signoff"),
+            (AuditEvent, "audit"),
+            (ReviewComment, "comment"),
+            (CommentResolution, "resolution"),
+            (Rendition, "rendition"),
+            (CitationLink, "link"),
+        ):
+            write_rows(model, rows[kind], batch_size=100 if kind in BIG_ROWS else 2000)
         return {
             "versions": len(rows["history"]),
             "audit_events": len(rows["audit"]),

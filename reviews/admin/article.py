@@ -26,7 +26,7 @@ from articles.models import Article
 from reviews.admin.process import ReadOnlyAdmin
 from reviews.admin.scoping import ArticleScopedAdmin
 from reviews.models import Autosave
-from reviews.selectors.dashboard import open_assignments
+from reviews.selectors.signing import open_assignments
 from reviews.services.content import draft_create, draft_update, version_revert
 from reviews.services.errors import EditConflict, WorkflowError
 from reviews.services.topics import article_topics_set

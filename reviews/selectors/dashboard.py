@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from statistics import median
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -18,16 +20,58 @@ from accounts.roles import ROLE_GROUPS, Role, user_group_names
 from reviews.mail import deliver
 from reviews.models import ArticleWorkflow, Assignment, AuditEvent, Meaning, SignOff, State
 from reviews.selectors.signing import open_assignments
+from reviews.workspace_epoch import workspace_epoch
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 
 DASHBOARD_PAGE_SIZE = 20
+COUNTS_CACHE_SECONDS = 10 * 60
 
 
-def _page(queryset: Any, params: Any, name: str) -> Any:
-    return Paginator(queryset, DASHBOARD_PAGE_SIZE).get_page(params.get(name))
+def _page(queryset: Any, params: Any, name: str, *, count: int, kept: str = "") -> Page:
+    """One page of `queryset`, its total already known (a cached count): no COUNT query, and no
+    query at all for an empty list.
+
+    With `kept` (a key naming the workspace epoch), the page's rows are kept in the cache too:
+    for the lists whose every page must look at every open review (the reviewer's own, the late
+    reviews, the workload), which no index orders for them.
+    """
+    paginator = Paginator(queryset, DASHBOARD_PAGE_SIZE)
+    paginator.__dict__["count"] = count  # Paginator.count is a cached_property
+    page = paginator.get_page(params.get(name))
+    if not kept or not count:
+        return page
+    key = f"{kept}:{name}:{page.number}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = list(page.object_list)
+        cache.set(key, rows, COUNTS_CACHE_SECONDS)
+    return Page(rows, page.number, paginator)
+
+
+def _counted(
+    user: AbstractBaseUser, today: Any, **sections: Callable[[], dict[str, Any]]
+) -> tuple[dict[str, Any], str]:
+    """Each section's counts, from the cache under the workspace epoch, computed if missing;
+    and the key prefix that names this epoch and day.
+
+    Counts are aggregates over the whole workflow and grow with the publisher; the epoch moves
+    after every write that could change one (reviews.signals), and the keys name the day, since
+    a review falls overdue without any write.
+    """
+    prefix = f"workspace-counts:{workspace_epoch()}:{today:%Y-%m-%d}"
+    keys = {name: f"{prefix}:{name}:{user.pk if name != 'editor' else ''}" for name in sections}
+    found = cache.get_many(list(keys.values()))
+    counts = {name: found.get(key) for name, key in keys.items()}
+    missing = {}
+    for name, compute in sections.items():
+        if counts[name] is None:
+            counts[name] = missing[keys[name]] = compute()
+    if missing:
+        cache.set_many(missing, COUNTS_CACHE_SECONDS)
+    return counts, prefix
 
 
 def _workflow_rows() -> Any:
@@ -62,21 +106,58 @@ def _workflow_rows() -> Any:
     )
 
 
-def _reviewer_section(*, user: AbstractBaseUser, params: Any, today: Any) -> dict[str, Any]:
+# What a list row of an assignment shows of its article: never the texts (tens of kilobytes).
+ASSIGNMENT_ROW_FIELDS = (
+    "article",
+    "due_on",
+    "assigned_at",
+    "article__slug",
+    "article__title",
+    "article__version",
+)
+
+
+def _reviewer_counts(*, user: AbstractBaseUser, today: Any) -> dict[str, int]:
+    return (
+        open_assignments()
+        .filter(reviewer=user)
+        .aggregate(assigned=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
+    )
+
+
+def _reviewer_section(
+    *, user: AbstractBaseUser, params: Any, counts: Any, kept: str
+) -> dict[str, Any]:
     mine = (
         open_assignments()
         .filter(reviewer=user)
         .select_related("article")
+        .only(*ASSIGNMENT_ROW_FIELDS)
         .order_by(F("due_on").asc(nulls_last=True), "assigned_at")
     )
     return {
         "is_reviewer": True,
-        "assigned": _page(mine, params, "assigned"),
-        "overdue_count": mine.filter(due_on__lt=today).count(),
+        "assigned": _page(mine, params, "assigned", count=counts["assigned"], kept=kept),
+        "overdue_count": counts["overdue"],
     }
 
 
-def _author_section(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
+AUTHOR_LISTS = {
+    # list: (page parameter, which of the author's workflows)
+    "my_drafts": ("drafts", Q(state=State.DRAFT)),
+    "changes_requested": ("changes", Q(state=State.CHANGES_REQUESTED)),
+    "in_review": ("inreview", Q(state__in=[State.SUBMITTED, State.UNDER_REVIEW])),
+    "my_published": ("published", Q(article__live_version__isnull=False)),
+}
+
+
+def _author_counts(*, user: AbstractBaseUser) -> dict[str, int]:
+    return ArticleWorkflow.objects.filter(article__authors=user).aggregate(
+        **{name: Count("pk", filter=which) for name, (_, which) in AUTHOR_LISTS.items()}
+    )
+
+
+def _author_section(*, user: AbstractBaseUser, params: Any, counts: Any) -> dict[str, Any]:
     # What the board last asked for, in the reviewer's own words: the author's to-do list.
     asked = (
         SignOff.objects.filter(article_id=OuterRef("article_id"), meaning=Meaning.CHANGES_REQUESTED)
@@ -84,59 +165,76 @@ def _author_section(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
         .values("note")[:1]
     )
     own = _workflow_rows().filter(article__authors=user).annotate(asked=Subquery(asked))
+    order = {"my_published": "-article__published_at"}
     return {
         "is_author": True,
-        "my_drafts": _page(
-            own.filter(state=State.DRAFT).order_by("-state_changed_at"), params, "drafts"
-        ),
-        "changes_requested": _page(
-            own.filter(state=State.CHANGES_REQUESTED).order_by("-state_changed_at"),
-            params,
-            "changes",
-        ),
-        "in_review": _page(
-            own.filter(state__in=[State.SUBMITTED, State.UNDER_REVIEW]).order_by(
-                "-state_changed_at"
-            ),
-            params,
-            "inreview",
-        ),
-        "my_published": _page(
-            own.filter(article__live_version__isnull=False).order_by("-article__published_at"),
-            params,
-            "published",
-        ),
+        **{
+            name: _page(
+                own.filter(which).order_by(order.get(name, "-state_changed_at")),
+                params,
+                param,
+                count=counts[name],
+            )
+            for name, (param, which) in AUTHOR_LISTS.items()
+        },
     }
 
 
-def _editor_section(*, params: Any, today: Any) -> dict[str, Any]:
-    state = params.get("state") if params.get("state") in State.values else State.SUBMITTED
-    counts = dict(ArticleWorkflow.objects.values_list("state").annotate(n=Count("pk")))
+def _unassigned() -> Q:
+    """Only a submitted article without reviewers in its current round waits for an editor: a
+    resubmission carries its round's reviewers over and goes straight under review."""
     assigned = Assignment.objects.filter(article=OuterRef("article"), cycle=OuterRef("cycle"))
+    return Q(state=State.SUBMITTED) & ~Q(Exists(assigned))
+
+
+def _rereview_overdue(today: Any) -> Q:
+    return Q(next_review_due__lt=today, article__live_version__isnull=False)
+
+
+def _editor_counts(*, today: Any) -> dict[str, int]:
+    """Two queries: every workflow count, then the open reviews (late ones, reviewers)."""
+    counts = ArticleWorkflow.objects.aggregate(
+        **{f"state:{s.value}": Count("pk", filter=Q(state=s)) for s in State},
+        unassigned=Count("pk", filter=_unassigned()),
+        overdue=Count("pk", filter=_rereview_overdue(today)),
+    )
+    counts.update(
+        open_assignments().aggregate(
+            late=Count("pk", filter=Q(due_on__lt=today)),
+            workload=Count("reviewer_id", distinct=True),
+        )
+    )
+    return counts
+
+
+def _editor_section(*, params: Any, today: Any, counts: Any, kept: str) -> dict[str, Any]:
+    state = params.get("state") if params.get("state") in State.values else State.SUBMITTED
     open_ = open_assignments()
     return {
         "is_editor": True,
         "queue_state": state,
-        "state_counts": [(s, counts.get(s.value, 0)) for s in State],
+        "state_counts": [(s, counts[f"state:{s.value}"]) for s in State],
         "queue": _page(
-            _workflow_rows().filter(state=state).order_by("state_changed_at"), params, "queue"
+            _workflow_rows().filter(state=state).order_by("state_changed_at"),
+            params,
+            "queue",
+            count=counts[f"state:{state}"],
         ),
-        # Only a submitted article without reviewers in its current round waits for an editor:
-        # a resubmission carries its round's reviewers over and goes straight under review.
         "unassigned": _page(
-            _workflow_rows()
-            .filter(state=State.SUBMITTED)
-            .filter(~Exists(assigned))
-            .order_by("state_changed_at"),
+            _workflow_rows().filter(_unassigned()).order_by("state_changed_at"),
             params,
             "unassigned",
+            count=counts["unassigned"],
         ),
         "late_reviews": _page(
             open_.filter(due_on__lt=today)
             .select_related("article", "reviewer__reviewer_profile")
+            .only(*ASSIGNMENT_ROW_FIELDS, "reviewer")
             .order_by("due_on", "pk"),
             params,
             "late",
+            count=counts["late"],
+            kept=kept,
         ),
         "workload": _page(
             open_.values(
@@ -149,13 +247,14 @@ def _editor_section(*, params: Any, today: Any) -> dict[str, Any]:
             .order_by("-open", "reviewer__username"),
             params,
             "workload",
+            count=counts["workload"],
+            kept=kept,
         ),
         "overdue_reviews": _page(
-            _workflow_rows()
-            .filter(next_review_due__lt=today, article__live_version__isnull=False)
-            .order_by("next_review_due"),
+            _workflow_rows().filter(_rereview_overdue(today)).order_by("next_review_due"),
             params,
             "overdue",
+            count=counts["overdue"],
         ),
         "turnaround": review_turnaround(months=12),
         "undelivered": undelivered_mail(),
@@ -166,6 +265,7 @@ def dashboard(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
     """The sections of the workspace home for each role the user holds; every list paginated.
 
     A superuser without a role group sees the editors' view: they can do what an editor does.
+    The counts come from the cache (see _counted); the lists are pages of twenty.
     """
     groups = user_group_names(user)
     today = timezone.localdate()
@@ -175,12 +275,28 @@ def dashboard(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
         "is_editor": False,
         "is_reviewer": False,
     }
+    sections: dict[str, Callable[[], dict[str, int]]] = {}
     if ROLE_GROUPS[Role.REVIEWER] in groups:
-        context.update(_reviewer_section(user=user, params=params, today=today))
+        sections["reviewer"] = partial(_reviewer_counts, user=user, today=today)
     if ROLE_GROUPS[Role.AUTHOR] in groups:
-        context.update(_author_section(user=user, params=params))
+        sections["author"] = partial(_author_counts, user=user)
     if ROLE_GROUPS[Role.EDITOR] in groups or user.is_superuser:
-        context.update(_editor_section(params=params, today=today))
+        sections["editor"] = partial(_editor_counts, today=today)
+    counts, prefix = _counted(user, today, **sections)
+    if "reviewer" in counts:
+        context.update(
+            _reviewer_section(
+                user=user, params=params, counts=counts["reviewer"], kept=f"{prefix}:{user.pk}"
+            )
+        )
+    if "author" in counts:
+        context.update(_author_section(user=user, params=params, counts=counts["author"]))
+    if "editor" in counts:
+        context.update(
+            _editor_section(
+                params=params, today=today, counts=counts["editor"], kept=f"{prefix}:editor"
+            )
+        )
     return context
 
 

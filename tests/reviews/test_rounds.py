@@ -178,10 +178,11 @@ def test_the_resubmission_journey_over_http(
     page = reviewer_client.get("/workspace/")
     assert [a.article.title for a in page.context["assigned"]] == ["Dosing in children?"]
     article = Article.objects.get(pk=article.pk)
-    response = reviewer_client.post(
-        f"/workspace/articles/{article.slug}/actions/approve/",
-        {"password": PASSWORD, "content_hash": article.content_hash, "note": ""},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the dashboard's kept lists move
+        response = reviewer_client.post(
+            f"/workspace/articles/{article.slug}/actions/approve/",
+            {"password": PASSWORD, "content_hash": article.content_hash, "note": ""},
+        )
     assert response.status_code == 302
     assert Article.objects.get(pk=article.pk).workflow.state == State.APPROVED
     # Signed: nothing left for the reviewer to do.
@@ -256,6 +257,52 @@ class TestDashboardsAgree:
         assert response.context["is_editor"]
         assert "Ask an administrator" not in response.content.decode()
 
+    def test_kept_counts_and_lists_follow_a_signature_and_an_edit_at_once(
+        self, author: Any, editor: Any, reviewer: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        """The reviewer's count and list are kept in the cache, yet a sign-off empties them and
+        an edit that voids it brings the review back, on the very next request."""
+        article = submit_and_review(
+            make_article(author=author, citations=[make_reference()]),
+            author=author,
+            editor=editor,
+            reviewers=[reviewer],
+        )
+        client = logged_in(reviewer)
+        page = client.get("/workspace/").context["assigned"]
+        assert [a.article_id for a in page] == [article.pk] and page.paginator.count == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            approve(article, reviewer)
+        page = client.get("/workspace/").context["assigned"]
+        assert list(page) == [] and page.paginator.count == 0
+        article = Article.objects.get(pk=article.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            draft_update(
+                article=article,
+                user=author,
+                base_version=article.version,
+                fields={"summary": "A later correction."},
+                change_reason="Correct the summary",
+            )
+        assert Article.objects.get(pk=article.pk).workflow.state == State.UNDER_REVIEW
+        page = client.get("/workspace/").context["assigned"]
+        assert [a.article_id for a in page] == [article.pk] and page.paginator.count == 1
+
+    def test_kept_editor_counts_follow_a_submission_at_once(
+        self, author: Any, editor: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        """The queue's counts are kept in the cache; a submission moves them on the next request."""
+        article = make_article(author=author, citations=[make_reference()])
+        client = logged_in(editor)
+        before = dict(client.get("/workspace/").context["state_counts"])
+        with django_capture_on_commit_callbacks(execute=True):
+            transition_apply(article=article, user=author, action="submit")
+        response = client.get("/workspace/")
+        after = dict(response.context["state_counts"])
+        assert after[State.SUBMITTED] == before[State.SUBMITTED] + 1
+        assert after[State.DRAFT] == before[State.DRAFT] - 1
+        assert [row.article_id for row in response.context["unassigned"]] == [article.pk]
+
     @pytest.mark.parametrize("n", [2, 20])
     def test_dashboard_queries_do_not_grow_with_the_lists(
         self,
@@ -288,4 +335,4 @@ class TestDashboardsAgree:
             with CaptureQueriesContext(connection) as queries:
                 assert client.get(url).status_code == 200
             counts[name] = len(queries)
-        assert counts == {"author": 16, "editor": 15, "reviewer": 6}
+        assert counts == {"author": 12, "editor": 7, "reviewer": 3}
