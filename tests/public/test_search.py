@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from articles.audiences import audiences
+from articles.models import Article
 from public.search import MAX_QUERY_LENGTH, PLAIN_TEXT_RULES, article_search, plain_text
 from reviews.services.content import draft_update
 from reviews.services.transitions import transition_apply
