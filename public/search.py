@@ -63,8 +63,8 @@ MAX_RANKED = 1000
 # The fallback's words; more than this is not a search for an article but a paste of one.
 MAX_FALLBACK_TERMS = 10
 # The snippet is made from this much of the text, starting SNIPPET_LEAD before the first match.
-SNIPPET_WINDOW = 900
-SNIPPET_LEAD = 240
+SNIPPET_WINDOW = 450
+SNIPPET_LEAD = 120
 HEADLINE_OPTIONS = (
     f'StartSel="{START_SEL}", StopSel="{STOP_SEL}", MaxWords=30, MinWords=12, '
     'MaxFragments=2, FragmentDelimiter=" … "'
@@ -158,6 +158,8 @@ def _result(
 
 
 _TSQUERY = "websearch_to_tsquery(%s::regconfig, %s)"
+# websearch_to_tsquery reads a "-" before a word as "not".
+_NEGATED = re.compile(r"(^|[\s\"(])-\w")
 
 
 def _ranked_candidates(query: str, audience: Audience) -> tuple[list[int], bool]:
@@ -165,18 +167,22 @@ def _ranked_candidates(query: str, audience: Audience) -> tuple[list[int], bool]
     matches than that. One query; see the module's doc for the bound."""
     table = SearchEntry._meta.db_table
     newest = "ORDER BY published_at DESC, article_id DESC LIMIT %s"
+    tsquery = (SEARCH_CONFIG, query)
+    # Title and summary come first in the document, positions kept: a query without a negated
+    # word that matches them matches the document too, and the (larger) document is not read.
+    negated = _NEGATED.search(query) is not None
+    also_document = f" AND document @@ {_TSQUERY}" if negated else ""
     sql = (
         f"SELECT article_id, recent FROM ("
         f"(SELECT article_id, published_at, head, false AS recent FROM {table}"
-        f" WHERE audience = %s AND head @@ {_TSQUERY} AND document @@ {_TSQUERY} {newest})"
+        f" WHERE audience = %s AND head @@ {_TSQUERY}{also_document} {newest})"
         f" UNION ALL "
         f"(SELECT article_id, published_at, head, true AS recent FROM {table}"
         f" WHERE audience = %s AND document @@ {_TSQUERY} {newest})"
         f") candidates ORDER BY ts_rank(head, {_TSQUERY}) DESC, published_at DESC, article_id DESC"
     )
-    tsquery = (SEARCH_CONFIG, query)
     params = [
-        *(audience.key, *tsquery, *tsquery, MAX_RANKED),
+        *(audience.key, *tsquery, *(tsquery if negated else ()), MAX_RANKED),
         *(audience.key, *tsquery, MAX_RANKED + 1),
         *tsquery,
     ]
@@ -189,50 +195,52 @@ def _ranked_candidates(query: str, audience: Audience) -> tuple[list[int], bool]
 
 
 def _page_rows(ids: list[int], *, query: str, audience: Audience) -> dict[int, tuple[Any, ...]]:
-    """What the page shows of these articles, with their snippets, by key (one query)."""
+    """What the page shows of these articles, with their snippets, by key (one query).
+
+    ts_headline costs what the text it reads is long, so it reads a window of SNIPPET_WINDOW
+    characters that starts SNIPPET_LEAD before the first word beginning with one of the query's
+    stems ("fractur" finds "fractured", "Fractures"), or the text's start when none does (a
+    match in the title only). The window's edges may cut a word or a citation marker: the cut
+    piece at each end is dropped before the Markdown is turned into plain text.
+    """
     if not ids:
         return {}
     text, text_params = audience_text_sql(audience)
-    # The window's edges may cut a word or a citation marker: drop the cut piece at each end.
-    cut = "substr(t.body, w.start, %s)"
-    trimmed = (
-        f"CASE WHEN w.start + %s <= length(t.body) THEN regexp_replace("
-        f"CASE WHEN w.start > 1 THEN regexp_replace({cut}, '^\\S*\\s', '') ELSE {cut} END,"
-        f" '\\s\\S*$', '') ELSE CASE WHEN w.start > 1 THEN regexp_replace({cut}, '^\\S*\\s', '')"
-        f" ELSE {cut} END END"
-    )
-    plain, plain_params = plain_text_raw_sql(trimmed)
-    # Where the text first has a word starting with one of the query's stems ("fractur" finds
-    # "fractured"; a stem ending in i also finds y: "studi", "study").
-    first = (
-        "(SELECT min(p) FROM (SELECT regexp_instr(t.body, '\\m' || regexp_replace("
-        "regexp_replace(lexeme, '(\\W)', '\\\\\\1', 'g'), 'i$', '[iy]'), 1, 1, 0, 'i') AS p"
-        " FROM unnest(tsvector_to_array(to_tsvector(%s::regconfig, %s))) AS lexeme) found"
-        " WHERE p > 0)"
+    cut = "CASE WHEN cut_start THEN regexp_replace(cut, '^\\S*\\s', '') ELSE cut END"
+    plain, plain_params = plain_text_raw_sql(
+        f"CASE WHEN cut_end THEN regexp_replace({cut}, '\\s\\S*$', '') ELSE {cut} END"
     )
     sql = (
+        f"WITH page AS MATERIALIZED ("
         f"SELECT a.id, a.slug, v.title, v.summary, v.updated_at, a.live_pending_review,"
-        f" ts_headline(%s::regconfig, {plain}, {_TSQUERY}, %s)"
+        f" ' ' || {text} AS body"
         f" FROM {Article._meta.db_table} a"
         f" JOIN {Article.history.model._meta.db_table} v ON v.history_id = a.live_version_id"
-        f" CROSS JOIN LATERAL (SELECT {text} AS body) t"
-        f" CROSS JOIN LATERAL (SELECT greatest(1, coalesce({first}, 1) - %s) AS start) w"
-        f" WHERE a.id = ANY(%s)"
+        f" WHERE a.id = ANY(%s)),"
+        f" stems AS (SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s)) AS lexemes),"
+        f" found AS MATERIALIZED (SELECT page.*, greatest(1, coalesce(("
+        f"SELECT min(nullif(strpos(page.body, word), 0)) FROM stems, unnest(lexemes) AS lexeme,"
+        f" unnest(ARRAY[' ' || lexeme, ' ' || initcap(lexeme), E'\\n' || lexeme,"
+        f" E'\\n' || initcap(lexeme)]) AS word), 1) - %s) AS start FROM page),"
+        f" windows AS MATERIALIZED (SELECT found.*, substr(body, start, %s) AS cut,"
+        f" start > 1 AS cut_start, start + %s <= length(body) AS cut_end FROM found)"
+        f" SELECT id, slug, title, summary, updated_at, live_pending_review,"
+        f" ts_headline(%s::regconfig, {plain}, {_TSQUERY}, %s) FROM windows"
     )
     positive = " ".join(word for word in query.split() if not word.startswith("-"))
-    window_params = [SNIPPET_WINDOW, *[SNIPPET_WINDOW] * 2, *[SNIPPET_WINDOW] * 2]
     params = [
+        *text_params,
+        ids,
         SEARCH_CONFIG,
-        *window_params,
+        positive,
+        SNIPPET_LEAD,
+        SNIPPET_WINDOW,
+        SNIPPET_WINDOW,
+        SEARCH_CONFIG,
         *plain_params,
         SEARCH_CONFIG,
         query,
         HEADLINE_OPTIONS,
-        *text_params,
-        SEARCH_CONFIG,
-        positive,
-        SNIPPET_LEAD,
-        ids,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -224,6 +224,13 @@ class TestPhrases:
         assert titles(search(client, '"blood test"')) == ["Together?"]
         assert titles(search(client, "blood -today")) == ["Apart?"]
 
+    def test_a_negated_word_in_the_text_excludes_an_article_matching_by_title(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
+        publish(author, editor, reviewer, title="Bone health?", texts=texts("For children."))
+        publish(author, editor, reviewer, title="Bone density?", texts=texts("For adults."))
+        assert titles(search(client, "bone -children")) == ["Bone density?"]
+
     def test_a_misspelling_finds_nothing_rather_than_something_else(
         self, client: Client, author: Any, editor: Any, reviewer: Any
     ) -> None:
