@@ -13,6 +13,7 @@ same transaction: one statement, an upsert of every audience's row or the remova
 from __future__ import annotations
 
 from django.db import connection, transaction
+from django.db.models.functions import Coalesce
 
 from articles.audiences import Audience, audiences
 from articles.models import Article
@@ -37,7 +38,7 @@ def _entries_select(
     article = Article._meta.db_table
     versions = Article.history.model._meta.db_table
     sql = (
-        f"SELECT a.id, %s, a.published_at, h.head,"
+        f"SELECT a.id, %s, COALESCE(a.published_at, v.history_date), h.head,"
         f" h.head || setweight(to_tsvector(%s::regconfig, {body}), 'C')"
         f" FROM {article} a JOIN {versions} v ON v.history_id = a.live_version_id"
         f" CROSS JOIN LATERAL (SELECT"
@@ -76,7 +77,11 @@ def search_entries_sync(article: Article) -> None:
     else:
         SearchEntry.objects.bulk_create(
             [
-                SearchEntry(article=article, audience=key, published_at=article.published_at)
+                SearchEntry(
+                    article=article,
+                    audience=key,
+                    published_at=article.published_at or article.live_version.history_date,
+                )
                 for key in audiences()
             ],
             update_conflicts=True,
@@ -103,7 +108,7 @@ def search_entries_rebuild(*, audience_keys: list[str] | None = None) -> int:
                     written += cursor.rowcount
             else:
                 live = Article.objects.filter(live_version__isnull=False).values_list(
-                    "pk", "published_at"
+                    "pk", Coalesce("published_at", "live_version__history_date")
                 )
                 rows = [
                     SearchEntry(article_id=pk, audience=key, published_at=at) for pk, at in live

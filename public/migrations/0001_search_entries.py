@@ -11,6 +11,7 @@ import importlib
 
 import django.db.models.deletion
 from django.db import migrations, models
+from django.db.models.functions import Coalesce
 
 import public.models
 
@@ -35,7 +36,9 @@ def backfill(apps, schema_editor):
     if connection.vendor != "postgresql":
         Article = apps.get_model("articles", "Article")
         SearchEntry = apps.get_model("public", "SearchEntry")
-        live = Article.objects.filter(live_version__isnull=False).values_list("pk", "published_at")
+        live = Article.objects.filter(live_version__isnull=False).values_list(
+            "pk", Coalesce("published_at", "live_version__history_date")
+        )
         SearchEntry.objects.bulk_create(
             [
                 SearchEntry(article_id=pk, audience=key, published_at=at)
@@ -51,7 +54,8 @@ def backfill(apps, schema_editor):
             f"INSERT INTO {TABLE} (article_id, audience, published_at, head, document)"
             f" SELECT article_id, {quote(audience)}, published_at, {head_sql(quote)},"
             f" {v0003.document_sql(keys, quote)}"
-            " FROM (SELECT a.id AS article_id, a.published_at, v.title, v.summary, v.texts"
+            " FROM (SELECT a.id AS article_id, COALESCE(a.published_at, v.history_date) AS published_at,"
+            " v.title, v.summary, v.texts"
             " FROM articles_article a JOIN articles_historicalarticle v"
             " ON v.history_id = a.live_version_id) live"
         )
