@@ -12,6 +12,8 @@ same transaction: one statement, an upsert of every audience's row or the remova
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection, transaction
 from django.db.models.functions import Coalesce
 
@@ -21,6 +23,8 @@ from public.models import SearchEntry
 from public.snippets import plain_text_raw_sql
 
 SEARCH_CONFIG = "english"
+_AUDIENCE_KEY = re.compile(r"[a-z0-9_]{1,32}")
+_GIN = ("document", "head")
 
 
 def audience_text_sql(audience: Audience, alias: str = "v") -> tuple[str, list[str]]:
@@ -90,6 +94,29 @@ def search_entries_sync(article: Article) -> None:
         )
 
 
+def gin_indexes_ensure(keys: list[str]) -> None:
+    """The GIN indexes of these audiences' entries (public migration 0001 made those of the
+    audiences configured then; an audience added since gets its own here). Run it outside a
+    transaction that wrote rows: PostgreSQL builds no index while deferred checks are pending."""
+    if connection.vendor != "postgresql":
+        return
+    table = SearchEntry._meta.db_table
+    wanted = {f"search_entry_{column}_{key}": (column, key) for key in keys for column in _GIN}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexname = ANY(%s)",
+            [table, list(wanted)],
+        )
+        for (name,) in cursor.fetchall():
+            del wanted[name]
+        for name, (column, key) in wanted.items():
+            if not _AUDIENCE_KEY.fullmatch(key):
+                raise ValueError(f"Audience key {key!r} cannot name an index.")
+            cursor.execute(
+                f"CREATE INDEX {name} ON {table} USING gin ({column}) WHERE audience = '{key}'"
+            )
+
+
 def search_entries_rebuild(*, audience_keys: list[str] | None = None) -> int:
     """Rebuild the entries of every published article (all audiences, or those named); returns
     the number of rows written. One statement per audience, so callers may run them in
@@ -97,6 +124,7 @@ def search_entries_rebuild(*, audience_keys: list[str] | None = None) -> int:
     configured = audiences()
     keys = audience_keys or list(configured)
     written = 0
+    gin_indexes_ensure(keys)
     with transaction.atomic():
         SearchEntry.objects.filter(audience__in=keys).delete()
         SearchEntry.objects.exclude(audience__in=list(configured)).delete()

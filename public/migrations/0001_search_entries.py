@@ -17,10 +17,13 @@ import public.models
 
 v0003 = importlib.import_module("articles.migrations.0003_article_search_indexes")
 TABLE = "public_searchentry"
-GIN_INDEXES = {
-    "search_entry_document": "document",
-    "search_entry_head": "head",
-}
+# One GIN index per audience and vector, partial on the audience: a search reads one audience,
+# and PostgreSQL then needs no second index to drop the other audiences' rows.
+GIN_COLUMNS = ("document", "head")
+
+
+def gin_index_name(column: str, audience: str) -> str:
+    return f"search_entry_{column}_{audience}"
 
 
 def head_sql(quote) -> str:
@@ -64,16 +67,22 @@ def backfill(apps, schema_editor):
 def create_gin_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for name, column in GIN_INDEXES.items():
-        schema_editor.execute(f"CREATE INDEX {name} ON {TABLE} USING gin ({column})")
+    quote = schema_editor.quote_value
+    for audience in v0003.AUDIENCE_TEXTS:
+        for column in GIN_COLUMNS:
+            schema_editor.execute(
+                f"CREATE INDEX {gin_index_name(column, audience)} ON {TABLE}"
+                f" USING gin ({column}) WHERE audience = {quote(audience)}"
+            )
     schema_editor.execute(f"ANALYZE {TABLE}")
 
 
 def drop_gin_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for name in GIN_INDEXES:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+    for audience in v0003.AUDIENCE_TEXTS:
+        for column in GIN_COLUMNS:
+            schema_editor.execute(f"DROP INDEX IF EXISTS {gin_index_name(column, audience)}")
 
 
 class Migration(migrations.Migration):

@@ -143,6 +143,25 @@ class TestRebuild:
         if on_postgres:
             assert vectors() == before
 
+    @postgres_only
+    @pytest.mark.django_db(transaction=True)
+    def test_rebuild_indexes_an_audience_added_since_the_migration(
+        self, settings: Any, author: Any, editor: Any, reviewer: Any
+    ) -> None:
+        publish(author, editor, reviewer, title="Stork?")
+        clinician = next(a for a in settings.EDITORIAL_AUDIENCES if a["key"] == "clinician")
+        nurse = {**clinician, "key": "nurse", "label": "Nurse", "fallback": ["clinician"]}
+        settings.EDITORIAL_AUDIENCES = [*settings.EDITORIAL_AUDIENCES, nurse]
+        call_command("search_index_rebuild", audience=["nurse"], stdout=StringIO())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'search_entry_document_nurse'"
+            )
+            [(definition,)] = cursor.fetchall()
+            cursor.execute("DROP INDEX search_entry_document_nurse, search_entry_head_nurse")
+        assert "WHERE ((audience)::text = 'nurse'::text)" in definition
+        assert matching(Article.objects.get(title="Stork?"), "nurse", "stork")
+
     def test_rebuild_refuses_an_unknown_audience_by_name(self) -> None:
         with pytest.raises(CommandError, match="Unknown audience martian; configured: patient"):
             call_command("search_index_rebuild", audience=["martian"])
