@@ -13,8 +13,9 @@ same transaction: one statement, an upsert of every audience's row or the remova
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models.functions import Coalesce
 
 from articles.audiences import Audience, audiences
@@ -143,3 +144,23 @@ def search_entries_rebuild(*, audience_keys: list[str] | None = None) -> int:
                 ]
                 written += len(SearchEntry.objects.bulk_create(rows, batch_size=500))
     return written
+
+
+def search_entries_rebuild_parallel(*, jobs: int, audience_keys: list[str] | None = None) -> int:
+    """search_entries_rebuild, one audience per connection, `jobs` at a time (PostgreSQL, not
+    inside a transaction: each audience commits on its own connection)."""
+    keys = audience_keys or list(audiences())
+    if jobs <= 1 or len(keys) <= 1 or connection.vendor != "postgresql":
+        return search_entries_rebuild(audience_keys=keys)
+    if connection.in_atomic_block:
+        raise RuntimeError("A parallel rebuild cannot run inside a transaction.")
+    gin_indexes_ensure(keys)
+
+    def one(key: str) -> int:
+        try:
+            return search_entries_rebuild(audience_keys=[key])
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return sum(pool.map(one, keys))

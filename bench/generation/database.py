@@ -10,18 +10,15 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlparse
 
 import psycopg
 from django.apps import apps
 from django.core.management.color import no_style
-from django.db import connections
 from django.db.models import Max
 
-from articles.audiences import audiences
-from public.search_index import search_entries_rebuild
+from public.search_index import search_entries_rebuild_parallel
 
 
 def next_pk(model: Any) -> int:
@@ -119,20 +116,9 @@ def write_search_entries(connection: Any, say: Callable[[str], None]) -> dict[st
     """The search entries of every live article (public.search_index), one audience per
     connection, two at a time (two cores); in a caller's transaction, on its connection."""
     started = time.perf_counter()
-    keys = list(audiences())
-    say(f"writing search entries for {len(keys)} audiences ...")
-    if connection.vendor != "postgresql" or in_outer_transaction(connection):
-        written = search_entries_rebuild()
-    else:
-
-        def one(key: str) -> int:
-            try:
-                return search_entries_rebuild(audience_keys=[key])
-            finally:
-                connections.close_all()
-
-        with ThreadPoolExecutor(max_workers=max(1, min(len(keys), os.cpu_count() or 2))) as pool:
-            written = sum(pool.map(one, keys))
+    say("writing the search entries ...")
+    jobs = 1 if in_outer_transaction(connection) else max(1, min(4, os.cpu_count() or 2))
+    written = search_entries_rebuild_parallel(jobs=jobs)
     return {
         "search_entries": written,
         "search_entries_seconds": round(time.perf_counter() - started, 1),

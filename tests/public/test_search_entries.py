@@ -18,7 +18,13 @@ from public.models import SearchEntry
 from public.search_index import search_entries_sync
 from reviews.services.content import draft_update
 from reviews.services.transitions import transition_apply
-from tests.factories import make_article, make_reference, publish_approved, publish_revision
+from tests.factories import (
+    make_article,
+    make_reference,
+    publish_approved,
+    publish_revision,
+    role_groups_ensure,
+)
 
 on_postgres = connection.vendor == "postgresql"
 postgres_only = pytest.mark.skipif(not on_postgres, reason="the vectors exist on PostgreSQL only")
@@ -143,25 +149,6 @@ class TestRebuild:
         if on_postgres:
             assert vectors() == before
 
-    @postgres_only
-    @pytest.mark.django_db(transaction=True)
-    def test_rebuild_indexes_an_audience_added_since_the_migration(
-        self, settings: Any, author: Any, editor: Any, reviewer: Any
-    ) -> None:
-        publish(author, editor, reviewer, title="Stork?")
-        clinician = next(a for a in settings.EDITORIAL_AUDIENCES if a["key"] == "clinician")
-        nurse = {**clinician, "key": "nurse", "label": "Nurse", "fallback": ["clinician"]}
-        settings.EDITORIAL_AUDIENCES = [*settings.EDITORIAL_AUDIENCES, nurse]
-        call_command("search_index_rebuild", audience=["nurse"], stdout=StringIO())
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = 'search_entry_document_nurse'"
-            )
-            [(definition,)] = cursor.fetchall()
-            cursor.execute("DROP INDEX search_entry_document_nurse, search_entry_head_nurse")
-        assert "WHERE ((audience)::text = 'nurse'::text)" in definition
-        assert matching(Article.objects.get(title="Stork?"), "nurse", "stork")
-
     def test_rebuild_refuses_an_unknown_audience_by_name(self) -> None:
         with pytest.raises(CommandError, match="Unknown audience martian; configured: patient"):
             call_command("search_index_rebuild", audience=["martian"])
@@ -186,4 +173,52 @@ class TestRebuild:
         migration = importlib.import_module("public.migrations.0001_search_entries")
         with connection.schema_editor() as editor_:
             migration.backfill(apps, editor_)
+        assert vectors() == before
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _role_groups_after_module(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """The flush after a transactional test drops the role groups; put them back for the
+    tests after this module."""
+    yield
+    with django_db_blocker.unblock():
+        role_groups_ensure()
+
+
+@pytest.mark.django_db(transaction=True)
+@postgres_only
+class TestRebuildOnCommittedRows:
+    """Index builds and parallel connections need committed rows: no test-wide transaction."""
+
+    @pytest.fixture(autouse=True)
+    def _role_groups(self, transactional_db: Any) -> None:
+        role_groups_ensure()
+
+    def test_rebuild_indexes_an_audience_added_since_the_migration(
+        self, settings: Any, author: Any, editor: Any, reviewer: Any
+    ) -> None:
+        publish(author, editor, reviewer, title="Stork?")
+        clinician = next(a for a in settings.EDITORIAL_AUDIENCES if a["key"] == "clinician")
+        nurse = {**clinician, "key": "nurse", "label": "Nurse", "fallback": ["clinician"]}
+        settings.EDITORIAL_AUDIENCES = [*settings.EDITORIAL_AUDIENCES, nurse]
+        call_command("search_index_rebuild", audience=["nurse"], stdout=StringIO())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'search_entry_document_nurse'"
+            )
+            [(definition,)] = cursor.fetchall()
+            cursor.execute("DROP INDEX search_entry_document_nurse, search_entry_head_nurse")
+        assert "WHERE ((audience)::text = 'nurse'::text)" in definition
+        assert matching(Article.objects.get(title="Stork?"), "nurse", "stork")
+
+    def test_a_parallel_rebuild_writes_what_publishing_wrote(
+        self, author: Any, editor: Any, reviewer: Any
+    ) -> None:
+        for n in range(2):
+            publish(author, editor, reviewer, title=f"Crane {n}?")
+        before = vectors()
+        SearchEntry.objects.all().delete()
+        out = StringIO()
+        call_command("search_index_rebuild", jobs=2, stdout=out)
+        assert f"{len(before)} search entries written" in out.getvalue()
         assert vectors() == before

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from articles.audiences import audiences
-from public.search_index import search_entries_rebuild
+from public.search_index import search_entries_rebuild_parallel
 
 
 class Command(BaseCommand):
@@ -19,6 +19,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--audience", action="append", dest="audiences", help="only this audience (repeat)"
         )
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=1,
+            help="audiences rebuilt at once, each on its own connection (PostgreSQL)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         unknown = sorted(set(options["audiences"] or ()) - set(audiences()))
@@ -27,6 +33,8 @@ class Command(BaseCommand):
                 f"Unknown audience {', '.join(unknown)}; configured: {', '.join(audiences())}."
             )
         started = time.perf_counter()
-        written = search_entries_rebuild(audience_keys=options["audiences"])
+        written = search_entries_rebuild_parallel(
+            jobs=max(1, options["jobs"]), audience_keys=options["audiences"]
+        )
         seconds = time.perf_counter() - started
         self.stdout.write(f"{written} search entries written in {seconds:.1f} s.")
