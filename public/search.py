@@ -118,6 +118,7 @@ def article_search(
             results=[_result(*rows[pk], audience=audience) for pk in page if pk in rows],
             full_text=True,
             more=more,
+            more_than=f"{MAX_RANKED:,}",
         )
     matches, snippet_of = _fallback(query=query, audience=audience)
     page = Paginator(matches, RESULTS_PER_PAGE).get_page(page_number)

@@ -109,6 +109,17 @@ class TestRanking:
             )
         assert titles(search(client, "ache"))[0] == "Why do bones ache?"
 
+    def test_equally_relevant_articles_come_newest_first(
+        self, client: Client, author: Any, editor: Any, reviewer: Any
+    ) -> None:
+        for name in ("Older", "Middle", "Newest"):
+            publish(author, editor, reviewer, title=f"{name} wombat question?")
+        assert titles(search(client, "wombat")) == [
+            "Newest wombat question?",
+            "Middle wombat question?",
+            "Older wombat question?",
+        ]
+
     def test_disputed_live_content_is_still_found(
         self, client: Client, author: Any, editor: Any, reviewer: Any, settings: Any
     ) -> None:
@@ -230,6 +241,21 @@ class TestPhrases:
         publish(author, editor, reviewer, title="Bone health?", texts=texts("For children."))
         publish(author, editor, reviewer, title="Bone density?", texts=texts("For adults."))
         assert titles(search(client, "bone -children")) == ["Bone density?"]
+
+    def test_past_the_ranking_bound_title_matches_still_come_first(
+        self, client: Client, author: Any, editor: Any, reviewer: Any, monkeypatch: Any
+    ) -> None:
+        """More matches than are ranked: the page says "more than", ranks the newest matches
+        and the newest title matches, so an old title match is not lost behind new text ones."""
+        monkeypatch.setattr("public.search.MAX_RANKED", 3)
+        publish(author, editor, reviewer, title="What is a gecko?")
+        for n in range(5):
+            publish(author, editor, reviewer, title=f"Lizards {n}?", texts=texts("A gecko."))
+        html = search(client, "gecko")
+        assert "More than 3 articles match" in html
+        found = titles(html)
+        assert found[0] == "What is a gecko?" and len(found) == 3
+        assert found[1:] == ["Lizards 4?", "Lizards 3?"]  # equally relevant: newest first
 
     def test_a_misspelling_finds_nothing_rather_than_something_else(
         self, client: Client, author: Any, editor: Any, reviewer: Any
