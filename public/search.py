@@ -1,27 +1,27 @@
-"""Reads for the reader-side listings: search over published articles, and the review status of
-many published articles at once (the feed and the read API).
+"""Search over published articles: the live (frozen) version only, in the reader's audience.
 
-Search only ever looks at the live (frozen) version of a published article: its title (weight A),
-its summary (B) and the text the reader's audience is shown, following the audience's fallback
-order exactly as the article page does (C).
+What is searched: the title (weight A), the summary (B) and the text the reader's audience is
+shown, following the audience's fallback order exactly as the article page does (C). A match in
+the title ranks above one in the summary, which ranks above one in the text alone; equally
+relevant articles come newest first.
 
-On PostgreSQL it is full-text search: `websearch_to_tsquery` (quotes, `or`, `-word`), ranked by
-`ts_rank` of the title and summary (a match in the text alone ranks below), with `ts_headline`
-snippets. Migration 0003 adds one GIN expression index per audience on the history table that
-matches `search_document()` exactly, so the match is an index scan over the versions followed by
-a join to the live ones, not a `to_tsvector` of every live version per query
-(tests/public/test_search.py checks that the planner can use it). The rank reads the short title
-and summary of the matching rows only, and snippets are made for the page shown.
+On PostgreSQL it is full-text search (`websearch_to_tsquery`: quotes, `or`, `-word`) over the
+search entries (public.models.SearchEntry: the live version's vectors, computed once at
+publication and GIN-indexed), in two queries whatever the library's size:
+
+1. the candidates, ranked: the matches are read newest first and the read stops after
+   MAX_RANKED of them, together with the newest MAX_RANKED whose title and summary match the
+   whole query; they are ranked by `ts_rank` of the stored title-and-summary vector. Up to
+   MAX_RANKED matches (every search but the most common words) this is the exact ranking of
+   every match; beyond, the page says "more than" and ranks that bounded set, so a word found
+   in every article costs the same as a rare one.
+2. the page: its rows by key, with `ts_headline` snippets made from the stretch of the text
+   where a query word first occurs (a window of SNIPPET_WINDOW characters), not the whole text.
 
 Elsewhere (SQLite, the embedded default) a fallback: every word must occur, case-insensitively,
-in the title, the summary or the text; a title match outranks a summary match, which outranks a
-body match; the snippet is a window around the first match. It scans every published article:
-fine for a local site, not a production search engine.
-
-Snippets are built from user Markdown, so they are made safe here and nowhere else: the text is
-turned into plain text (Markdown syntax and citation markers removed), matches are wrapped in
-sentinel characters that cannot occur in stored text, then the whole snippet is HTML-escaped and
-only the sentinels become <mark> and </mark>.
+in the title, the summary or the text, ranked title, then summary, then text, then newest; the
+snippet is a window around the first match. It scans every published article: fine for a local
+site, not a production search engine.
 """
 
 from __future__ import annotations
@@ -31,45 +31,45 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Case, Func, Q, QuerySet, TextField, Value, When
+from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from articles.audiences import Audience
-from articles.content import MARKER_GROUP
 from articles.models import Article
+from public.models import SearchEntry
+from public.search_index import SEARCH_CONFIG, audience_text_sql
 from public.selectors.listing import published_articles
+from public.snippets import (
+    PLAIN_TEXT_RULES,
+    START_SEL,
+    STOP_SEL,
+    plain_text,
+    plain_text_raw_sql,
+    snippet_html,
+    window,
+)
 
-SEARCH_CONFIG = "english"
+__all__ = ["PLAIN_TEXT_RULES", "SEARCH_CONFIG", "article_search", "normalise_query", "plain_text"]
+
 MAX_QUERY_LENGTH = 200
 RESULTS_PER_PAGE = 20
+# Ranked exactly up to this many matches; beyond, the newest this many (see the module's doc).
+MAX_RANKED = 1000
 # The fallback's words; more than this is not a search for an article but a paste of one.
 MAX_FALLBACK_TERMS = 10
-SNIPPET_CHARS = 240
-
-# Sentinels around a match: control characters that the plain-text rules remove from the text
-# itself, so that after escaping they can only be ours.
-START_SEL, STOP_SEL = "\x02", "\x03"
-
-# Markdown to plain text, applied in order. Each pattern means the same to Python's `re` and to
-# PostgreSQL's regular expressions (no flags, `(^|\n)` for a line start), so the two databases
-# produce the same plain text from the same Markdown.
-PLAIN_TEXT_RULES: tuple[tuple[str, str], ...] = (
-    (f"[{START_SEL}{STOP_SEL}]", ""),
-    (f"[ \t]*{MARKER_GROUP.pattern}", ""),  # citation markers: [@pmid:123], [@a; @b]
-    (r"!?\[([^]\n]*)\]\([^)\n]*\)", r"\1"),  # links and images keep their text only
-    (r"(^|\n)[ \t]*(#{1,6}|>|[-+*]|[0-9]+[.)])[ \t]+", r"\1"),  # headings, quotes, list items
-    (r"[*_`~]+", ""),  # emphasis and code
-    (r"\|", " "),  # table cells
-    (r":?-{3,}:?", ""),  # table header rules and horizontal rules
+# The snippet is made from this much of the text, starting SNIPPET_LEAD before the first match.
+SNIPPET_WINDOW = 450
+SNIPPET_LEAD = 120
+HEADLINE_OPTIONS = (
+    f'StartSel="{START_SEL}", StopSel="{STOP_SEL}", MaxWords=30, MinWords=12, '
+    'MaxFragments=2, FragmentDelimiter=" … "'
 )
-_PLAIN_TEXT_RULES = tuple((re.compile(pattern), repl) for pattern, repl in PLAIN_TEXT_RULES)
+
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WHITESPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
@@ -78,57 +78,6 @@ _WORD = re.compile(r"\w+")
 def normalise_query(query: str) -> str:
     """The query without control characters (PostgreSQL refuses NUL) or surrounding space."""
     return _WHITESPACE.sub(" ", _CONTROL_CHARACTERS.sub("", query)).strip()
-
-
-def plain_text(markdown: str) -> str:
-    """Markdown as plain text for snippets: no syntax, no citation markers."""
-    for pattern, repl in _PLAIN_TEXT_RULES:
-        markdown = pattern.sub(repl, markdown)
-    return markdown
-
-
-def plain_text_sql(expression: Any) -> Func:
-    """`plain_text` as a database expression (PostgreSQL's regexp_replace)."""
-    for pattern, repl in PLAIN_TEXT_RULES:
-        expression = Func(
-            expression,
-            Value(pattern),
-            Value(repl),
-            Value("g"),
-            function="regexp_replace",
-            output_field=TextField(),
-        )
-    return expression
-
-
-def snippet_html(marked: str) -> SafeString:
-    """A snippet whose matches are between the sentinels, as safe HTML with <mark>."""
-    escaped = _WHITESPACE.sub(" ", str(escape(marked))).strip()
-    return mark_safe(escaped.replace(START_SEL, "<mark>").replace(STOP_SEL, "</mark>"))  # noqa: S308
-
-
-def audience_text(audience: Audience, *, prefix: str = "live_version__") -> Coalesce:
-    """The text `audience` is shown, as an expression: its own, else the first fallback with text.
-
-    Texts are normalised on save (empty ones dropped), so a missing key is the only "no text":
-    this is `articles.audiences.resolve_text` in SQL.
-    """
-    keys = (audience.key, *audience.fallback)
-    texts = f"{prefix}texts"
-    return Coalesce(
-        *(KeyTextTransform(key, texts) for key in keys), Value(""), output_field=TextField()
-    )
-
-
-def search_document(audience: Audience, *, prefix: str = "live_version__") -> SearchVector:
-    """The weighted document searched for `audience` (PostgreSQL). Migration 0003 indexes it."""
-    return (
-        SearchVector(f"{prefix}title", weight="A", config=SEARCH_CONFIG)
-        + SearchVector(f"{prefix}summary", weight="B", config=SEARCH_CONFIG)
-        + SearchVector(
-            plain_text_sql(audience_text(audience, prefix=prefix)), weight="C", config=SEARCH_CONFIG
-        )
-    )
 
 
 @dataclass(frozen=True)
@@ -148,6 +97,8 @@ class SearchResults:
     page: Page
     results: list[SearchResult]
     full_text: bool  # PostgreSQL full-text search, rather than the fallback
+    more: bool = False  # more matches than MAX_RANKED: the count is "more than"
+    more_than: str = f"{MAX_RANKED:,}"
 
 
 def article_search(
@@ -157,82 +108,160 @@ def article_search(
     query = normalise_query(query)
     if len(query) > MAX_QUERY_LENGTH:
         raise ValueError(f"A search is at most {MAX_QUERY_LENGTH} characters.")
-    base = published_articles().only(
-        "slug",
-        "live_pending_review",
-        "live_version__title",
-        "live_version__summary",
-        "live_version__updated_at",
-    )
-    full_text = connection.vendor == "postgresql"
-    if full_text:
-        matches, snippet_of = _full_text(base, query=query, audience=audience)
-    else:
-        matches, snippet_of = _fallback(base, query=query, audience=audience)
+    if connection.vendor == "postgresql":
+        ids, more = _ranked_candidates(query, audience)
+        page = Paginator(ids, RESULTS_PER_PAGE).get_page(page_number)
+        rows = _page_rows(list(page.object_list), query=query, audience=audience)
+        return SearchResults(
+            query=query,
+            page=page,
+            results=[_result(*rows[pk], audience=audience) for pk in page if pk in rows],
+            full_text=True,
+            more=more,
+            more_than=f"{MAX_RANKED:,}",
+        )
+    matches, snippet_of = _fallback(query=query, audience=audience)
     page = Paginator(matches, RESULTS_PER_PAGE).get_page(page_number)
     results = [
-        SearchResult(
-            slug=article.slug,
-            title=article.live_version.title,
-            summary=article.live_version.summary,
-            snippet=snippet_of(article),
-            url=f"{reverse('public:detail', kwargs={'slug': article.slug})}?audience={audience.key}",
-            pending_review=article.live_pending_review,
-            updated_at=article.live_version.updated_at,
+        _result(
+            article.slug,
+            article.live_version.title,
+            article.live_version.summary,
+            article.live_version.updated_at,
+            article.live_pending_review,
+            snippet_of(article),
+            audience=audience,
         )
         for article in page.object_list
     ]
-    return SearchResults(query=query, page=page, results=results, full_text=full_text)
+    return SearchResults(query=query, page=page, results=results, full_text=False)
 
 
-def _full_text(
-    base: QuerySet[Article], *, query: str, audience: Audience
-) -> tuple[QuerySet[Article], Any]:
-    search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-    document = search_document(audience)
-    matches = (
-        # A condition on the version's own columns makes the join to it an inner join (through a
-        # left join, PostgreSQL could not use the history table's index for the match); one that
-        # no index serves, so that the planner weighs only the search index for that table.
-        base.filter(live_version__title__isnull=False)
-        .annotate(document=document)
-        .filter(document=search_query)
-        .annotate(
-            # Ranked on the title (A) and summary (B) only: a body match ranks below both, as in
-            # the fallback. Ranking on the whole document would build the tsvector of every
-            # matching article's text for each search (a cost that grows with the matches); the
-            # match itself is served by the GIN index, the snippets are made for one page only.
-            rank=SearchRank(
-                SearchVector("live_version__title", weight="A", config=SEARCH_CONFIG)
-                + SearchVector("live_version__summary", weight="B", config=SEARCH_CONFIG),
-                search_query,
-            ),
-            snippet=SearchHeadline(
-                plain_text_sql(audience_text(audience)),
-                search_query,
-                config=SEARCH_CONFIG,
-                start_sel=START_SEL,
-                stop_sel=STOP_SEL,
-                max_words=30,
-                min_words=12,
-                max_fragments=2,
-                fragment_delimiter=" … ",
-            ),
-        )
-        .order_by("-rank", "live_version__title", "pk")
+def _result(
+    slug: str,
+    title: str,
+    summary: str,
+    updated_at: datetime,
+    pending_review: bool,
+    snippet: SafeString,
+    *,
+    audience: Audience,
+) -> SearchResult:
+    return SearchResult(
+        slug=slug,
+        title=title,
+        summary=summary,
+        snippet=snippet,
+        url=f"{reverse('public:detail', kwargs={'slug': slug})}?audience={audience.key}",
+        pending_review=pending_review,
+        updated_at=updated_at,
     )
-    return matches, lambda article: snippet_html(article.snippet)
 
 
-def _fallback(
-    base: QuerySet[Article], *, query: str, audience: Audience
-) -> tuple[QuerySet[Article], Any]:
+_TSQUERY = "websearch_to_tsquery(%s::regconfig, %s)"
+# websearch_to_tsquery reads a "-" before a word as "not".
+_NEGATED = re.compile(r"(^|[\s\"(])-\w")
+
+
+def _ranked_candidates(query: str, audience: Audience) -> tuple[list[int], bool]:
+    """The matching articles' keys, best first (at most MAX_RANKED), and whether there are more
+    matches than that. One query; see the module's doc for the bound."""
+    table = SearchEntry._meta.db_table
+    newest = "ORDER BY published_at DESC, article_id DESC LIMIT %s"
+    tsquery = (SEARCH_CONFIG, query)
+    # Title and summary come first in the document, positions kept: a query without a negated
+    # word that matches them matches the document too, and the (larger) document is not read.
+    negated = _NEGATED.search(query) is not None
+    also_document = f" AND document @@ {_TSQUERY}" if negated else ""
+    sql = (
+        f"SELECT article_id, recent FROM ("
+        f"(SELECT article_id, published_at, head, false AS recent FROM {table}"
+        f" WHERE audience = %s AND head @@ {_TSQUERY}{also_document} {newest})"
+        f" UNION ALL "
+        f"(SELECT article_id, published_at, head, true AS recent FROM {table}"
+        f" WHERE audience = %s AND document @@ {_TSQUERY} {newest})"
+        f") candidates ORDER BY ts_rank(head, {_TSQUERY}) DESC, published_at DESC, article_id DESC"
+    )
+    params = [
+        *(audience.key, *tsquery, *(tsquery if negated else ()), MAX_RANKED),
+        *(audience.key, *tsquery, MAX_RANKED + 1),
+        *tsquery,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    ids = list(dict.fromkeys(pk for pk, _ in rows))
+    more = sum(recent for _, recent in rows) > MAX_RANKED
+    return ids[:MAX_RANKED], more
+
+
+def _page_rows(ids: list[int], *, query: str, audience: Audience) -> dict[int, tuple[Any, ...]]:
+    """What the page shows of these articles, with their snippets, by key (one query).
+
+    ts_headline costs what the text it reads is long, so it reads a window of SNIPPET_WINDOW
+    characters that starts SNIPPET_LEAD before the first word beginning with one of the query's
+    stems ("fractur" finds "fractured", "Fractures"), or the text's start when none does (a
+    match in the title only). The window's edges may cut a word or a citation marker: the cut
+    piece at each end is dropped before the Markdown is turned into plain text.
+    """
+    if not ids:
+        return {}
+    text, text_params = audience_text_sql(audience)
+    cut = "CASE WHEN cut_start THEN regexp_replace(cut, '^\\S*\\s', '') ELSE cut END"
+    plain, plain_params = plain_text_raw_sql(
+        f"CASE WHEN cut_end THEN regexp_replace({cut}, '\\s\\S*$', '') ELSE {cut} END"
+    )
+    sql = (
+        f"WITH page AS MATERIALIZED ("
+        f"SELECT a.id, a.slug, v.title, v.summary, v.updated_at, a.live_pending_review,"
+        f" ' ' || {text} AS body"
+        f" FROM {Article._meta.db_table} a"
+        f" JOIN {Article.history.model._meta.db_table} v ON v.history_id = a.live_version_id"
+        f" WHERE a.id = ANY(%s)),"
+        f" stems AS (SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s)) AS lexemes),"
+        f" found AS MATERIALIZED (SELECT page.*, greatest(1, coalesce(("
+        f"SELECT min(nullif(strpos(page.body, word), 0)) FROM stems, unnest(lexemes) AS lexeme,"
+        f" unnest(ARRAY[' ' || lexeme, ' ' || initcap(lexeme), E'\\n' || lexeme,"
+        f" E'\\n' || initcap(lexeme)]) AS word), 1) - %s) AS start FROM page),"
+        f" windows AS MATERIALIZED (SELECT found.*, substr(body, start, %s) AS cut,"
+        f" start > 1 AS cut_start, start + %s <= length(body) AS cut_end FROM found)"
+        f" SELECT id, slug, title, summary, updated_at, live_pending_review,"
+        f" ts_headline(%s::regconfig, {plain}, {_TSQUERY}, %s) FROM windows"
+    )
+    positive = " ".join(word for word in query.split() if not word.startswith("-"))
+    params = [
+        *text_params,
+        ids,
+        SEARCH_CONFIG,
+        positive,
+        SNIPPET_LEAD,
+        SNIPPET_WINDOW,
+        SNIPPET_WINDOW,
+        SEARCH_CONFIG,
+        *plain_params,
+        SEARCH_CONFIG,
+        query,
+        HEADLINE_OPTIONS,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0]: (*row[1:6], snippet_html(row[6] or "")) for row in cursor.fetchall()}
+
+
+def _fallback(*, query: str, audience: Audience) -> tuple[QuerySet[Article], Any]:
     terms = list(dict.fromkeys(word.casefold() for word in _WORD.findall(query)))[
         :MAX_FALLBACK_TERMS
     ]
+    base = published_articles()
     if not terms:
         return base.none(), lambda article: snippet_html("")
-    matches = base.annotate(body=audience_text(audience))
+    keys = (audience.key, *audience.fallback)
+    body = Coalesce(
+        *(KeyTextTransform(key, "live_version__texts") for key in keys),
+        Value(""),
+        output_field=TextField(),
+    )
+    matches = base.annotate(body=body)
     rank: Any = Value(0)
     for term in terms:
         in_title = Q(live_version__title__icontains=term)
@@ -245,23 +274,8 @@ def _fallback(
             + Case(When(in_summary, then=Value(2)), default=Value(0))
             + Case(When(in_body, then=Value(1)), default=Value(0))
         )
-    matches = matches.annotate(rank=rank).order_by("-rank", "live_version__title", "pk")
+    matches = matches.annotate(rank=rank).order_by("-rank", F("published_at").desc(), "-pk")
     pattern = re.compile(
         "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)), re.I
     )
-    return matches, lambda article: snippet_html(_window(plain_text(article.body), pattern))
-
-
-def _window(text: str, pattern: re.Pattern[str]) -> str:
-    """About SNIPPET_CHARS of `text` around the first match, every match between sentinels."""
-    text = _WHITESPACE.sub(" ", text).strip()
-    first = pattern.search(text)
-    start = 0
-    if first and first.start() > SNIPPET_CHARS // 3:
-        start = text.find(" ", first.start() - SNIPPET_CHARS // 3) + 1
-    end = len(text)
-    if end - start > SNIPPET_CHARS:
-        end = text.rfind(" ", start, start + SNIPPET_CHARS)
-        end = end if end > start else start + SNIPPET_CHARS
-    window = pattern.sub(lambda m: f"{START_SEL}{m.group(0)}{STOP_SEL}", text[start:end])
-    return ("… " if start else "") + window + (" …" if end < len(text) else "")
+    return matches, lambda article: snippet_html(window(plain_text(article.body), pattern))

@@ -16,6 +16,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from articles.models import Article, CitationLink, Disclaimer, GlossaryTerm, SitePage, Topic
 from articles.signals import public_content_changed
 from public.page_cache import public_pages_changed
+from public.search_index import search_entries_sync
 from references.models import Reference
 from reviews.models import ArticleWorkflow, AuditEvent, ReviewerProfile, SignOff
 
@@ -60,3 +61,17 @@ def _content_changed(**kwargs: Any) -> None:
 
 
 public_content_changed.connect(_content_changed, dispatch_uid="public-pages-content-changed")
+
+
+# What the search entries are built from. Publishing, taking down and retiring save these fields
+# by name (reviews.services.effects); a draft save never changes them, so it costs nothing here.
+_LIVE_FIELDS = frozenset({"live_version", "published_at"})
+
+
+def _live_saved(instance: Article, update_fields: Any = None, **kwargs: Any) -> None:
+    # Inside the writer's transaction: the entries commit or roll back with the publication.
+    if update_fields is not None and _LIVE_FIELDS & set(update_fields):
+        search_entries_sync(instance)
+
+
+post_save.connect(_live_saved, sender=Article, dispatch_uid="search-entries-live-saved")

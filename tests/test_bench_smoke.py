@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from articles import content
+from articles.audiences import audiences
 from articles.models import Article, HistoricalArticle, Rendition
 from bench.generate import FEATURED_SLUG, WRITE_PATH_SLUGS, generate
+from public.models import SearchEntry
 from reviews.models import ArticleWorkflow, AuditEvent, SignOff, State
 
 
@@ -53,3 +55,8 @@ def test_generator_writes_consistent_data_at_five_articles(client: Any) -> None:
         f"/api/v1/articles/{FEATURED_SLUG}/",
     ):
         assert client.get(path).status_code == 200, path
+    # Search reads the entries the generator writes: every live article, every audience.
+    live = Article.objects.filter(live_version__isnull=False).count()
+    assert stats["search_entries"] == SearchEntry.objects.count() == live * len(audiences())
+    html = client.get("/search/?q=hypophosphatasia&audience=patient").content.decode()
+    assert f'href="/articles/{FEATURED_SLUG}/?audience=patient"' in html

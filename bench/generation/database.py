@@ -18,6 +18,8 @@ from django.apps import apps
 from django.core.management.color import no_style
 from django.db.models import Max
 
+from public.search_index import search_entries_rebuild_parallel
+
 
 def next_pk(model: Any) -> int:
     """The first free primary key of `model` (rows are written with explicit keys)."""
@@ -108,6 +110,19 @@ def maintenance(
         conn.execute("VACUUM")
     timings["vacuum_seconds"] = round(time.perf_counter() - started, 1)
     return timings
+
+
+def write_search_entries(connection: Any, say: Callable[[str], None]) -> dict[str, float]:
+    """The search entries of every live article (public.search_index), one audience per
+    connection, two at a time (two cores); in a caller's transaction, on its connection."""
+    started = time.perf_counter()
+    say("writing the search entries ...")
+    jobs = 1 if in_outer_transaction(connection) else max(1, min(4, os.cpu_count() or 2))
+    written = search_entries_rebuild_parallel(jobs=jobs)
+    return {
+        "search_entries": written,
+        "search_entries_seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 def reset_sequences(connection: Any) -> None:

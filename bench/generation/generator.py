@@ -30,6 +30,7 @@ from bench.generation.database import (
     maintenance,
     next_pk,
     reset_sequences,
+    write_search_entries,
 )
 from bench.generation.plans import Plan, draw_plans
 from bench.generation.references import create_library, load_site_content
@@ -160,6 +161,7 @@ class Generator:
         self.stats["articles_seconds"] = round(time.perf_counter() - articles_started, 1)
         self.stats["jobs"] = jobs
         reset_sequences(self.connection)
+        self.stats.update(write_search_entries(self.connection, say=self.say))
         self.stats.update(
             maintenance(
                 self.connection, search_indexes, versions=counts.get("versions", 0), say=self.say
