@@ -18,8 +18,6 @@ from django.apps import apps
 from django.core.management.color import no_style
 from django.db.models import Max
 
-from public.search_index import search_entries_rebuild_parallel
-
 
 def next_pk(model: Any) -> int:
     """The first free primary key of `model` (rows are written with explicit keys)."""
@@ -118,6 +116,10 @@ def write_search_entries(connection: Any, say: Callable[[str], None]) -> dict[st
     started = time.perf_counter()
     say("writing the search entries ...")
     jobs = 1 if in_outer_transaction(connection) else max(1, min(4, os.cpu_count() or 2))
+    # Imported here: cli.py imports this module before django.setup(), and public.search_index
+    # imports models, which need the app registry.
+    from public.search_index import search_entries_rebuild_parallel  # noqa: PLC0415
+
     written = search_entries_rebuild_parallel(jobs=jobs)
     return {
         "search_entries": written,
