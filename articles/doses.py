@@ -77,7 +77,8 @@ _PER_TIME = r"(?:day|d|24\s?h|week|wk|month|h|hr|hour|dose)"
 # "mg/kg", "mg/m²" and "mg/day" are doses; any other "/..." after a unit is a concentration or a
 # rate ("U/L", "mmol/L", "mL/min"), and the lookahead refuses it.
 _DOSED_UNIT = rf"{_UNIT}(?:/(?:kg|m2|m²))?(?P<per>/{_PER_TIME})?(?![\w/])"
-_QUANTITY = rf"(?:{_AMOUNT}\s*{_DOSED_UNIT}|(?:{_AMOUNT}|{_NUMBER_WORD})\s+{_FORM}\b)"
+# The amount is read once, then its unit or form ("15 mg", "2 tablets", "two tablets").
+_QUANTITY = rf"(?:{_AMOUNT}(?:\s*{_DOSED_UNIT}|\s+{_FORM}\b)|{_NUMBER_WORD}\s+{_FORM}\b)"
 # A strength or a spelled-out unit in brackets after the quantity: "2 tablets (500 mg)".
 _BRACKETED = r"(?:[ \t]*\([^()\n]{1,40}\))?"
 
@@ -113,7 +114,7 @@ _GAP = r"(?:[ \t,]++(?:[^\W\d_][\w'’-]*+|\([^()\n\d]{0,30}\))){0,4}?[ \t,]++"
 _TAIL = rf"{_GAP}(?:{_FREQUENCY}|{_ROUTE})(?![\w])"
 _START = r"(?<![\w.,/-])"
 _STATEMENT = re.compile(
-    rf"{_START}(?:{_QUANTITY}){_BRACKETED}(?P<tail>(?:{_TAIL})*)",
+    rf"{_START}(?P<quantity>{_QUANTITY}){_BRACKETED}(?P<tail>(?:{_TAIL})*)",
     re.IGNORECASE,
 )
 _PLAIN_QUANTITY = _QUANTITY.replace("?P<per>", "?:")
@@ -168,10 +169,10 @@ def dose_spans(text: str) -> list[tuple[int, int]]:
     ("twice daily", "every 8 hours", "q6h"): an edit inside any changes a dose. A lab value
     ("ALP 35 U/L") or a test's interval ("every 3 months") is none of them.
     """
-    spans = [(start, end) for start, end, _statement in _found(text)]
-    spans += [match.span() for match in _QUANTITY_ONLY.finditer(text)]
+    quantities: list[tuple[int, int]] = []
+    spans = [(start, end) for start, end, _statement in _found(text, quantities)]
     spans += [match.span() for match in _REGIMEN_ONLY.finditer(text)]
-    return sorted(spans)
+    return sorted(spans + quantities)
 
 
 def version_doses(texts: Mapping[str, str]) -> list[DoseStatement]:
@@ -183,12 +184,22 @@ def version_doses(texts: Mapping[str, str]) -> list[DoseStatement]:
     ]
 
 
-def _found(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, statement) of each dose statement, prose and table rows, in order."""
+def _found(
+    text: str, quantities: list[tuple[int, int]] | None = None
+) -> list[tuple[int, int, str]]:
+    """(start, end, statement) of each dose statement, prose and table rows, in order.
+
+    Every quantity seen, statement or not, is added to `quantities` when it is given.
+    """
     prose, rows = _layout(text)
     found = [(start, end, _row_statement(text[start:end])) for start, end in rows]
     found = [row for row in found if row[2]]
+    if quantities is not None:
+        for start, end in rows:
+            quantities += [m.span() for m in _QUANTITY_ONLY.finditer(text, start, end)]
     for match in _STATEMENT.finditer(prose):
+        if quantities is not None:
+            quantities.append(match.span("quantity"))
         # "2 g/day" carries its frequency; otherwise a frequency or route must follow, or a
         # route or dosing word come before.
         if match.group("per") or match.group("tail") or _dosed_before(prose, match.start()):
