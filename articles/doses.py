@@ -4,11 +4,23 @@ Content with dose statements needs the board's high-risk quorum, and the clinica
 change to the words these are made of; both read the vocabulary here, so what counts as a dose
 word is decided once. A *dose statement* is a number (integers, decimals with point or comma,
 ranges "15-30" or "15 to 30") with a dose unit (mg, mcg, µg, g, IU, units, mL, mmol...) or a
-dosage form (tablet, capsule, puff...), followed in the same clause by a frequency (daily, per
-day, "/day", twice a day, every 8 hours, bid...) or a route (orally, by mouth, IV, IM, SC,
-topically...). Lab values are quantities too ("ALP 35 U/L", "CRP 5 mg/L"): a unit followed by
-"/" and anything but a dosing denominator (kg, m², a time) is a concentration or a rate, never a
-dose, even when a frequency follows ("measured daily").
+dosage form (tablet, capsule, puff...), perhaps with a strength in brackets ("2 tablets (500
+mg)"), and with any of:
+
+- a frequency after it in the same clause (daily, per day, "/day", twice a day, every 8 hours,
+  every 4 to 6 hours, q8h, bid, at night, in 24 hours...) or a route (orally, by mouth, IV, SC...);
+- a route just before it ("IV 2 g"), or a dosing word earlier in the clause ("take", "give",
+  "dose is", "no more than", "maximum"): "Take 500 mg as soon as you remember";
+- in a Markdown table row, a frequency or route in any cell of the row: the row is one statement
+  ("| Adults | 1000 mg | every 6 hours |").
+
+A line break inside a paragraph does not end a statement; a blank line, a list item, a heading or
+a table row does. Lab values are quantities too ("ALP 30-120 U/L", "CRP 5 mg/L"): a unit followed
+by "/" and anything but a dosing denominator (kg, m², a time) is a concentration or a rate, never
+a dose, even when a frequency follows ("checked every 6 months"), and "U/L" is no dose unit at
+all. Years, percentages, ages ("under 5 years"), page numbers and citation markers carry no dose
+unit, so they are never doses. Every pattern is linear: no nested unbounded repeats, and the
+look-behinds (what is dosed, a dosing word) read a bounded window before each quantity.
 """
 
 from __future__ import annotations
@@ -65,17 +77,29 @@ _PER_TIME = r"(?:day|d|24\s?h|week|wk|month|h|hr|hour|dose)"
 # "mg/kg", "mg/m²" and "mg/day" are doses; any other "/..." after a unit is a concentration or a
 # rate ("U/L", "mmol/L", "mL/min"), and the lookahead refuses it.
 _DOSED_UNIT = rf"{_UNIT}(?:/(?:kg|m2|m²))?(?P<per>/{_PER_TIME})?(?![\w/])"
-_QUANTITY = rf"(?:{_AMOUNT}\s*{_DOSED_UNIT}|(?:{_AMOUNT}|{_NUMBER_WORD})\s+{_FORM}\b)"
+# The amount is read once, then its unit or form ("15 mg", "2 tablets", "two tablets").
+_QUANTITY = rf"(?:{_AMOUNT}(?:\s*{_DOSED_UNIT}|\s+{_FORM}\b)|{_NUMBER_WORD}\s+{_FORM}\b)"
+# A strength or a spelled-out unit in brackets after the quantity: "2 tablets (500 mg)".
+_BRACKETED = r"(?:[ \t]*\([^()\n]{1,40}\))?"
 
 _TIMES = r"(?:once|twice|thrice|(?:\d+|one|two|three|four|five|six)\s+times)"
 _PERIOD = r"(?:day|daily|week|weekly|month|monthly|night|morning|evening)"
+_DAY_24 = r"24(?:\s*|-)(?:hours?|hrs?|h)(?:\s+period)?"
+_EVERY_HOURS = rf"every\s+{_AMOUNT}\s*(?:hours?|hrs?|h)\b"
+_ABBREVIATION = (
+    r"(?-i:bid|tid|qid|qds|tds|BID|TID|QID|QDS|TDS)|b\.i\.d\.|t\.i\.d\.|q\.i\.d\.|q\d+(?:-\d+)?h"
+)
+# How often a medicine is taken, in words no other sentence uses: changing one changes a dose
+# even where the amount stands elsewhere ("Use the spray twice daily").
+_REGIMEN = (
+    rf"(?:{_TIMES}(?:\s+(?:a|an|per|each|every))?\s+{_PERIOD}|{_EVERY_HOURS}|{_ABBREVIATION}|"
+    rf"(?:per|in(?:\s+any)?)\s+{_DAY_24})"
+)
 _FREQUENCY = (
-    r"(?:daily|nightly|weekly|fortnightly|monthly|hourly|"
-    rf"{_TIMES}(?:\s+(?:a|an|per|each|every)?\s*{_PERIOD})?|"
+    rf"(?:{_REGIMEN}|daily|nightly|weekly|fortnightly|monthly|hourly|{_TIMES}|"
     rf"(?:per|a|each|every)\s+{_PERIOD}|"
-    rf"every\s+(?:other\s+day|{_AMOUNT}\s*(?:hours?|hrs?|h|days?|weeks?|months?))|"
-    r"(?-i:bid|tid|qid|qds|tds|bd|od|qd|BID|TID|QID|QDS|TDS|BD|OD|QD|PRN|prn|nocte|mane)|"
-    r"b\.i\.d\.|t\.i\.d\.|q\.i\.d\.|q\d+h|at\s+(?:night|bedtime)|before\s+bed)"
+    rf"every\s+(?:other\s+day|{_AMOUNT}\s*(?:days?|weeks?|months?))|"
+    r"(?-i:bd|od|qd|BD|OD|QD|PRN|prn|nocte|mane)|at\s+(?:night|bedtime)|before\s+bed)"
 )
 _ROUTE = (
     r"(?:orally|oral|by\s+mouth|per\s+os|(?-i:PO|IV|IM|SC|SQ)|i\.v\.|i\.m\.|s\.c\.|"
@@ -85,19 +109,37 @@ _ROUTE = (
 )
 # A few words may stand between the quantity and its frequency or route ("400 mg, taken with
 # food, three times a day"); never a number, a sentence end or a line break.
-_GAP = r"(?:[ \t,]+(?:[^\W\d_][\w'’-]*|\([^()\n\d]{0,30}\))){0,4}?[ \t,]+"
+# Separators and words are possessive: what they matched is never given back and tried again.
+_GAP = r"(?:[ \t,]++(?:[^\W\d_][\w'’-]*+|\([^()\n\d]{0,30}\))){0,4}?[ \t,]++"
 _TAIL = rf"{_GAP}(?:{_FREQUENCY}|{_ROUTE})(?![\w])"
+_START = r"(?<![\w.,/-])"
 _STATEMENT = re.compile(
-    rf"(?<![\w.,/-])(?:{_QUANTITY})(?:{_TAIL})*",
+    rf"{_START}(?P<quantity>{_QUANTITY}){_BRACKETED}(?P<tail>(?:{_TAIL})*)",
     re.IGNORECASE,
 )
-_QUANTITY_ONLY = re.compile(_QUANTITY.replace("?P<per>", "?:"), re.IGNORECASE)
+_PLAIN_QUANTITY = _QUANTITY.replace("?P<per>", "?:")
+_QUANTITY_ONLY = re.compile(_START + _PLAIN_QUANTITY, re.IGNORECASE)
+_REGIMEN_ONLY = re.compile(rf"(?<![\w.]){_REGIMEN}(?![\w])", re.IGNORECASE)
+_FREQUENCY_OR_ROUTE = re.compile(rf"(?<![\w.])(?:{_FREQUENCY}|{_ROUTE})(?![\w])", re.IGNORECASE)
+# Before a quantity, in the same clause: a route ("IV 2 g") or a word that makes it a dose.
+_DOSING_BEFORE = re.compile(
+    rf"(?:(?<![\w.]){_ROUTE}[ \t]+|\b(?:take|takes|taking|give|gives|given|giving|inject|"
+    r"injected|apply|inhale|administer|administered|dose|doses|dosage|maximum|max|more\s+than|"
+    r"up\s+to|exceed)\b[^\n.;:!?\d]{0,25})$",
+    re.IGNORECASE,
+)
+_WINDOW = 60
 # The word or two before a quantity name what is dosed ("Zinc 15-30 mg daily").
 _LEAD = re.compile(r"(?:[^\W\d_][\w'’-]*[ \t]+){1,2}$")
 _LEAD_SKIP = frozenset(
     {"are", "is", "was", "the", "a", "an", "of", "and", "or", "to", "take", "takes", "taking",
-     "give", "given", "used", "use", "with", "then", "at", "usually", "often", "be", "as", "about"}
+     "give", "given", "used", "use", "with", "then", "at", "usually", "often", "be", "as", "about",
+     "inject", "apply", "inhale"}
 )  # fmt: skip
+# Markdown: a table row, the row under a table's header, a line that starts a block of its own.
+_TABLE_ROW = re.compile(r"[ \t]*\|")
+_TABLE_RULE = re.compile(r"[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-*:?[ \t]*)*\|?[ \t]*")
+_BLOCK_START = re.compile(r"[ \t]*(?:[-*+][ \t]|\d+[.)][ \t]|#|>|\||$)")
 _MAX_STATEMENT = 120
 
 
@@ -112,32 +154,25 @@ class DoseStatement:
 def find_doses(text: str) -> list[str]:
     """The dose statements in one text, in order, each as written (with what is dosed before it).
 
-    A quantity counts only with a frequency or a route: "Zinc 15-30 mg daily" and "1 tablet by
-    mouth" do, "a 10 mg tablet", "stage 3" or "ALP 35 U/L" do not.
+    A quantity counts only with a frequency, a route or a dosing word (see the module's
+    docstring): "Zinc 15-30 mg daily" and "1 tablet by mouth" do, "a 10 mg tablet", "stage 3"
+    or "ALP 35 U/L" do not. A table row with a dose is one statement, its cells joined by " | ".
     """
-    return [_with_lead(text, match) for match in _statements(text)]
+    return [statement for _start, _end, statement in _found(text)]
 
 
 def dose_spans(text: str) -> list[tuple[int, int]]:
     """Where the text states a dose or a dosed quantity: (start, end) offsets, in order.
 
-    Dose statements as `find_doses` reads them ("1 tablet twice daily") and, alone, quantities
-    in a dose unit or dosage form ("15 mg", "2 tablets"): an edit inside either changes a dose.
-    A lab value ("ALP 35 U/L") is neither.
+    Dose statements as `find_doses` reads them ("1 tablet twice daily", a whole table row) and,
+    alone, quantities in a dose unit or dosage form ("15 mg", "2 tablets") and dosing regimens
+    ("twice daily", "every 8 hours", "q6h"): an edit inside any changes a dose. A lab value
+    ("ALP 35 U/L") or a test's interval ("every 3 months") is none of them.
     """
-    spans = [match.span() for match in _statements(text)]
-    spans += [match.span() for match in _QUANTITY_ONLY.finditer(text)]
-    return sorted(spans)
-
-
-def _statements(text: str) -> list[re.Match[str]]:
-    found = []
-    for match in _STATEMENT.finditer(text):
-        # "2 g/day" carries its frequency; otherwise a frequency or route must follow.
-        quantity = _QUANTITY_ONLY.match(text, match.start())
-        if match.group("per") or (quantity is not None and quantity.end() < match.end()):
-            found.append(match)
-    return found
+    quantities: list[tuple[int, int]] = []
+    spans = [(start, end) for start, end, _statement in _found(text, quantities)]
+    spans += [match.span() for match in _REGIMEN_ONLY.finditer(text)]
+    return sorted(spans + quantities)
 
 
 def version_doses(texts: Mapping[str, str]) -> list[DoseStatement]:
@@ -149,9 +184,76 @@ def version_doses(texts: Mapping[str, str]) -> list[DoseStatement]:
     ]
 
 
+def _found(
+    text: str, quantities: list[tuple[int, int]] | None = None
+) -> list[tuple[int, int, str]]:
+    """(start, end, statement) of each dose statement, prose and table rows, in order.
+
+    Every quantity seen, statement or not, is added to `quantities` when it is given.
+    """
+    prose, rows = _layout(text)
+    found = [(start, end, _row_statement(text[start:end])) for start, end in rows]
+    found = [row for row in found if row[2]]
+    if quantities is not None:
+        for start, end in rows:
+            quantities += [m.span() for m in _QUANTITY_ONLY.finditer(text, start, end)]
+    for match in _STATEMENT.finditer(prose):
+        if quantities is not None:
+            quantities.append(match.span("quantity"))
+        # "2 g/day" carries its frequency; otherwise a frequency or route must follow, or a
+        # route or dosing word come before.
+        if match.group("per") or match.group("tail") or _dosed_before(prose, match.start()):
+            found.append((match.start(), match.end(), _with_lead(prose, match)))
+    return sorted(found)
+
+
+def _layout(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text as prose (same length, offsets kept) and where its table rows are.
+
+    In the prose a line break inside a paragraph is a space, so a statement may run across it;
+    table rows are blanked out of it, being read whole by `_row_statement`.
+    """
+    chars = list(text)
+    rows: list[tuple[int, int]] = []
+    lines = text.split("\n")
+    offset = 0
+    for number, line in enumerate(lines):
+        end = offset + len(line)
+        if _TABLE_ROW.match(line):
+            if not _TABLE_RULE.fullmatch(line):
+                rows.append((offset, end))
+            chars[offset:end] = " " * len(line)
+        elif (
+            end < len(text)
+            and line.strip()
+            and not line.lstrip().startswith("#")
+            and not _BLOCK_START.match(lines[number + 1])
+        ):
+            chars[end] = " "  # the break inside a paragraph
+        offset = end + 1
+    return "".join(chars), rows
+
+
+def _row_statement(row: str) -> str:
+    """A table row's cells joined by " | " when the row states a dose, else ""."""
+    quantity = _QUANTITY_ONLY.search(row)
+    if quantity is None:
+        return ""
+    per = _STATEMENT.match(row, quantity.start())
+    if not (per is not None and per.group("per")) and not _FREQUENCY_OR_ROUTE.search(row):
+        return ""
+    cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+    return " | ".join(cell for cell in cells if cell)[:_MAX_STATEMENT]
+
+
+def _dosed_before(text: str, start: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    return _DOSING_BEFORE.search(text, max(line_start, start - _WINDOW), start) is not None
+
+
 def _with_lead(text: str, match: re.Match[str]) -> str:
     line_start = text.rfind("\n", 0, match.start()) + 1
-    before = text[max(line_start, match.start() - 60) : match.start()]
+    before = text[max(line_start, match.start() - _WINDOW) : match.start()]
     lead = _LEAD.search(before)
     words = lead.group(0).split() if lead else []
     while words and words[0].casefold() in _LEAD_SKIP:

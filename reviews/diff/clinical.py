@@ -2,7 +2,10 @@
 
 One recogniser for both diffs. A token is clinical when it is a number (digits or a number
 word), a dose unit, dosage form or frequency (the dose recogniser's vocabulary, articles.doses),
-a negation or prohibition, or a word or symbol that bounds a quantity or orders it in time. The
+a negation or prohibition, or a word or symbol that bounds a quantity or orders it in time
+("before meals"; not "before you start", see `_timing_changed`). A changed number or frequency
+inside a dose statement, a dosed quantity or a regimen ("every 8 hours" -> "every 6 hours",
+"twice daily" -> "once daily") is a changed dose: articles.doses.dose_spans says where those are. The
 side-by-side view also names each change for the reviewer ("dose changed", "negation removed"):
 `describe` gives that name and the kind it is counted under.
 """
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -53,11 +56,26 @@ _COMPARISONS = frozenset(
     {
         "more", "less", "fewer", "greater", "higher", "lower", "above", "below", "over", "under",
         "exceed", "exceeds", "exceeded", "exceeding", "maximum", "minimum", "max", "min",
-        "least", "most", "before", "after",
+        "least", "most",
         # "=" and "~" are left out: Markdown uses them for headings and strikethrough.
         "<", ">", "≤", "≥", "±", "≈",
     }
 )  # fmt: skip
+
+# "before" and "after" order a dose in time only beside what a dose is timed by (a meal, bed, a
+# number, a dose word: "before meals", "after 3 days") or when they replace another timing
+# ("with meals" -> "before meals"); "Ask your doctor before you start" moves nothing in time.
+_TEMPORAL = frozenset({"before", "after"})
+_TIMED_BY = frozenset(
+    {
+        "meal", "meals", "food", "eating", "eat", "breakfast", "lunch", "dinner", "supper",
+        "bed", "bedtime", "sleep", "sleeping", "waking", "feed", "feeds", "feeding", "milk",
+        "exercise", "surgery", "procedure", "dialysis", "chemotherapy", "antacids",
+    }
+)  # fmt: skip
+_TIMINGS = _TEMPORAL | _TIMED_BY | {"with", "during", "until", "while", "within", "at", "on"}
+# How many words after "before"/"after" may name what it times.
+_TIMED_WITHIN = 3
 
 # Reasons in the order they are reported.
 REASONS = ("number", "unit", "negation", "comparison")
@@ -80,12 +98,34 @@ class Clinical:
     description: str
 
 
-def clinical_reasons(tokens: Iterable[str]) -> tuple[str, ...]:
-    """The reasons (in REASONS order) any of these removed or inserted tokens is clinical."""
+def clinical_reasons(removed: Sequence[str], inserted: Sequence[str] = ()) -> tuple[str, ...]:
+    """The reasons (in REASONS order) any of a change's removed or inserted tokens is clinical."""
     found: set[str] = set()
-    for token in tokens:
+    for token in (*removed, *inserted):
         found.update(_token_reasons(token))
+    if "comparison" not in found and (
+        _timing_changed(removed, inserted) or _timing_changed(inserted, removed)
+    ):
+        found.add("comparison")
     return tuple(reason for reason in REASONS if reason in found)
+
+
+def _timing_changed(side: Sequence[str], other: Sequence[str]) -> bool:
+    """Whether a "before"/"after" on this side of a change moves a dose in time."""
+    words = [token.casefold() for token in side if not token.isspace()]
+    for index, word in enumerate(words):
+        if word not in _TEMPORAL:
+            continue
+        following = words[index + 1 : index + 1 + _TIMED_WITHIN]
+        if any(_timed(later) for later in following):
+            return True
+        if any(token.casefold() in _TIMINGS for token in other):
+            return True
+    return False
+
+
+def _timed(word: str) -> bool:
+    return word in _TIMED_BY or "number" in _token_reasons(word) or word in _UNITS
 
 
 def describe(
@@ -98,7 +138,7 @@ def describe(
     changed dose. A negation is told apart by direction (added, removed, changed), since "do
     not take" becoming "take" is the edit a reviewer must never miss.
     """
-    reasons = clinical_reasons([*removed, *inserted])
+    reasons = clinical_reasons(removed, inserted)
     if not reasons:
         return None
     verb = "added" if not removed else "removed" if not inserted else "changed"

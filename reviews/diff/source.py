@@ -126,7 +126,7 @@ def _change(hunk: Hunk, old_text: str, new_text: str) -> Change:
         kind = "delete"
     else:
         kind = "replace"
-    reasons = clinical_reasons([*hunk.removed, *hunk.inserted])
+    reasons = clinical_reasons(hunk.removed, hunk.inserted)
     return Change(kind=kind, old=old_text, new=new_text, clinical=bool(reasons), reasons=reasons)
 
 

@@ -192,6 +192,17 @@ def test_quantity_bound_swap_is_clinical_comparison() -> None:
     assert change.reasons == ("comparison",)
 
 
+def test_before_you_start_is_not_a_timing_change() -> None:
+    """ "Ask your doctor before you start" orders no dose in time: not clinical."""
+    change = only_change("Ask your doctor.", "Ask your doctor before you start.")
+    assert change.reasons == ()
+
+
+def test_before_meals_instead_of_with_meals_is_a_timing_change() -> None:
+    change = only_change("Take it with meals.", "Take it before meals.")
+    assert change.reasons == ("comparison",)
+
+
 def test_number_words_are_clinical_number() -> None:
     """A dose written in words ("one" -> "two tablets") is a number change."""
     assert "number" in only_change("Take one tablet.", "Take two tablets.").reasons

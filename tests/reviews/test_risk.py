@@ -227,3 +227,41 @@ class TestThroughTheWorkspace:
         html = logged_in(editor).get(f"/workspace/articles/{article.slug}/").content.decode()
         assert 'class="button button-secondary"' in html
         assert "By exception only: readers get this version before the board signs it" in html
+
+    def test_a_bracketed_strength_and_a_dose_table_row_need_two_and_are_listed(
+        self, author: Any, editor: Any, reviewer: Any, reviewer2: Any
+    ) -> None:
+        """Issue #13: these once read as "no dose statements found" and could go live unsigned."""
+        reference = make_reference()
+        response = logged_in(author).post(
+            "/workspace/new/",
+            {
+                "slug": "paracetamol",
+                "title": "How much paracetamol?",
+                "summary": "Short.",
+                "text_patient": f"take 2 tablets (500 mg) every 8 hours. [@pmid:{reference.pmid}]",
+                "text_clinician": (
+                    f"Dosing [@pmid:{reference.pmid}]:\n\n| Group | Dose | Interval |\n"
+                    "|---|---|---|\n| Adults | 1000 mg | every 6 hours |"
+                ),
+                "change_reason": "First version.",
+                "change_weight": "substantive",
+            },
+        )
+        assert response.status_code == 302
+        article = reviewed(
+            Article.objects.get(slug="paracetamol"),
+            author=author,
+            editor=editor,
+            reviewers=[reviewer, reviewer2],
+        )
+        html = logged_in(editor).get("/workspace/articles/paracetamol/").content.decode()
+        assert "0 of 2" in html
+        assert "Needs 2 approvals: dose statements found:" in html
+        assert "2 tablets (500 mg) every 8 hours" in html and "(patient text)" in html
+        assert "Adults | 1000 mg | every 6 hours" in html and "(clinician text)" in html
+        assert "/actions/publish_pending_review/" not in html
+        with pytest.raises(WorkflowError, match="High-risk content cannot go live"):
+            transition_apply(
+                article=article, user=editor, action="publish_pending_review", note="Urgent."
+            )

@@ -200,6 +200,68 @@ def test_a_changed_dose_frequency_is_a_dose_change() -> None:
     assert result.summary == "1 clinical change: 1 dose"
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # Issue #13: the interval changed, the amount stood still.
+        ("Take 2 tablets (500 mg) every 8 hours.", "Take 2 tablets (500 mg) every 6 hours."),
+        ("Use the spray twice daily.", "Use the spray once daily."),
+        ("Repeat every 8 hours if needed.", "Repeat every 6 hours if needed."),
+        ("Take 2 tablets\nevery 8 hours.", "Take 2 tablets\nevery 4 hours."),
+        (
+            "| Group | Dose | Interval |\n|---|---|---|\n| Adults | 1000 mg | every 6 hours |",
+            "| Group | Dose | Interval |\n|---|---|---|\n| Adults | 1000 mg | every 8 hours |",
+        ),
+    ],
+)
+def test_a_changed_frequency_or_interval_is_a_dose_change(old: str, new: str) -> None:
+    """ "every 8 hours" -> "every 6 hours" changes how much is taken: a dose, not a number."""
+    result = compare(old, new)
+    changed = [row for row in result.rows if row.state != "same"]
+    kinds = {m["attrs"]["data-clinical"] for row in changed for m in clinical_marks(row)}
+    assert kinds == {"dose"}
+    assert result.summary == "1 clinical change: 1 dose"
+
+
+def test_a_test_interval_changed_is_a_number_not_a_dose() -> None:
+    """Checking a lab value more often changes no dose."""
+    result = compare("ALP is checked every 3 months.", "ALP is checked every 6 months.")
+    assert result.summary == "1 clinical change: 1 number"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("Ask your doctor.", "Ask your doctor before you start."),
+        ("Read the leaflet.", "Read the leaflet before you start taking it."),
+        ("Ask your doctor first.", "Ask your doctor before you start."),
+        ("Tell your nurse afterwards.", "Tell your nurse after you get home."),
+    ],
+)
+def test_before_or_after_in_ordinary_advice_is_not_a_timing_change(old: str, new: str) -> None:
+    """Issue #13: "Ask your doctor before you start" moves no dose in time."""
+    result = compare(old, new)
+    assert result.summary == ""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "title"),
+    [
+        ("Take it with meals.", "Take it before meals.", "Limit or timing changed"),
+        ("Take 1 tablet daily.", "Take 1 tablet daily after food.", "Limit or timing added"),
+        ("Take it at bedtime.", "Take it 2 hours before bed.", None),
+    ],
+)
+def test_before_or_after_a_meal_bed_or_a_time_is_a_timing_change(
+    old: str, new: str, title: str | None
+) -> None:
+    result = compare(old, new)
+    marks = clinical_marks(only_changed_row(result))
+    assert marks
+    if title is not None:
+        assert {m["attrs"]["title"] for m in marks} == {title}
+
+
 def test_a_negation_added_is_named_as_added() -> None:
     """ "Take it with food" -> "Do not take it with food" is a negation added."""
     result = compare("Take it with food.", "Do not take it with food.")
