@@ -21,6 +21,7 @@ from articles.models import (
 )
 from articles.services import rendition_get_or_create
 from public.page_cache import public_pages_epoch
+from public.selectors.compiled import OneRow
 from public.selectors.links import (
     RELATED_CACHE_SECONDS,
     RelatedLink,
@@ -224,6 +225,27 @@ PAGE_COLUMNS = (
 )
 WORKFLOW_COLUMNS = ("workflow__state", "workflow__last_reviewed_on", "workflow__next_review_due")
 
+# Compiled once per process (public/selectors/compiled.py: the ORM's compilation cost more than
+# PostgreSQL's answer). Slugs are unique: no ORDER BY is needed for the one row.
+_ARTICLE_PAGE_ROW = OneRow(
+    Article,
+    lambda slug: (
+        Article.objects.select_related("live_version", "workflow")
+        .only(*PAGE_COLUMNS, *WORKFLOW_COLUMNS)
+        .filter(slug=slug, live_version__isnull=False)
+        .order_by()
+    ),
+)
+_PUBLISHED_ROW = OneRow(
+    Article,
+    lambda slug: (
+        Article.objects.select_related("live_version")
+        .only(*PAGE_COLUMNS)
+        .filter(slug=slug, live_version__isnull=False)
+        .order_by()
+    ),
+)
+
 
 def article_page(*, slug: str, audience: Audience) -> ArticlePage:
     """The public page of a published article; Http404 when it has no live version.
@@ -234,12 +256,7 @@ def article_page(*, slug: str, audience: Audience) -> ArticlePage:
     topics and authors (under the public-pages epoch, which every change to them moves), the
     disclaimer and the flags on its sources; then the rendition, keyed by the content hash.
     """
-    article = (
-        Article.objects.select_related("live_version", "workflow")
-        .only(*PAGE_COLUMNS, *WORKFLOW_COLUMNS)
-        .filter(slug=slug, live_version__isnull=False)
-        .first()
-    )
+    article = _ARTICLE_PAGE_ROW.get(slug)
     if article is None:
         raise Http404("No published article with this address.")
     version = article.live_version
@@ -305,12 +322,7 @@ def process_rendition(*, article: Article, audience: str, epoch: int) -> Renditi
 
 def published_article(*, slug: str) -> Article:
     """The article with its live version; Http404 when it is not published."""
-    article = (
-        Article.objects.select_related("live_version")
-        .only(*PAGE_COLUMNS)
-        .filter(slug=slug, live_version__isnull=False)
-        .first()
-    )
+    article = _PUBLISHED_ROW.get(slug)
     if article is None:
         raise Http404("No published article with this address.")
     return article

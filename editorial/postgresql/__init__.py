@@ -1,0 +1,1 @@
+"""PostgreSQL backend: Django's, with a health check that costs no round trip (see base.py)."""
