@@ -174,30 +174,9 @@ if DATABASE_REPLICA_URL:
         MIDDLEWARE.index("public.middleware.PublicCacheMiddleware") + 1,
         "editorial.replicas.ReplicaMiddleware",
     )
-
-
-def _postgresql_options(database: dict) -> None:
-    """PostgreSQL: the socket-only health check (editorial/postgresql/base.py) and prepared
-    statements.
-
-    Server-side binding sends parameters apart from the SQL, so the same query text recurs and
-    psycopg prepares it on its `prepare_threshold`-th use in a connection: PostgreSQL then
-    skips parsing and planning, which for the article page's one query (three tables) took
-    0.4-1.1 ms against 0.1 ms of execution (EXPLAIN ANALYZE on the 1,000-article bench
-    database). Django leaves psycopg's threshold off unless it is set. PgBouncer in transaction
-    mode needs 1.21 or later (`max_prepared_statements`) for this; with an older pooler set
-    DATABASE_PREPARED_STATEMENTS=0.
-    """
-    if database["ENGINE"] != "django.db.backends.postgresql":
-        return
-    database["ENGINE"] = "editorial.postgresql"
-    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
-        database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
-
-
-for _database in DATABASES.values():
-    _postgresql_options(_database)
-
+for _db in DATABASES.values():  # PostgreSQL: editorial/postgresql (no SELECT 1, prepared plans)
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        _db["ENGINE"] = "editorial.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -1,1 +1,2 @@
-"""PostgreSQL backend: Django's, with a health check that costs no round trip (see base.py)."""
+"""PostgreSQL: Django's backend with a health check that costs no round trip and prepared
+statements (base.py); editorial/settings.py names it for every PostgreSQL database."""
