@@ -9,7 +9,7 @@ for `.first()` in all (measured on the 2-core machine under load; proportions, n
 
 `OneRow` keeps what the ORM compiled (the SQL, the columns and how they map onto the models)
 and runs it again with the new slug: the same SQL text every time, which psycopg prepares on
-the server after a few uses (see `_postgresql_options` in editorial/settings.py), so planning
+the server after a few uses (see editorial/postgresql/base.py), so planning
 goes too. Rows become model instances the way `ModelIterable` makes them (`from_db` and the
 related populators), with the database's converters applied. The queryset still says what is
 read, so a model or manager change shows up in the compiled SQL at the next process start.
