@@ -174,6 +174,9 @@ if DATABASE_REPLICA_URL:
         MIDDLEWARE.index("public.middleware.PublicCacheMiddleware") + 1,
         "editorial.replicas.ReplicaMiddleware",
     )
+for _db in DATABASES.values():  # PostgreSQL: editorial/postgresql (no SELECT 1, prepared plans)
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        _db["ENGINE"] = "editorial.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -20,9 +20,10 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -68,6 +69,37 @@ def public_pages_epoch() -> int:
         cache.add(PUBLIC_PAGES_EPOCH_KEY, time.time_ns(), None)
         epoch = cache.get(PUBLIC_PAGES_EPOCH_KEY, 0)
     return epoch
+
+
+# The epoch this process read last: a guess at the current one (see `epoch_get_many`).
+_last_epoch: int | None = None
+
+
+def epoch_get_many(keys_for: Callable[[int], list[str]]) -> tuple[int, dict[str, Any]]:
+    """The current epoch and the cache entries `keys_for(epoch)` names, in one round trip when
+    the epoch has not moved since this process last read it (nearly always).
+
+    The keys depend on the epoch, which must be read first: that is two round trips a page. So
+    the keys are made from the epoch this process saw last and fetched together with the epoch
+    itself; if the epoch read turns out to be another, the entries are fetched again under it.
+    The epoch used is always the one read in this request, as with `public_pages_epoch`.
+    """
+    global _last_epoch  # noqa: PLW0603 - a per-process guess; a race costs a round trip
+    pinned = _pinned_epoch.get()
+    if pinned is not None:
+        return pinned, cache.get_many(keys_for(pinned))
+    guess = _last_epoch
+    if guess is not None:
+        found = cache.get_many([PUBLIC_PAGES_EPOCH_KEY, *keys_for(guess)])
+        epoch = found.pop(PUBLIC_PAGES_EPOCH_KEY, None)
+        if epoch == guess:
+            return guess, found
+    else:
+        epoch = None
+    if epoch is None:
+        epoch = public_pages_epoch()
+    _last_epoch = epoch
+    return epoch, cache.get_many(keys_for(epoch))
 
 
 @contextmanager

@@ -20,7 +20,8 @@ from articles.models import (
     disclaimer_cache_key,
 )
 from articles.services import rendition_get_or_create
-from public.page_cache import public_pages_epoch
+from public.page_cache import epoch_get_many, public_pages_epoch
+from public.selectors.compiled import OneRow
 from public.selectors.links import (
     RELATED_CACHE_SECONDS,
     RelatedLink,
@@ -224,37 +225,53 @@ PAGE_COLUMNS = (
 )
 WORKFLOW_COLUMNS = ("workflow__state", "workflow__last_reviewed_on", "workflow__next_review_due")
 
+# Compiled once per process (public/selectors/compiled.py: the ORM's compilation cost more than
+# PostgreSQL's answer). Slugs are unique: no ORDER BY is needed for the one row.
+_ARTICLE_PAGE_ROW = OneRow(
+    Article,
+    lambda slug: (
+        Article.objects.select_related("live_version", "workflow")
+        .only(*PAGE_COLUMNS, *WORKFLOW_COLUMNS)
+        .filter(slug=slug, live_version__isnull=False)
+        .order_by()
+    ),
+)
+_PUBLISHED_ROW = OneRow(
+    Article,
+    lambda slug: (
+        Article.objects.select_related("live_version")
+        .only(*PAGE_COLUMNS)
+        .filter(slug=slug, live_version__isnull=False)
+        .order_by()
+    ),
+)
+
 
 def article_page(*, slug: str, audience: Audience) -> ArticlePage:
     """The public page of a published article; Http404 when it has no live version.
 
     One query: the article with its live version and workflow, read live (whether the version
     is approved or pending review, disputed, due for review is never older than the request).
-    From the cache in one round trip: the verified approvals of the version, related articles,
+    From the cache, with the epoch in one round trip (`epoch_get_many`): the verified approvals of the version, related articles,
     topics and authors (under the public-pages epoch, which every change to them moves), the
     disclaimer and the flags on its sources; then the rendition, keyed by the content hash.
     """
-    article = (
-        Article.objects.select_related("live_version", "workflow")
-        .only(*PAGE_COLUMNS, *WORKFLOW_COLUMNS)
-        .filter(slug=slug, live_version__isnull=False)
-        .first()
-    )
+    article = _ARTICLE_PAGE_ROW.get(slug)
     if article is None:
         raise Http404("No published article with this address.")
     version = article.live_version
-    epoch = public_pages_epoch()
-    links_key = article_links_key(article=article, epoch=epoch)
-    approvals_key = f"approvals:{article.pk}:{version.version}:{version.content_hash}:{epoch}"
-    # What the epoch and the content hash name, read from the cache in one round trip.
-    prefetched = cache.get_many(
-        [
-            links_key,
-            approvals_key,
+
+    def keys(epoch: int) -> list[str]:
+        return [
+            article_links_key(article=article, epoch=epoch),
+            f"approvals:{article.pk}:{version.version}:{version.content_hash}:{epoch}",
             disclaimer_cache_key(audience.key),
             source_flags_key(content_hash=version.content_hash, audience=audience.key, epoch=epoch),
         ]
-    )
+
+    # The epoch and what it and the content hash name, usually in one round trip.
+    epoch, prefetched = epoch_get_many(keys)
+    links_key, approvals_key = keys(epoch)[:2]
     # Sign-offs are append-only (the database refuses edits and deletes) and each new one moves
     # the epoch, so the verified approvals of this version are kept under it; the article row,
     # which says whether the live version is approved or pending review, is read every time.
@@ -305,12 +322,7 @@ def process_rendition(*, article: Article, audience: str, epoch: int) -> Renditi
 
 def published_article(*, slug: str) -> Article:
     """The article with its live version; Http404 when it is not published."""
-    article = (
-        Article.objects.select_related("live_version")
-        .only(*PAGE_COLUMNS)
-        .filter(slug=slug, live_version__isnull=False)
-        .first()
-    )
+    article = _PUBLISHED_ROW.get(slug)
     if article is None:
         raise Http404("No published article with this address.")
     return article

@@ -14,7 +14,7 @@ from django.db.models import Count, QuerySet, Window
 from django.http import Http404
 
 from articles.models import Article, Topic
-from public.page_cache import public_pages_epoch
+from public.page_cache import epoch_get_many
 
 
 def published_articles() -> QuerySet[Article]:
@@ -97,7 +97,11 @@ def published_paginator(
     published articles changes (the publication epoch moves): counting every published article
     on each request is the one cost of a list page that grows with the data. `scope` names the
     subset (a topic) the queryset holds; `prefetched` what one `get_many` already read."""
-    key = published_count_key(epoch=public_pages_epoch() if epoch is None else epoch, scope=scope)
+    if epoch is None:
+        epoch, prefetched = epoch_get_many(
+            lambda epoch: [published_count_key(epoch=epoch, scope=scope)]
+        )
+    key = published_count_key(epoch=epoch, scope=scope)
     paginator = FromEitherEndPaginator(queryset, per_page)
     count = prefetched.get(key) if prefetched is not None else cache.get(key)
     if count is None:
@@ -128,11 +132,13 @@ def topic_page(*, slug: str, page_number: Any, per_page: int = 20) -> tuple[Topi
     """A topic and a page of its published articles; Http404 for a topic that does not exist.
 
     The topic and its count come from the cache under the public-pages epoch (saving a topic
-    or publishing moves it) in one round trip; the page of articles is one query."""
-    epoch = public_pages_epoch()
-    topic_key = f"topic:{slug}:{epoch}"
+    or publishing moves it), with the epoch, usually in one round trip (`epoch_get_many`); the
+    page of articles is one query."""
     scope = f"topic:{slug}"
-    prefetched = cache.get_many([topic_key, published_count_key(epoch=epoch, scope=scope)])
+    epoch, prefetched = epoch_get_many(
+        lambda epoch: [f"topic:{slug}:{epoch}", published_count_key(epoch=epoch, scope=scope)]
+    )
+    topic_key = f"topic:{slug}:{epoch}"
     topic = prefetched.get(topic_key)
     if topic is None:
         topic = Topic.objects.filter(slug=slug).first()
