@@ -16,6 +16,7 @@ from accounts.roles import Role
 from reviews.guards import (
     Guard,
     checks_pass,
+    due_date_not_past,
     has_content,
     has_schedule,
     has_title_and_summary,
@@ -146,7 +147,7 @@ TRANSITIONS: dict[str, Transition] = {
             {S.SUBMITTED, S.UNDER_REVIEW},
             S.UNDER_REVIEW,
             {Role.EDITOR},
-            (reviewers_assigned, required_checks_pass),
+            (reviewers_assigned, due_date_not_past, required_checks_pass),
             effect=effects.assign_reviewers,
             inputs=(NOTE, REVIEWERS, DUE_ON),
         ),
