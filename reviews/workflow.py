@@ -253,3 +253,23 @@ TRANSITIONS: dict[str, Transition] = {
 
 # Steps of the public status tracker, in order; the reader sees where the live version stands.
 TRACKER_STEPS: tuple[State, ...] = (S.SUBMITTED, S.UNDER_REVIEW, S.APPROVED)
+
+# What the audit trail calls the events that are not rows of the table above.
+OTHER_AUDIT_LABELS = {
+    "create": "Create",
+    "approvals_set": "Set approvals needed",
+    "evidence_alert": "Evidence alert",
+    "reply": "Reply to a comment",
+    "resolve": "Resolve a comment",
+    "topics": "Change topics",
+    "void_approvals": "Void approvals",
+    "waive_check": "Waive a check",
+}
+
+
+def action_label(action: str) -> str:
+    """An audit event's action as people read it: the workflow table's label for a transition
+    ("Publish pending review", not publish_pending_review)."""
+    if action in TRANSITIONS:
+        return TRANSITIONS[action].label
+    return OTHER_AUDIT_LABELS.get(action, action.replace("_", " ").capitalize())
