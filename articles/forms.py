@@ -175,7 +175,7 @@ class BaseArticleContentForm(forms.ModelForm):
             name = text_field_name(key)
             if data.get(name):
                 try:
-                    limits.check_text(data[name], label=f"The {audience.label} text")
+                    limits.check_text(data[name], label=limits.text_label(audience.label))
                 except forms.ValidationError as error:
                     self.add_error(name, error)
         base = data.get("base_version")

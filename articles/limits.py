@@ -21,6 +21,8 @@ import re
 
 from django.core.exceptions import ValidationError
 
+from articles.content import normalise_text
+
 MAX_TEXT_BYTES = 100_000  # one audience's text (or the summary), UTF-8
 MAX_CITATION_MARKERS = 600  # `[@…]` markers in one text
 MAX_BRACKETS = 3_000  # `[` in one text: links, citations, nesting
@@ -57,17 +59,36 @@ def check_line(value: str, *, label: str = "The title") -> None:
         raise ValidationError(f"{label} has a hidden character. {problem}", code="bidi_control")
 
 
+def text_label(audience_label: str) -> str:
+    """How messages name one audience's text: "The patient text"."""
+    return f"The {audience_label.lower()} text"
+
+
+def text_size(value: str) -> int:
+    """A text's size as stored, in UTF-8 bytes: after the normalisation every save applies (LF
+    line endings, no trailing spaces), so the form, the autosave and the model count alike."""
+    return len(normalise_text(value or "").encode("utf-8", "surrogatepass"))
+
+
+def too_large(value: str, *, label: str) -> TextTooLarge | None:
+    """The one message for a text over MAX_TEXT_BYTES (None when it fits), wherever it is met."""
+    size = text_size(value)
+    if size <= MAX_TEXT_BYTES:
+        return None
+    return TextTooLarge(
+        f"{label} is {size:,} bytes; the most one text may hold is {MAX_TEXT_BYTES:,}. "
+        "Split it or shorten it.",
+        code="too_large",
+    )
+
+
 def check_text(value: str, *, label: str = "This text") -> None:
     """Refuse a Markdown text that is too large or too intricate to render quickly, or that
     holds bidirectional control characters. Each message names the limit and the count found."""
     value = value or ""
-    size = len(value.encode("utf-8", "surrogatepass"))
-    if size > MAX_TEXT_BYTES:
-        raise TextTooLarge(
-            f"{label} is {size:,} bytes; the most one text may hold is {MAX_TEXT_BYTES:,}. "
-            "Split it or shorten it.",
-            code="too_large",
-        )
+    error = too_large(value, label=label)
+    if error is not None:
+        raise error
     counts = (
         (len(_MARKER.findall(value)), MAX_CITATION_MARKERS, "citation markers [@…]"),
         (value.count("["), MAX_BRACKETS, "square brackets ["),
@@ -93,7 +114,7 @@ def content_errors(*, title: str, summary: str, texts: object) -> dict[str, Vali
     ]
     if isinstance(texts, dict):
         for key, text in sorted(texts.items()):
-            checks.append(("texts", check_text, str(text), f"The {key} text"))
+            checks.append(("texts", check_text, str(text), text_label(key)))
     errors: dict[str, list[ValidationError]] = {}
     for field, check, value, label in checks:
         try:

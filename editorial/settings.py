@@ -58,8 +58,7 @@ elif not SECRET_KEY and not RUNNING_KEYLESS_COMMAND:
 # row that verifies. Rows carry the id of the key they were written with; retired keys stay listed
 # ("id:key,id:key") so older rows still verify after a rotation.
 EDITORIAL_AUDIT_KEY = os.environ.get("EDITORIAL_AUDIT_KEY", "")
-if not EDITORIAL_AUDIT_KEY and DEBUG:
-    # Only ever used with DEBUG on, on a developer's machine.
+if not EDITORIAL_AUDIT_KEY and DEBUG:  # as the secret key above
     EDITORIAL_AUDIT_KEY = "insecure-development-audit-key-never-used-in-production"  # noqa: S105
 elif not EDITORIAL_AUDIT_KEY and not RUNNING_KEYLESS_COMMAND:
     raise ImproperlyConfigured("EDITORIAL_AUDIT_KEY must be set when DJANGO_DEBUG is off.")
@@ -154,6 +153,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# SQLite, which `make run`'s server and worker write at once: README.md, "Quick start".
+SQLITE_OPTIONS = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+SQLITE_OPTIONS["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 # A PostgreSQL streaming replica for anonymous readers of the public site and the read API
 # (editorial.replicas); everything else reads the primary. Without it: one database, no router.
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
@@ -307,8 +311,7 @@ AXES_HANDLER = "accounts.lockout.LockoutHandler"
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
-# Axes prints a banner on every start (every manage.py command) unless told not to.
-AXES_VERBOSE = False
+AXES_VERBOSE = False  # no banner on every start (every manage.py command)
 EDITORIAL_TRUSTED_PROXY_COUNT = env_int("EDITORIAL_TRUSTED_PROXY_COUNT", 0)
 # Authors, editors, medical reviewers, and superusers and staff: the session ends with the browser
 # and, on the server, this many hours after signing in (accounts.sessions.SessionStore). Others

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accounts.roles import ROLE_GROUPS, Role
 from articles.audiences import audience_choices
@@ -32,6 +33,9 @@ def _reviewers_field(spec: Input) -> forms.Field:
     return field
 
 
+DATE_INPUT_FORMAT = "%Y-%m-%d"  # what <input type=date> reads and sends
+DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type=datetime-local> reads and sends
+
 # How each input a row of the workflow table may declare is asked for, in the order shown.
 FIELDS: dict[str, Callable[[Input], forms.Field]] = {
     "note": lambda spec: forms.CharField(
@@ -43,11 +47,19 @@ FIELDS: dict[str, Callable[[Input], forms.Field]] = {
         help_text="Re-enter your password to sign.",
     ),
     "reviewers": _reviewers_field,
+    # A date input shows and sends ISO dates only (a value like "16/12/2026", the locale's
+    # format, is dropped and the field shows empty), so the widgets render ISO, whatever the
+    # language; the fields still accept the locale's formats typed into a plain text box.
     "due_on": lambda spec: forms.DateField(
-        required=spec.required, widget=forms.DateInput(attrs={"type": "date"})
+        required=spec.required,
+        widget=forms.DateInput(
+            format=DATE_INPUT_FORMAT,
+            attrs={"type": "date", "min": timezone.localdate().strftime(DATE_INPUT_FORMAT)},
+        ),
     ),
     "when": lambda spec: forms.DateTimeField(
-        required=spec.required, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        required=spec.required,
+        widget=forms.DateTimeInput(format=DATETIME_INPUT_FORMAT, attrs={"type": "datetime-local"}),
     ),
     "content_hash": lambda spec: forms.CharField(required=spec.required, widget=forms.HiddenInput),
 }

@@ -223,12 +223,21 @@ def signer_credentials_current(ctx: Context) -> list[str]:
 def signing_current_version(ctx: Context) -> list[str]:
     """The version the reviewer read (its content hash) is still the current one."""
     expected = ctx.params.get("content_hash")
-    if expected and expected != ctx.article.content_hash:
+    if not expected or expected == ctx.article.content_hash:
+        return []
+    current = ctx.article.version
+    shown = signing.version_with_hash(article=ctx.article, content_hash=expected)
+    if shown is None:
+        # No version ever had this text: the page's fingerprint was altered, or is of another
+        # article. Nothing changed under the reviewer; saying so would send them looking for it.
         return [
-            f"The article changed while you were reviewing it (now version {ctx.article.version}); "
-            "review the new version before signing."
+            f"The text you were shown is not the text of any version of this article (the "
+            f"current one is version {current}); reload the article and review it before signing."
         ]
-    return []
+    return [
+        f"The article changed while you were reviewing it (you read version {shown}, it is now "
+        f"version {current}); review the new version before signing."
+    ]
 
 
 def quorum_reached(ctx: Context) -> list[str]:
@@ -277,6 +286,19 @@ def no_open_comments(ctx: Context) -> list[str]:
     count = signing_facts(ctx).open_comments
     if count:
         return [f"{count} review comment(s) are still open; resolve them before approving."]
+    return []
+
+
+@input_guard
+def due_date_not_past(ctx: Context) -> list[str]:
+    """A reviewers' due date, when one is given, is today or later."""
+    due_on = ctx.params.get("due_on")
+    today = timezone.localdate()
+    if due_on is not None and due_on < today:
+        return [
+            f"The due date {due_on:%d %B %Y} is in the past; choose today ({today:%d %B %Y}) "
+            "or a later date."
+        ]
     return []
 
 

@@ -16,6 +16,7 @@ from accounts.roles import Role
 from reviews.guards import (
     Guard,
     checks_pass,
+    due_date_not_past,
     has_content,
     has_schedule,
     has_title_and_summary,
@@ -146,7 +147,7 @@ TRANSITIONS: dict[str, Transition] = {
             {S.SUBMITTED, S.UNDER_REVIEW},
             S.UNDER_REVIEW,
             {Role.EDITOR},
-            (reviewers_assigned, required_checks_pass),
+            (reviewers_assigned, due_date_not_past, required_checks_pass),
             effect=effects.assign_reviewers,
             inputs=(NOTE, REVIEWERS, DUE_ON),
         ),
@@ -252,3 +253,23 @@ TRANSITIONS: dict[str, Transition] = {
 
 # Steps of the public status tracker, in order; the reader sees where the live version stands.
 TRACKER_STEPS: tuple[State, ...] = (S.SUBMITTED, S.UNDER_REVIEW, S.APPROVED)
+
+# What the audit trail calls the events that are not rows of the table above.
+OTHER_AUDIT_LABELS = {
+    "create": "Create",
+    "approvals_set": "Set approvals needed",
+    "evidence_alert": "Evidence alert",
+    "reply": "Reply to a comment",
+    "resolve": "Resolve a comment",
+    "topics": "Change topics",
+    "void_approvals": "Void approvals",
+    "waive_check": "Waive a check",
+}
+
+
+def action_label(action: str) -> str:
+    """An audit event's action as people read it: the workflow table's label for a transition
+    ("Publish pending review", not publish_pending_review)."""
+    if action in TRANSITIONS:
+        return TRANSITIONS[action].label
+    return OTHER_AUDIT_LABELS.get(action, action.replace("_", " ").capitalize())

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
+
 from articles.models import Article
 from reviews.guards import Context, needs_input
 from reviews.models import Assignment
@@ -68,6 +70,8 @@ def action_initial(*, article: Article, transition: Transition) -> dict[str, Any
         )
         initial["reviewers"] = [reviewer for reviewer, _ in round_]
         due_dates = [due for _, due in round_ if due is not None]
+        # A past due date (a late round) is not offered again: the service refuses one.
         if due_dates and transition.input("due_on") is not None:
-            initial["due_on"] = min(due_dates)
+            if min(due_dates) >= timezone.localdate():
+                initial["due_on"] = min(due_dates)
     return initial

@@ -98,7 +98,10 @@ def _workflow_rows() -> Any:
             "article__title",
             "article__version",
             "article__live_version",
+            "article__live_pending_review",
         )
+        # Which version is live, in the same query: a row says whether it is published.
+        .annotate(live_number=F("article__live_version__version"))
         .prefetch_related(
             Prefetch("article__authors", queryset=get_user_model().objects.order_by("pk")),
             Prefetch("article__assignments", queryset=current_round, to_attr="current_round"),
@@ -191,11 +194,45 @@ def _rereview_overdue(today: Any) -> Q:
     return Q(next_review_due__lt=today, article__live_version__isnull=False)
 
 
+def _ready_to_publish() -> Q:
+    """Approved, its current version not live as approved (never published, an older one live,
+    or live pending review): what an editor publishes next."""
+    return Q(state=State.APPROVED) & (
+        Q(article__live_version__isnull=True)
+        | Q(article__live_pending_review=True)
+        | ~Q(article__live_version__version=F("article__version"))
+    )
+
+
+def _ready_rows() -> Any:
+    """Those, with this text's last approver, when, and how many approved it: one query."""
+    approvals = SignOff.objects.filter(
+        article_id=OuterRef("article_id"),
+        meaning=Meaning.APPROVED,
+        content_hash=OuterRef("article__content_hash"),
+    )
+    return (
+        ArticleWorkflow.objects.filter(_ready_to_publish())
+        .select_related("article")
+        .only("state", "article__slug", "article__title", "article__version")
+        .annotate(
+            live_number=F("article__live_version__version"),
+            approved_by=Subquery(approvals.order_by("-signed_at").values("printed_name")[:1]),
+            approved_at=Subquery(approvals.order_by("-signed_at").values("signed_at")[:1]),
+            approvals=Subquery(
+                approvals.order_by().values("article_id").annotate(n=Count("pk")).values("n")
+            ),
+        )
+        .order_by("state_changed_at", "pk")
+    )
+
+
 def _editor_counts(*, today: Any) -> dict[str, int]:
     """Two queries: every workflow count, then the open reviews (late ones, reviewers)."""
     counts = ArticleWorkflow.objects.aggregate(
         **{f"state:{s.value}": Count("pk", filter=Q(state=s)) for s in State},
         unassigned=Count("pk", filter=_unassigned()),
+        ready=Count("pk", filter=_ready_to_publish()),
         overdue=Count("pk", filter=_rereview_overdue(today)),
     )
     counts.update(
@@ -220,6 +257,7 @@ def _editor_section(*, params: Any, today: Any, counts: Any, kept: str) -> dict[
             "queue",
             count=counts[f"state:{state}"],
         ),
+        "ready": _page(_ready_rows(), params, "ready", count=counts["ready"]),
         "unassigned": _page(
             _workflow_rows().filter(_unassigned()).order_by("state_changed_at"),
             params,

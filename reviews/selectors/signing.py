@@ -233,3 +233,14 @@ def open_assignments() -> QuerySet[Assignment]:
     return Assignment.objects.filter(
         article__workflow__state=State.UNDER_REVIEW, cycle=F("article__workflow__cycle")
     ).filter(~Exists(signed))
+
+
+def version_with_hash(*, article: Article, content_hash: str) -> int | None:
+    """The newest version of `article` whose text has this content hash (None: no version had
+    it, so the hash did not come from this article's text); one query."""
+    return (
+        Article.history.filter(id=article.pk, content_hash=content_hash)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from articles import limits
-from articles.audiences import audience_keys
+from articles.audiences import audience_keys, audiences
 from articles.forms import text_field_name
 from articles.models import Article
 from reviews.models import Autosave
@@ -44,6 +44,25 @@ def long_fields() -> tuple[str, ...]:
 
 LINE_FIELDS = ("title", "slug", "change_reason", "change_weight")
 LIST_FIELDS = ("related", "topics")
+# How messages name a field: as the form's labels do, never by its internal name.
+FIELD_LABELS = {
+    "summary": "The summary",
+    "sources": "The sources",
+    "title": "The title",
+    "slug": "The address",
+    "change_reason": "The reason for the change",
+    "change_weight": "The kind of change",
+    "related": "Related articles",
+    "topics": "Topics",
+}
+
+
+def field_label(name: str) -> str:
+    """ "The patient text" for text_patient, the form's wording for the others."""
+    for key, audience in audiences().items():
+        if name == text_field_name(key):
+            return limits.text_label(audience.label)
+    return FIELD_LABELS.get(name, name)
 
 
 def max_autosave_bytes() -> int:
@@ -72,17 +91,32 @@ def autosave_clean(data: object) -> dict[str, str | list[str]]:
             cleaned[name] = _id_list(name, value)
             continue
         if not isinstance(value, str):
-            raise ValidationError("The field “%(name)s” must be a string.", params={"name": name})
+            raise ValidationError(
+                "%(label)s must be a string.", params={"label": field_label(name)}
+            )
         if name in LINE_FIELDS and len(value) > MAX_LINE_CHARS:
             raise AutosaveTooLarge(
-                "The field “%(name)s” is %(size)s characters; at most %(limit)s are kept.",
-                params={"name": name, "size": f"{len(value):,}", "limit": f"{MAX_LINE_CHARS:,}"},
+                "%(label)s is %(size)s characters; at most %(limit)s are kept.",
+                params={
+                    "label": field_label(name),
+                    "size": f"{len(value):,}",
+                    "limit": f"{MAX_LINE_CHARS:,}",
+                },
             )
-        size = len(value.encode("utf-8", "surrogatepass"))
-        if size > limits.MAX_TEXT_BYTES:
+        # Raw, before the one limit message: a text of spaces normalises to nothing but is
+        # still stored as typed, so what is kept is bounded too.
+        raw_size = len(value.encode("utf-8", "surrogatepass"))
+        too_large = limits.too_large(value, label=field_label(name))
+        if too_large is not None:
+            raise AutosaveTooLarge(too_large.message, code="too_large")
+        if raw_size > 2 * limits.MAX_TEXT_BYTES:
             raise AutosaveTooLarge(
-                "The field “%(name)s” is %(size)s bytes; the most one text may hold is %(limit)s.",
-                params={"name": name, "size": f"{size:,}", "limit": f"{limits.MAX_TEXT_BYTES:,}"},
+                "%(label)s is %(size)s bytes as typed; at most %(limit)s are kept.",
+                params={
+                    "label": field_label(name),
+                    "size": f"{raw_size:,}",
+                    "limit": f"{2 * limits.MAX_TEXT_BYTES:,}",
+                },
             )
         cleaned[name] = value
     return cleaned
@@ -91,18 +125,18 @@ def autosave_clean(data: object) -> dict[str, str | list[str]]:
 def _id_list(name: str, value: object) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError(
-            "The field “%(name)s” must be a list of ids as strings.", params={"name": name}
+            "%(label)s must be a list of ids as strings.", params={"label": field_label(name)}
         )
     if len(value) > MAX_LIST_ITEMS:
         raise AutosaveTooLarge(
-            "The field “%(name)s” lists %(count)s items; at most %(limit)s are kept.",
-            params={"name": name, "count": len(value), "limit": MAX_LIST_ITEMS},
+            "%(label)s lists %(count)s items; at most %(limit)s are kept.",
+            params={"label": field_label(name), "count": len(value), "limit": MAX_LIST_ITEMS},
         )
     bad = [item for item in value if not (item.isdigit() and len(item) <= MAX_ID_DIGITS)]
     if bad:
         raise ValidationError(
-            "The field “%(name)s” holds something that is no id: %(value)s.",
-            params={"name": name, "value": bad[0][:40]},
+            "%(label)s holds something that is no id: %(value)s.",
+            params={"label": field_label(name), "value": bad[0][:40]},
         )
     return list(dict.fromkeys(value))
 

@@ -9,6 +9,8 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from reviews import workflow
+
 register = template.Library()
 
 BAR_HEIGHT, GAP, LABEL_WIDTH, CHART_WIDTH = 22, 6, 70, 420
@@ -56,3 +58,9 @@ def turnaround_chart(months: Sequence[Any]) -> SafeString:
         height,
         bars,
     )
+
+
+@register.filter
+def action_label(action: str) -> str:
+    """`{{ event.action|action_label }}`: the workflow table's label for an audit action."""
+    return workflow.action_label(action)

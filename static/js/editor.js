@@ -201,6 +201,7 @@
   var saved = state();  // what the server holds: the page as loaded, then each autosave
   var submitting = false;
   var inFlight = false;
+  var sending = null;  // the body of the autosave in flight
   var again = false;
   var autosaveTimer = null;
 
@@ -211,8 +212,12 @@
     if (submitting) return;
     var body = state();
     if (body === saved) return;
+    // Leaving fires both visibilitychange and pagehide: the second finds the same body on its
+    // way and sends nothing. A different body is sent at once when leaving (last chance).
+    if (inFlight && body === sending) return;
     if (inFlight && !leaving) { again = true; return; }
     inFlight = true;
+    sending = body;
     // keepalive lets the request outlive the page, for bodies up to 64 KB.
     post(form.dataset.autosaveUrl, body, { "Content-Type": "application/json" },
       leaving && body.length < 60000)
@@ -231,6 +236,7 @@
       .catch(function () { say("Not saved: no connection to the server. Your text is still in this page."); })
       .then(function () {
         inFlight = false;
+        sending = null;
         if (again) { again = false; autosave(false); }
       });
   }

@@ -101,8 +101,8 @@ class TestAutosaveService:
         ("data", "words"),
         [
             ({"nonsense": "x"}, "Unknown form field(s): nonsense"),
-            ({"title": 5}, "“title” must be a string"),
-            ({"related": "12"}, "“related” must be a list"),
+            ({"title": 5}, "The title must be a string"),
+            ({"related": "12"}, "Related articles must be a list"),
             ({"related": ["12", "drop table"]}, "no id: drop table"),
             ({"topics": ["9" * 30]}, "no id"),
             (["title"], "must be an object"),
@@ -345,3 +345,29 @@ class TestRestoreAndClear:
         )
         assert again.status_code == 302
         assert Article.objects.get(pk=article.pk).version == 3
+
+
+def test_an_oversized_text_gets_one_message_with_one_count_from_the_form_and_the_autosave(
+    author: Any,
+) -> None:
+    """A text pasted from Windows (CRLF line endings, a trailing line break) and over the limit:
+    the save and the autosave give the same message, counting the bytes it would be stored as,
+    and name "the patient text", never the field's internal name."""
+    article = make_article(author=author)
+    typed = ("a" * 98 + "\r\n") * 3_000  # 300,000 bytes as typed; 296,999 stored
+    client = logged_in(author)
+    saved = client.post(
+        f"/workspace/articles/{article.slug}/edit/", edit_data(article, text_patient=typed)
+    )
+    autosaved = post_json(
+        client, url(article), {"fields": {"text_patient": typed}, "base_version": article.version}
+    )
+    message = (
+        f"The patient text is 296,999 bytes; the most one text may hold is "
+        f"{limits.MAX_TEXT_BYTES:,}. Split it or shorten it."
+    )
+    assert autosaved.status_code == 413
+    assert autosaved.json()["error"] == message
+    assert saved.status_code in {200, 400, 422}
+    assert message in saved.content.decode()
+    assert "text_patient" not in autosaved.json()["error"]

@@ -114,3 +114,18 @@ def test_dossier_of_a_published_article(
         client.get("/workspace/articles/pub/dossier/?format=json").json()["article"]["live_version"]
         == 1
     )
+
+
+def test_the_printable_audit_trail_names_actions_as_the_workflow_table_does(
+    client: Client, reviewed: Any, reviewer: Any
+) -> None:
+    """Audit actions read "Assign reviewers / start review", not the code start_review; the
+    JSON export keeps the codes. The wide tables scroll in their own named, focusable box."""
+    client.force_login(reviewer)
+    html = client.get("/workspace/articles/alp/dossier/").content.decode()
+    assert "<td>Assign reviewers / start review</td>" in html
+    assert "<td>start_review</td>" not in html
+    assert (
+        '<div class="table-scroll" role="region" tabindex="0" aria-labelledby="audit-title">'
+        in html
+    )

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from articles.models import Article
-from reviews.models import ArticleWorkflow, AuditEvent, State
+from reviews.models import ArticleWorkflow, Assignment, AuditEvent, State
 from reviews.services.content import draft_update
 from reviews.services.risk import approvals_set
 from reviews.services.transitions import transition_apply
@@ -137,8 +137,10 @@ def test_review_reminders_mail_due_rereviews_and_overdue_assignments(
         article=late,
         user=editor,
         action="start_review",
-        params={"reviewers": [reviewer2], "due_on": timezone.localdate() - timedelta(days=2)},
+        params={"reviewers": [reviewer2], "due_on": timezone.localdate()},
     )
+    # Two days pass: the round is late (a due date in the past is refused when assigning).
+    Assignment.objects.filter(article=late).update(due_on=timezone.localdate() - timedelta(days=2))
     mail.outbox.clear()
     out = StringIO()
     with django_capture_on_commit_callbacks(execute=True):
@@ -166,8 +168,12 @@ def test_an_overdue_review_reminds_only_the_reviewers_who_have_not_signed(
         action="start_review",
         params={
             "reviewers": [reviewer, reviewer2],
-            "due_on": timezone.localdate() - timedelta(days=1),
+            "due_on": timezone.localdate(),
         },
+    )
+    # A day passes: the round is late.
+    Assignment.objects.filter(article=article).update(
+        due_on=timezone.localdate() - timedelta(days=1)
     )
     approve(Article.objects.get(pk=article.pk), reviewer)
     assert Article.objects.get(pk=article.pk).workflow.state == State.UNDER_REVIEW

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,10 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Article
+from reviews.forms import ActionForm
 from reviews.models import Assignment, State
 from reviews.services.conflicts import conflicts_set
 from reviews.services.content import draft_update
 from reviews.services.transitions import transition_apply
+from reviews.workflow import TRANSITIONS
 from tests.factories import (
     PASSWORD,
     approve,
@@ -336,3 +338,68 @@ class TestDashboardsAgree:
                 assert client.get(url).status_code == 200
             counts[name] = len(queries)
         assert counts == {"author": 12, "editor": 7, "reviewer": 3}
+
+
+def test_reopening_assign_reviewers_renders_the_due_date_as_an_iso_date(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
+    """The date input gets "2026-12-16", the only form it reads (not the locale's 16/12/2026,
+    which it drops, showing an empty field), and may not go before today."""
+    article = submit_and_review(
+        make_article(author=author, citations=[make_reference()]),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
+    due = timezone.localdate() + timedelta(days=5)
+    Assignment.objects.filter(article=article).update(due_on=due)
+    response = logged_in(editor).get(f"/workspace/articles/{article.slug}/actions/start_review/")
+    html = response.content.decode()
+    assert f'value="{due:%Y-%m-%d}"' in html
+    assert f'min="{timezone.localdate():%Y-%m-%d}"' in html
+    assert f"{due:%d/%m/%Y}" not in html
+
+
+def test_reopening_assign_reviewers_of_a_late_round_leaves_the_due_date_to_choose(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
+    """A due date already passed is not offered again (it would be refused)."""
+    article = submit_and_review(
+        make_article(author=author, citations=[make_reference()]),
+        author=author,
+        editor=editor,
+        reviewers=[reviewer],
+    )
+    Assignment.objects.filter(article=article).update(
+        due_on=timezone.localdate() - timedelta(days=1)
+    )
+    response = logged_in(editor).get(f"/workspace/articles/{article.slug}/actions/start_review/")
+    assert "due_on" not in response.context["form"].initial
+
+
+def test_a_scheduling_form_renders_its_time_for_a_datetime_local_input() -> None:
+    """A time the scheduling form starts with is written "2026-12-16T09:30", the form
+    <input type=datetime-local> reads (not the locale's date and time, which it drops)."""
+    when = datetime(2026, 12, 16, 9, 30, tzinfo=UTC)
+    form = ActionForm(transition=TRANSITIONS["schedule_publish"], initial={"when": when})
+    assert 'value="2026-12-16T09:30"' in str(form["when"])
+
+
+def test_assigning_reviewers_refuses_a_due_date_in_the_past(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
+    """A due date before today is refused, saying which and why; no assignment is made."""
+    article = make_article(author=author, citations=[make_reference()])
+    transition_apply(article=article, user=author, action="submit")
+    past = timezone.localdate() - timedelta(days=3)
+    response = logged_in(editor).post(
+        f"/workspace/articles/{article.slug}/actions/start_review/",
+        {"reviewers": [reviewer.pk], "due_on": past.isoformat()},
+    )
+    assert response.status_code == 422
+    assert (
+        f"The due date {past:%d %B %Y} is in the past; choose today "
+        f"({timezone.localdate():%d %B %Y}) or a later date."
+    ) in response.content.decode()
+    assert not Assignment.objects.filter(article=article).exists()
+    assert Article.objects.get(pk=article.pk).workflow.state == State.SUBMITTED

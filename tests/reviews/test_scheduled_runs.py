@@ -23,7 +23,7 @@ from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from articles.models import Article
-from reviews.models import ArticleWorkflow, AuditEvent, ScheduledRun
+from reviews.models import ArticleWorkflow, Assignment, AuditEvent, ScheduledRun
 from reviews.services import schedule
 from reviews.services.transitions import transition_apply
 from tests.factories import (
@@ -71,8 +71,10 @@ def _due_work(*, author: Any, editor: Any, reviewer: Any, reviewer2: Any) -> dic
         article=late,
         user=editor,
         action="start_review",
-        params={"reviewers": [reviewer2], "due_on": timezone.localdate() - timedelta(days=2)},
+        params={"reviewers": [reviewer2], "due_on": timezone.localdate()},
     )
+    # Two days pass: the round is late (a due date in the past is refused when assigning).
+    Assignment.objects.filter(article=late).update(due_on=timezone.localdate() - timedelta(days=2))
     mail.outbox.clear()
     DBTaskResult.objects.all().delete()
     return {"scheduled": scheduled, "rereview": rereview, "late": late}

@@ -364,8 +364,23 @@ def test_signing_a_version_that_is_no_longer_current_is_refused(
     refused = refusal(article, reviewer, params={"content_hash": read_hash})
     assert refused.code == "guard_failed"
     assert refused.reasons == [
-        f"The article changed while you were reviewing it (now version {article.version + 1}); "
-        "review the new version before signing."
+        f"The article changed while you were reviewing it (you read version {article.version}, "
+        f"it is now version {article.version + 1}); review the new version before signing."
+    ]
+
+
+def test_a_fingerprint_of_no_version_is_refused_without_claiming_the_article_changed(
+    author: Any, editor: Any, reviewer: Any
+) -> None:
+    """A tampered content hash (no version of this article had it) is named as such, not as a
+    change that did not happen."""
+    article = under_review(author=author, editor=editor, reviewers=[reviewer])
+    tampered = "0" * 64
+    refused = refusal(article, reviewer, params={"content_hash": tampered})
+    assert refused.code == "guard_failed"
+    assert refused.reasons == [
+        "The text you were shown is not the text of any version of this article (the current "
+        f"one is version {article.version}); reload the article and review it before signing."
     ]
 
 
