@@ -13,9 +13,10 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from editorial.databases import database_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -146,41 +147,24 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
-# SQLite, which `make run`'s server and worker write at once: README.md, "Quick start".
-SQLITE_OPTIONS = {"transaction_mode": "IMMEDIATE", "timeout": 20}
-SQLITE_OPTIONS["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 # A PostgreSQL streaming replica for anonymous readers of the public site and the read API
 # (editorial.replicas); everything else reads the primary. Without it: one database, no router.
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+DATABASES = database_settings(
+    base_dir=BASE_DIR,
+    replica_url=DATABASE_REPLICA_URL,
+    conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+)
 # After a POST (or any write request) the writer reads the primary for this long: longer than
 # the replica's lag, so they see what they just did.
 EDITORIAL_REPLICA_STICKY_SECONDS = env_int("EDITORIAL_REPLICA_STICKY_SECONDS", 30)
 if DATABASE_REPLICA_URL:
-    DATABASES["replica"] = dj_database_url.parse(
-        DATABASE_REPLICA_URL,
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-    # Tests run against the primary's test database only.
-    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["editorial.replicas.ReplicaRouter"]
     # Before anything that may query; inside PublicCacheMiddleware, which must see its cookie.
     MIDDLEWARE.insert(
         MIDDLEWARE.index("public.middleware.PublicCacheMiddleware") + 1,
         "editorial.replicas.ReplicaMiddleware",
     )
-for _db in DATABASES.values():  # PostgreSQL: editorial/postgresql (no SELECT 1, prepared plans)
-    if _db["ENGINE"] == "django.db.backends.postgresql":
-        _db["ENGINE"] = "editorial.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -13,14 +13,14 @@ import pytest
 from django.db import connections, transaction
 from django.db.backends.sqlite3.base import DatabaseWrapper
 
-from editorial import settings as real_settings
+from editorial.databases import SQLITE_OPTIONS, database_settings
 
 
 def _wrapper(path: Path, alias: str) -> DatabaseWrapper:
     settings_dict = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
-        "OPTIONS": dict(real_settings.SQLITE_OPTIONS),
+        "OPTIONS": dict(SQLITE_OPTIONS),
         "ATOMIC_REQUESTS": False,
         "AUTOCOMMIT": True,
         "CONN_MAX_AGE": 0,
@@ -55,12 +55,14 @@ def test_sqlite_connections_use_wal_and_immediate_transactions(tmp_path: Path) -
         db.close()
 
 
-def test_default_sqlite_database_gets_the_sqlite_options() -> None:
+def test_default_sqlite_database_gets_the_sqlite_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The default database, when it is SQLite (the default without DATABASE_URL), is configured
     with those OPTIONS, not only the test database."""
-    default = real_settings.DATABASES["default"]
-    if default["ENGINE"] != "django.db.backends.sqlite3":
-        pytest.skip("the suite runs on PostgreSQL")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    default = database_settings(base_dir=tmp_path, replica_url="", conn_max_age=0)["default"]
+    assert default["ENGINE"] == "django.db.backends.sqlite3"
     assert default["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in default["OPTIONS"]["init_command"]
 
