@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import html5lib
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -328,6 +329,25 @@ class TestPage:
         assert "a sign of HPP" in section and 'class="citation"' in section
         assert "caregiver" not in section.split("</section>")[0].lower()
         assert_valid(html, "workspace article")
+
+    def test_every_id_on_the_page_is_unique_and_every_link_in_it_lands(
+        self, article: Article, reviewer: Any
+    ) -> None:
+        """Two renditions on one page, each with its `ref-1` and `cite-1-1`: each panel's ids
+        carry its audience, and each panel lists its own references for its citations."""
+        comment_create(
+            article=article, user=reviewer, body="Cite it.", **select(article, "a sign of HPP1")
+        )
+        html = logged_in(reviewer).get(f"{W}/").content.decode()
+        tree = html5lib.parse(html, namespaceHTMLElements=False)
+        ids = [e.get("id") for e in tree.iter() if e.get("id")]
+        assert [i for i in set(ids) if ids.count(i) > 1] == []
+        links = {e.get("href")[1:] for e in tree.iter("a") if (e.get("href") or "").startswith("#")}
+        assert links - set(ids) == set()
+        for audience in ("patient", "clinician"):
+            assert f'href="#{audience}-ref-1" id="{audience}-cite-1-1"' in html
+            assert f'<li id="{audience}-ref-1" value="1">' in html
+            assert f'href="#{audience}-cite-1-1"' in html
 
     def test_threads_sit_beside_their_passage_and_resolve_is_for_the_entitled(
         self, article: Article, author: Any, editor: Any, reviewer: Any
