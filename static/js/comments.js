@@ -133,7 +133,7 @@
     button.style.left = Math.round(Math.max(rect.left - box.left, 0)) + "px";
     button.hidden = false;
   }
-  document.addEventListener("selectionchange", function () {
+  function update() {
     var selected = readSelection();
     if (selected) {
       pending = selected;
@@ -141,6 +141,21 @@
     } else if (document.activeElement !== button) {
       hideButton();
     }
+  }
+  // While the mouse drags a selection the button waits for the mouse to let go: moved in the
+  // text under the pointer, it would pull the selection to where it stands.
+  var dragging = false;
+  document.addEventListener("mousedown", function (event) {
+    dragging = event.button === 0 && !button.contains(event.target);
+    if (dragging) hideButton();
+  });
+  document.addEventListener("mouseup", function () {
+    if (!dragging) return;
+    dragging = false;
+    update();
+  });
+  document.addEventListener("selectionchange", function () {
+    if (!dragging) update();
   });
   // Pressing the button must not drop the selection it is about.
   button.addEventListener("mousedown", function (event) { event.preventDefault(); });
@@ -150,6 +165,14 @@
   // The shortcut the button's label announces (aria-keyshortcuts): the form at once, from
   // wherever the selection was made. `code` is the key's place, whatever the layout.
   document.addEventListener("keydown", function (event) {
+    // Tab from the text just selected (the click focused its panel, or nothing) goes to the
+    // button first, not to the first link of the panel.
+    if (event.key === "Tab" && !event.shiftKey && !button.hidden && pending &&
+        (document.activeElement === pending.panel || document.activeElement === document.body)) {
+      event.preventDefault();
+      button.focus();
+      return;
+    }
     if (!(event.altKey && event.shiftKey && !event.ctrlKey && !event.metaKey && event.code === "KeyC")) return;
     var selected = readSelection();
     if (!selected) return;
