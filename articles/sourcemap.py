@@ -40,6 +40,19 @@ NOT_TEXT_CLASSES = frozenset({"glossary-tip", "glossary-list"})
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)([^>]*)>")
 _CLASS = re.compile(r"""\bclass\s*=\s*["']([^"']*)["']""")
 _VOID = frozenset({"br", "hr", "img", "wbr"})
+# Elements whose content model allows no text but whitespace: an element put in one (a mark on
+# the line break between two cells) is moved out of it by the HTML parser ("foster parenting"
+# for tables), and the page's text then no longer reads in the order the server counts.
+NO_TEXT_INSIDE = frozenset(
+    {"table", "thead", "tbody", "tfoot", "tr", "colgroup", "ul", "ol", "dl", "menu"}
+)
+# Elements that make a block: whitespace beside one of their tags stands between blocks.
+_BLOCKS = frozenset(
+    {"address", "article", "aside", "blockquote", "details", "div", "dl", "dd", "dt",
+     "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
+     "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td",
+     "tfoot", "th", "thead", "tr", "ul", "caption"}
+)  # fmt: skip
 
 
 class Piece(NamedTuple):
@@ -55,6 +68,7 @@ class Piece(NamedTuple):
     citation: int | None = None
     block: int = -1
     depth: int = 0
+    parent: str = ""
 
 
 def pieces(body_html: str) -> Iterator[Piece]:
@@ -68,7 +82,7 @@ def pieces(body_html: str) -> Iterator[Piece]:
             chunk = body_html[position:start]
             _, hidden, group = stack[-1]
             text = None if hidden else html.unescape(chunk) if "&" in chunk else chunk
-            yield Piece(chunk, text, group, block, len(stack) - 1)
+            yield Piece(chunk, text, group, block, len(stack) - 1, stack[-1][0])
         position = tag.end()
         closing, name, attributes = tag.groups()
         name = name.lower()
@@ -95,7 +109,8 @@ def pieces(body_html: str) -> Iterator[Piece]:
     if position < len(body_html):
         _, hidden, group = stack[-1]
         chunk = body_html[position:]
-        yield Piece(chunk, None if hidden else html.unescape(chunk), group, block, len(stack) - 1)
+        text = None if hidden else html.unescape(chunk)
+        yield Piece(chunk, text, group, block, len(stack) - 1, stack[-1][0])
 
 
 @lru_cache(maxsize=32)
@@ -298,7 +313,7 @@ class Highlight:
 
 def highlight(body_html: str, marks: Iterable[Highlight]) -> list[str | tuple[int, ...]]:
     """The HTML with each range wrapped in `<mark class="anchor" data-thread="key">` (one per
-    text node it covers), cut where the keys of the ranges starting in a top-level element are
+    text node it covers, save the whitespace where HTML allows no mark: see `_markable`), cut where the keys of the ranges starting in a top-level element are
     to go: after that element, which is wrapped in `<div class="anchored-block">` with them.
 
     Returns HTML strings and, between them, tuples of keys (in order of their ranges). Each
@@ -331,10 +346,33 @@ def highlight(body_html: str, marks: Iterable[Highlight]) -> list[str | tuple[in
                 html_parts = ["</div>"]
             continue
         marked = covering.get(i)
-        html_parts.append(_marked(piece.text, offset, marked) if marked else piece.html)
+        if marked and _markable(parts, i):
+            html_parts.append(_marked(piece.text, offset, marked))
+        else:
+            html_parts.append(piece.html)
         offset += len(piece.text)
     out.append("".join(html_parts))
     return out
+
+
+def _markable(parts: tuple[Piece, ...], i: int) -> bool:
+    """Whether text piece `i` may be wrapped in a mark: not where the content model allows no
+    phrasing content (directly in a table, row, list...), not between top-level blocks, and not
+    whitespace beside a block's tag (between blocks inside a list item or a quotation)."""
+    piece = parts[i]
+    if piece.depth == 0 or piece.parent in NO_TEXT_INSIDE:
+        return False
+    if piece.text is None or not piece.text.isspace():
+        return True
+    return not any(
+        0 <= j < len(parts) and parts[j].text is None and _tag_name(parts[j].html) in _BLOCKS
+        for j in (i - 1, i + 1)
+    )
+
+
+def _tag_name(tag: str) -> str:
+    found = _TAG.match(tag)
+    return found.group(2).lower() if found else ""
 
 
 def _is_void(tag: str) -> bool:

@@ -10,9 +10,10 @@ would go stale whenever the rendering changes (a new pipeline, a glossary edit) 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from accounts.roles import Role
 from articles.quotes import normalised_find, relocate
@@ -55,6 +56,34 @@ class TextPanel:
     label: str
     segments: list[tuple[str, str | list[ThreadView]]] = field(default_factory=list)
     threads: list[ThreadView] = field(default_factory=list)
+    # The rendition's numbered references (`Rendition.citations`), listed under the text.
+    citations: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def prefix(self) -> str:
+        """What this panel's ids start with: the page shows several renditions, each with its
+        own `ref-1`, `cite-1-1` and glossary ids."""
+        return f"{self.key}-"
+
+
+_TAG = re.compile(r"<[a-zA-Z][^<>]*>")
+_ID_ATTRIBUTE = re.compile(r"""(\s(?:id|for|aria-describedby|aria-labelledby)=")([^"]*)(")""")
+_FRAGMENT = re.compile(r"""(\shref="#)([^"]*)(")""")
+
+
+def prefix_ids(body_html: str, prefix: str) -> str:
+    """`body_html` (a rendition, our own sanitised HTML) with every id, and every reference to
+    one (`href="#..."`, `for`, `aria-describedby`), starting with `prefix`. Only tags are read:
+    the text is escaped, so a `<` always opens one."""
+
+    def ids(found: re.Match[str]) -> str:
+        names = " ".join(prefix + name for name in found.group(2).split())
+        return f"{found.group(1)}{names}{found.group(3)}"
+
+    def tag(found: re.Match[str]) -> str:
+        return _FRAGMENT.sub(ids, _ID_ATTRIBUTE.sub(ids, found.group(0)))
+
+    return _TAG.sub(tag, body_html)
 
 
 def _where(thread: ReviewComment, text: str | None) -> tuple[int, int] | None:
@@ -98,21 +127,29 @@ def thread_views(
     return views
 
 
-def text_panel(*, key: str, label: str, body_html: str, views: Iterable[ThreadView]) -> TextPanel:
-    """The rendering with its threads' passages marked and the threads after their blocks."""
+def text_panel(
+    *,
+    key: str,
+    label: str,
+    body_html: str,
+    views: Iterable[ThreadView],
+    citations: Iterable[dict[str, Any]] = (),
+) -> TextPanel:
+    """The rendering with its threads' passages marked and the threads after their blocks, its
+    ids prefixed with the audience (`TextPanel.prefix`), and its references to list below."""
     placed = {
         v.thread.pk: v
         for v in views
         if v.place == "text" and v.thread.audience == key and v.start is not None
     }
     marks = [Highlight(v.start, v.end, pk) for pk, v in placed.items()]  # type: ignore[arg-type]
-    panel = TextPanel(key=key, label=label)
+    panel = TextPanel(key=key, label=label, citations=list(citations))
     for part in highlight(body_html, marks):
         if isinstance(part, tuple):
             panel.segments.append(("threads", [placed[pk] for pk in part]))
             panel.threads += [placed[pk] for pk in part]
         elif part:
-            panel.segments.append(("html", part))
+            panel.segments.append(("html", prefix_ids(part, panel.prefix)))
     # A passage in no block (only whitespace between blocks) is marked nowhere: listed below.
     shown = {v.thread.pk for v in panel.threads}
     for pk, view in placed.items():

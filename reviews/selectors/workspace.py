@@ -59,7 +59,13 @@ def working_text(
     )
     labels = configured_audiences()
     panels = [
-        text_panel(key=key, label=labels[key].label, body_html=body, views=views)
+        text_panel(
+            key=key,
+            label=labels[key].label,
+            body_html=body,
+            views=views,
+            citations=renditions[key].citations,
+        )
         for key, body in bodies.items()
     ]
     return panels, views

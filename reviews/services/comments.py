@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 MAX_BODY = 10_000
 MAX_QUOTE = 5_000
 MAX_NOTE = 1_000
+# How far (in characters) from the page's offsets selected words are looked for again.
+NEAR = 200
 
 
 def _check_participant(
@@ -103,6 +105,8 @@ def _anchor_selection(
     end: int | None,
     version: int | None,
 ) -> dict[str, Any]:
+    if start is not None and start == end and not quote.strip():
+        raise ValidationError({"quote": "Select some words first."})
     if start is None or end is None or version is None or not audience or not quote:
         named = {"audience": audience, "quote": quote, "start": start, "end": end}
         raise ValidationError(
@@ -113,6 +117,12 @@ def _anchor_selection(
             }
         )
     _check_quote(quote)
+    if start == end:
+        raise ValidationError({"quote": "Select some words first."})
+    if end < start:
+        raise ValidationError(
+            {"start": f"A selection starts before it ends: characters {start} to {end} are not."}
+        )
     if not 1 <= version <= article.version:
         raise ValidationError({"version": f"This article has no version {version}."})
     snapshot = (
@@ -122,25 +132,46 @@ def _anchor_selection(
     text = _own_text(snapshot, audience, version)
     body_html = rendition_get_or_create(version=snapshot, audience=audience).body_html
     rendered = plain_text(body_html)
-    if not 0 <= start < end <= len(rendered):
-        raise ValidationError(
-            {
-                "start": f"Characters {start} to {end} are not in {where}, which has "
-                f"{len(rendered)} characters."
-            }
-        )
     # Whitespace aside: a form field sends the text's line breaks as CRLF (HTML's form encoding),
     # and the offsets already say where the words are.
-    if rendered[start:end].split() != quote.split():
-        found = rendered[start:end]
-        shown = found if len(found) <= 80 else f"{found[:77]}…"
+    if not (0 <= start < end <= len(rendered) and rendered[start:end].split() == quote.split()):
+        start, end = _refind(rendered, quote=quote, start=start, end=end, where=where)
+    return _anchor(text=text, body_html=body_html, version=version, start=start, end=end)
+
+
+def _refind(rendered: str, *, quote: str, start: int, end: int, where: str) -> tuple[int, int]:
+    """Where the selected words are when the page's offsets do not hold them (a page counted
+    differently, or text shifted): the one place of the quote near the offsets, or a refusal
+    that says what the reviewer selected and what is there."""
+    places = normalised_find(rendered, quote)
+    near = [p for p in places if abs(p[0] - start) <= NEAR + len(quote)]
+    if len(near) == 1:
+        return near[0]
+    selected = _shown(quote)
+    if not places:
         raise ValidationError(
             {
-                "quote": f"The selected text is not at characters {start} to {end} of {where}: "
-                f"there it reads “{shown}”."
+                "quote": f"“{selected}” is not in {where} (it has {len(rendered)} characters): "
+                "reload the page and select the words again."
             }
         )
-    return _anchor(text=text, body_html=body_html, version=version, start=start, end=end)
+    found = rendered[start:end] if 0 <= start < end <= len(rendered) else ""
+    there = f" (there it reads “{_shown(found)}”)" if found.strip() else ""
+    if near:
+        again = f"they are there {len(near)} times: select more words so that they are found once."
+    else:
+        again = "they are elsewhere in the text: reload the page and select them again."
+    raise ValidationError(
+        {
+            "quote": f"You selected “{selected}”, which is not at characters {start} to {end} "
+            f"of {where}{there}; {again}"
+        }
+    )
+
+
+def _shown(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 80 else f"{text[:77]}…"
 
 
 def _anchor_quote(*, article: Article, audience: str, quote: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@
   "use strict";
   var section = document.getElementById("article-text");
   if (!section) return;
-  var SKIP = ".glossary-tip, .glossary-list, .margin-threads";
+  var SKIP = ".glossary-tip, .glossary-list, .margin-threads, .comment-on-selection";
   var tabs = Array.prototype.slice.call(section.querySelectorAll('[role="tab"]'));
   var panels = Array.prototype.slice.call(section.querySelectorAll('[role="tabpanel"]'));
   var button = section.querySelector(".comment-on-selection");
@@ -117,15 +117,23 @@
   function hideButton() {
     button.hidden = true;
   }
+  // The button goes right after the block where the selection ends, in document order: the
+  // next Tab from the selection reaches it, before the threads' reply boxes further on. It is
+  // positioned against the panel (the nearest positioned box), under the selection.
   function showButton(selected) {
+    var block = blockOf(selected.body, selected.range.endContainer);
+    if (!block || block === selected.body) {
+      if (button.parentElement !== selected.panel) selected.panel.appendChild(button);
+    } else if (block.nextSibling !== button) {
+      block.after(button);
+    }
     var rect = selected.range.getBoundingClientRect();
     var box = selected.panel.getBoundingClientRect();
-    selected.panel.appendChild(button);
     button.style.top = Math.round(rect.bottom - box.top + 6) + "px";
     button.style.left = Math.round(Math.max(rect.left - box.left, 0)) + "px";
     button.hidden = false;
   }
-  document.addEventListener("selectionchange", function () {
+  function update() {
     var selected = readSelection();
     if (selected) {
       pending = selected;
@@ -133,11 +141,44 @@
     } else if (document.activeElement !== button) {
       hideButton();
     }
+  }
+  // While the mouse drags a selection the button waits for the mouse to let go: moved in the
+  // text under the pointer, it would pull the selection to where it stands.
+  var dragging = false;
+  document.addEventListener("mousedown", function (event) {
+    dragging = event.button === 0 && !button.contains(event.target);
+    if (dragging) hideButton();
+  });
+  document.addEventListener("mouseup", function () {
+    if (!dragging) return;
+    dragging = false;
+    update();
+  });
+  document.addEventListener("selectionchange", function () {
+    if (!dragging) update();
   });
   // Pressing the button must not drop the selection it is about.
   button.addEventListener("mousedown", function (event) { event.preventDefault(); });
   button.addEventListener("click", function () {
     if (pending) openForm(pending);
+  });
+  // The shortcut the button's label announces (aria-keyshortcuts): the form at once, from
+  // wherever the selection was made. `code` is the key's place, whatever the layout.
+  document.addEventListener("keydown", function (event) {
+    // Tab from the text just selected (the click focused its panel, or nothing) goes to the
+    // button first, not to the first link of the panel.
+    if (event.key === "Tab" && !event.shiftKey && !button.hidden && pending &&
+        (document.activeElement === pending.panel || document.activeElement === document.body)) {
+      event.preventDefault();
+      button.focus();
+      return;
+    }
+    if (!(event.altKey && event.shiftKey && !event.ctrlKey && !event.metaKey && event.code === "KeyC")) return;
+    var selected = readSelection();
+    if (!selected) return;
+    event.preventDefault();
+    pending = selected;
+    openForm(selected);
   });
 
   function blockOf(body, node) {
@@ -211,6 +252,19 @@
     );
     return form;
   }
+  // Closing the form gives back what was there before it: the selection, and the focus on the
+  // button that opened it (so Enter opens it again, Tab goes on through the text).
+  function giveBack(selected) {
+    closeForm();
+    // Rebuilt from the offsets: moving the block beside its margin collapsed the saved range.
+    selected.range = rangeAt(selected.body, selected.start, selected.end);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(selected.range);
+    pending = selected;
+    showButton(selected);
+    button.focus();
+  }
   function openForm(selected) {
     closeForm();
     var form = selectionForm();
@@ -235,11 +289,13 @@
     holder.appendChild(form);
     (margin || place).appendChild(holder);
     form.querySelector("[data-cancel]").addEventListener("click", function () {
-      closeForm();
-      selected.panel.focus();
+      giveBack(selected);
     });
     form.addEventListener("keydown", function (event) {
-      if (event.key === "Escape") closeForm();
+      if (event.key === "Escape") {
+        event.preventDefault();
+        giveBack(selected);
+      }
     });
     hideButton();
     markPending(selected);

@@ -152,6 +152,141 @@ class TestHighlight:
         )
 
 
+BLOCKS = """## Dosing *plan*
+
+| Drug | Dose |
+| --- | --- |
+| Asfotase alfa | 2 mg/kg three times a week |
+| Calcitriol | 20 ng twice a day |
+
+1. First the **blood test**
+2. Then the dose
+
+- A loose list
+
+- with paragraphs in its items
+
+> Quoted advice
+>
+> over two paragraphs
+
+```
+code line one
+code line two
+```
+
+Closing words.
+"""
+SKIPPED = {"glossary-tip", "glossary-list", "margin-threads"}
+
+
+def page_text(fragment: str) -> tuple[str, dict[int, set[int]]]:
+    """The text of `fragment` as a browser holds it (html5lib builds the tree as the HTML5
+    parser does, foster parenting and all), counted as comments.js counts it: text nodes in
+    document order, leaving out tooltips, the words explained and the margin threads. Also,
+    for each thread key, the offsets of the characters inside its marks."""
+    tree = html5lib.parseFragment(fragment, namespaceHTMLElements=False)
+    chars: list[str] = []
+    marked: dict[int, set[int]] = {}
+
+    def add(text: str | None, keys: tuple[int, ...]) -> None:
+        for char in text or "":
+            for key in keys:
+                marked.setdefault(key, set()).add(len(chars))
+            chars.append(char)
+
+    def walk(node: object, keys: tuple[int, ...]) -> None:
+        if set(node.get("class", "").split()) & SKIPPED:  # type: ignore[attr-defined]
+            return
+        if node.tag == "mark":  # type: ignore[attr-defined]
+            keys = (*keys, int(node.get("data-thread")))  # type: ignore[attr-defined]
+        add(node.text, keys)  # type: ignore[attr-defined]
+        for child in node:  # type: ignore[attr-defined]
+            walk(child, keys)
+            add(child.tail, keys)
+
+    add(tree.text, ())
+    for child in tree:
+        walk(child, ())
+        add(child.tail, ())
+    return "".join(chars), marked
+
+
+def page_of(parts: list[str | tuple[int, ...]]) -> str:
+    """The workspace page's text body: the HTML, with the threads' asides where they go."""
+    return "".join(
+        p if isinstance(p, str) else f'<aside class="margin-threads">{p} thread</aside>'
+        for p in parts
+    )
+
+
+def assert_marks_match(body: str, marks: list[Highlight]) -> None:
+    """The page parsed from the marked HTML reads exactly the server's plain text, and each
+    mark covers every character of its range but whitespace, and nothing outside it."""
+    text, marked = page_text(page_of(highlight(body, marks)))
+    assert text == plain_text(body)
+    for mark in marks:
+        inside = marked.get(mark.key, set())
+        assert inside <= set(range(mark.start, mark.end)), text[min(inside) : max(inside) + 1]
+        words = {i for i in range(mark.start, mark.end) if not text[i].isspace()}
+        assert words <= inside
+
+
+def span(text: str, words: str, *, through: str | None = None) -> tuple[int, int]:
+    start = text.index(words)
+    return start, (text.index(through) + len(through) if through else start + len(words))
+
+
+class TestMarksInTheParsedPage:
+    """The page counts characters in the tree the browser builds: a mark the HTML parser moves
+    (out of a table) would shift every offset after it, and comments there would be refused."""
+
+    def body(self) -> tuple[str, str]:
+        body = render_markdown(BLOCKS, references=REFERENCES).html
+        return body, plain_text(body)
+
+    def test_a_second_passage_in_a_table_after_a_first_keeps_the_text_in_order(self) -> None:
+        body, text = self.body()
+        first = span(text, "2 mg/kg", through="ng twice")
+        second = span(text, "twice a day")
+        assert_marks_match(body, [Highlight(*first, 1), Highlight(*second, 2)])
+
+    def test_no_mark_stands_directly_in_a_table_row_or_list(self) -> None:
+        body, text = self.body()
+        parts = highlight(body, [Highlight(*span(text, "Drug", through="Closing"), 5)])
+        html = page_of(parts)
+        for container in ("table", "thead", "tbody", "tr", "ol", "ul"):
+            assert f"<{container}>\n<mark" not in html
+            assert f"</mark>\n</{container}>" not in html
+        assert_marks_match(body, [Highlight(*span(text, "Drug", through="Closing"), 5)])
+
+    @pytest.mark.parametrize(
+        ("words", "through"),
+        [
+            ("Dosing", "Asfotase"),  # heading into a table
+            ("blood test", "Then the"),  # across ordered list items
+            ("loose list", "paragraphs"),  # across the paragraphs of a loose list
+            ("Quoted", "over two"),  # across a blockquote's paragraphs
+            ("line one", "line two"),  # inside a code block
+            ("day", "First"),  # out of a table into a list
+            ("code line", "Closing"),  # out of a code block into a paragraph
+        ],
+    )
+    def test_a_passage_across_blocks_marks_only_the_text_inside_them(
+        self, words: str, through: str
+    ) -> None:
+        body, text = self.body()
+        assert_marks_match(body, [Highlight(*span(text, words, through=through), 9)])
+
+    def test_a_definition_list_gets_marks_in_its_terms_and_details_only(self) -> None:
+        body = (
+            "<dl>\n<dt>ALP</dt>\n<dd>An enzyme</dd>\n<dt>HPP</dt>\n<dd>A rare disease</dd>\n</dl>"
+        )
+        text = plain_text(body)
+        assert_marks_match(body, [Highlight(*span(text, "enzyme", through="rare"), 4)])
+        assert "<dl>\n<mark" not in page_of(highlight(body, [Highlight(0, len(text), 4)]))
+
+
 class TestRelocate:
     def test_a_quote_is_found_where_the_text_moved_it(self) -> None:
         old = "One. The dose is 5 mg. Two."

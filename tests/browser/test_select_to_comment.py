@@ -10,10 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from accounts.roles import Role
 from articles.models import Article
+from articles.services import rendition_get_or_create
+from articles.sourcemap import plain_text
 from reviews.models import ReviewComment
+from reviews.services.comments import comment_create
+from reviews.services.content import draft_update
 from tests.browser.test_journey import sign_in
 from tests.browser.test_reader import ensure_role_groups
 from tests.factories import make_article, make_reference, make_user, submit_and_review
@@ -53,6 +58,18 @@ CHARACTER_BOXES = """([first, last]) => {
   const start = text.indexOf(first);
   const end = text.indexOf(last) + last.length - 1;
   return {start: box(start), end: box(end)};
+}"""
+
+# The patient panel's text as comments.js counts it (the threads and tooltips left out).
+PAGE_TEXT = """() => {
+  const body = document.querySelector('#text-patient [data-text]');
+  const skip = '.glossary-tip, .glossary-list, .margin-threads, .comment-on-selection';
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+  let text = '';
+  while (walker.nextNode()) {
+    if (!walker.currentNode.parentElement.closest(skip)) text += walker.currentNode.data;
+  }
+  return text;
 }"""
 
 
@@ -145,3 +162,93 @@ def test_a_reviewer_comments_on_a_selection_and_the_author_replies(
     expect(thread).to_be_visible()
     assert thread.bounding_box()["y"] > mark.bounding_box()["y"] + mark.bounding_box()["height"]
     shoot(author, "author-on-a-phone")
+
+
+TABLE = (
+    "## Dosing\n\n"
+    "See the guideline [@pmid:30288020] before the table.\n\n"
+    "| Drug | Dose |\n"
+    "| --- | --- |\n"
+    "| Asfotase alfa | 2 mg/kg three times a week |\n"
+    "| Calcitriol | 20 ng twice a day |\n\n"
+    "Ask your doctor [@pmid:30288020].\n"
+)
+
+
+def test_a_second_comment_in_a_table_by_keyboard_after_a_first_one_there(
+    article: Article, new_page: Any, shoot: Any
+) -> None:
+    """A table with a thread already: the marks stay in their cells (none is moved out of the
+    table by the HTML parser), so the page counts the text as the server does and a second
+    selection in the same table is anchored. Tab from the selection reaches the button first;
+    Escape gives the focus back; Alt+Shift+C opens the form again."""
+    from playwright.sync_api import expect
+
+    reviewer = get_user_model().objects.get(username="reviewer")
+    article = draft_update(
+        article=article,
+        user=article.authors.get(),
+        base_version=article.version,
+        fields={"texts": {**article.texts, "patient": TABLE}},
+        change_reason="A dosing table.",
+    )
+    shown = plain_text(rendition_get_or_create(version=article, audience="patient").body_html)
+    # The first passage runs from one row into the next, over the line breaks between cells.
+    start, end = shown.index("three times a week"), shown.index("Calcitriol") + len("Calcitriol")
+    first = comment_create(
+        article=article,
+        user=reviewer,
+        body="Per week?",
+        audience="patient",
+        quote=shown[start:end],
+        start=start,
+        end=end,
+        version=article.version,
+    )
+
+    page = new_page()
+    sign_in(page, "reviewer")
+    page.goto(f"/workspace/articles/{SLUG}/")
+    marks = page.locator(f'#text-patient td mark.anchor[data-thread="{first.pk}"]')
+    expect(marks).to_have_count(2)
+    assert marks.all_inner_texts() == ["three times a week", "Calcitriol"]
+    # The page reads the text in the order the server counts it: no mark was moved out of the
+    # table by the HTML parser.
+    assert page.evaluate(PAGE_TEXT) == shown
+    page.locator("#text-patient table").scroll_into_view_if_needed()
+    boxes = page.evaluate(CHARACTER_BOXES, ["twice", "a day"])
+    page.mouse.move(boxes["start"]["left"] + 1, boxes["start"]["middle"])
+    page.mouse.down()
+    page.mouse.move(boxes["end"]["right"] - 1, boxes["end"]["middle"], steps=8)
+    page.mouse.up()
+    button = page.get_by_role("button", name="Comment on selection", exact=True)
+    expect(button).to_be_visible()
+    expect(button).to_have_attribute("aria-keyshortcuts", "Alt+Shift+C")
+
+    page.keyboard.press("Tab")
+    expect(button).to_be_focused()
+    page.keyboard.press("Enter")
+    form = page.locator("form.selection-comment")
+    expect(form.get_by_label("Comment", exact=True)).to_be_focused()
+    expect(form.locator(".selection-quote")).to_have_text("twice a day")
+    page.keyboard.press("Escape")
+    expect(form).to_have_count(0)
+    expect(button).to_be_focused()
+
+    page.keyboard.press("Alt+Shift+C")
+    expect(form.get_by_label("Comment", exact=True)).to_be_focused()
+    page.keyboard.type("Twice, or with each meal?")
+    shoot(page, "reviewer-second-comment-in-a-table")
+    form.get_by_role("button", name="Add comment").click()
+    page.wait_for_url("**#comment-*")
+
+    second = ReviewComment.objects.exclude(pk=first.pk).get()
+    assert (second.quote, second.rendered_start) == ("twice a day", shown.index("twice a day"))
+    assert TABLE[second.source_start : second.source_end] == "twice a day"
+    marks = page.locator(f'#text-patient td mark.anchor[data-thread="{second.pk}"]')
+    expect(marks).to_have_text("twice a day")
+    assert page.evaluate(PAGE_TEXT) == shown
+    # Every citation link in the panel lands on the panel's own reference list.
+    for link in page.locator('#text-patient a[href^="#"]').all():
+        target = link.get_attribute("href")[1:]
+        assert page.locator(f'[id="{target}"]').count() == 1, target

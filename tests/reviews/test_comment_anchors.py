@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import html5lib
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -125,9 +126,11 @@ class TestAnchoring:
     @pytest.mark.parametrize(
         ("change", "field", "reason"),
         [
-            ({"start": 10_000, "end": 10_010}, "start", "are not in the patient text of version"),
-            ({"end": 3}, "start", "are not in"),
-            ({"quote": "a sign of XLH"}, "quote", "there it reads “"),
+            ({"start": 10_000, "end": 10_010}, "quote", "You selected “a sign of HPP”"),
+            ({"end": 3}, "start", "starts before it ends: characters"),
+            ({"quote": "a sign of XLH"}, "quote", "“a sign of XLH” is not in the patient text"),
+            ({"start": 5, "end": 5, "quote": ""}, "quote", "Select some words first."),
+            ({"start": 5, "end": 5}, "quote", "Select some words first."),
             ({"audience": "caregiver"}, "audience", "Version 1 has no caregiver text."),
             ({"version": 99}, "version", "no version 99"),
             ({"audience": "martians"}, "audience", "is not an audience"),
@@ -137,6 +140,8 @@ class TestAnchoring:
             "beyond-the-text",
             "backwards",
             "other-words",
+            "empty-with-no-quote",
+            "empty",
             "no-such-text",
             "version",
             "audience",
@@ -151,6 +156,34 @@ class TestAnchoring:
             comment_create(article=article, user=reviewer, body="Hmm.", **data)
         assert field in refused.value.message_dict
         assert reason in " ".join(refused.value.message_dict[field])
+        assert not ReviewComment.objects.exists()
+
+    @pytest.mark.parametrize("shift", [-7, 3, 40])
+    def test_offsets_that_miss_the_words_are_mended_when_the_words_are_once_nearby(
+        self, article: Article, reviewer: Any, shift: int
+    ) -> None:
+        """A page that counted differently (a mark moved by the parser) sends offsets a little
+        off: the words, found once near there, are anchored where they are."""
+        data = select(article, "often missed")
+        data["start"] += shift
+        data["end"] += shift
+        comment = comment_create(article=article, user=reviewer, body="Often?", **data)
+        assert comment.rendered_start == rendered(article).index("often missed")
+        assert article.texts["patient"][comment.source_start : comment.source_end] == (
+            "often missed"
+        )
+
+    def test_offsets_that_miss_words_found_twice_nearby_are_refused_quoting_the_selection(
+        self, article: Article, reviewer: Any
+    ) -> None:
+        data = {**select(article, "Loose teeth"), "quote": "in"}
+        data["end"] = data["start"] + 2
+        with pytest.raises(ValidationError) as refused:
+            comment_create(article=article, user=reviewer, body="In?", **data)
+        reason = " ".join(refused.value.message_dict["quote"])
+        assert reason.startswith("You selected “in”, which is not at characters")
+        assert "(there it reads “Lo”)" in reason
+        assert "select more words so that they are found once" in reason
         assert not ReviewComment.objects.exists()
 
     def test_a_selection_across_a_line_break_sent_as_a_form_field_crlf_is_anchored(
@@ -297,6 +330,25 @@ class TestPage:
         assert "caregiver" not in section.split("</section>")[0].lower()
         assert_valid(html, "workspace article")
 
+    def test_every_id_on_the_page_is_unique_and_every_link_in_it_lands(
+        self, article: Article, reviewer: Any
+    ) -> None:
+        """Two renditions on one page, each with its `ref-1` and `cite-1-1`: each panel's ids
+        carry its audience, and each panel lists its own references for its citations."""
+        comment_create(
+            article=article, user=reviewer, body="Cite it.", **select(article, "a sign of HPP1")
+        )
+        html = logged_in(reviewer).get(f"{W}/").content.decode()
+        tree = html5lib.parse(html, namespaceHTMLElements=False)
+        ids = [e.get("id") for e in tree.iter() if e.get("id")]
+        assert [i for i in set(ids) if ids.count(i) > 1] == []
+        links = {e.get("href")[1:] for e in tree.iter("a") if (e.get("href") or "").startswith("#")}
+        assert links - set(ids) == set()
+        for audience in ("patient", "clinician"):
+            assert f'href="#{audience}-ref-1" id="{audience}-cite-1-1"' in html
+            assert f'<li id="{audience}-ref-1" value="1">' in html
+            assert f'href="#{audience}-cite-1-1"' in html
+
     def test_threads_sit_beside_their_passage_and_resolve_is_for_the_entitled(
         self, article: Article, author: Any, editor: Any, reviewer: Any
     ) -> None:
@@ -353,9 +405,10 @@ class TestViews:
         ("change", "status", "reason"),
         [
             ({"start": "-1"}, 422, "greater than or equal to 0"),
-            ({"start": "9999", "end": "10000"}, 422, "are not in the patient text"),
+            ({"start": "9999", "end": "10000"}, 422, "You selected “a sign of HPP1”"),
             ({"start": "abc"}, 422, "Enter a whole number"),
-            ({"quote": "a sign of XLH1"}, 422, "there it reads"),
+            ({"quote": "a sign of XLH1"}, 422, "“a sign of XLH1” is not in the patient text"),
+            ({"start": "5", "end": "5"}, 422, "Select some words first."),
             ({"audience": "caregiver"}, 422, "Version 1 has no caregiver text."),
             ({"audience": "nobody"}, 422, "Select a valid choice"),
             ({"version": "0"}, 422, "greater than or equal to 1"),
@@ -368,6 +421,7 @@ class TestViews:
             "beyond",
             "not-a-number",
             "other-words",
+            "empty",
             "no-text",
             "no-audience",
             "version-0",
