@@ -49,5 +49,10 @@ def test_the_history_table_scrolls_in_its_own_box_on_a_phone(
         )
         page.goto("/workspace/")
         assert page.evaluate(PAGE_WIDTH) <= 390
+        # The article's page: its audit trail scrolls in its own box, with the actions' names.
+        page.goto("/workspace/articles/hpp/")
+        assert page.evaluate(PAGE_WIDTH) <= 390
+        trail = page.get_by_role("region", name="Audit trail")
+        assert "_" not in " ".join(trail.locator("tbody td:nth-child(3)").all_inner_texts())
     finally:
         context.close()
