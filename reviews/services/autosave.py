@@ -95,14 +95,7 @@ def autosave_clean(data: object) -> dict[str, str | list[str]]:
                 "%(label)s must be a string.", params={"label": field_label(name)}
             )
         if name in LINE_FIELDS and len(value) > MAX_LINE_CHARS:
-            raise AutosaveTooLarge(
-                "%(label)s is %(size)s characters; at most %(limit)s are kept.",
-                params={
-                    "label": field_label(name),
-                    "size": f"{len(value):,}",
-                    "limit": f"{MAX_LINE_CHARS:,}",
-                },
-            )
+            raise _over(name, len(value), MAX_LINE_CHARS, "characters")
         # Raw, before the one limit message: a text of spaces normalises to nothing but is
         # still stored as typed, so what is kept is bounded too.
         raw_size = len(value.encode("utf-8", "surrogatepass"))
@@ -110,16 +103,22 @@ def autosave_clean(data: object) -> dict[str, str | list[str]]:
         if too_large is not None:
             raise AutosaveTooLarge(too_large.message, code="too_large")
         if raw_size > 2 * limits.MAX_TEXT_BYTES:
-            raise AutosaveTooLarge(
-                "%(label)s is %(size)s bytes as typed; at most %(limit)s are kept.",
-                params={
-                    "label": field_label(name),
-                    "size": f"{raw_size:,}",
-                    "limit": f"{2 * limits.MAX_TEXT_BYTES:,}",
-                },
-            )
+            raise _over(name, raw_size, 2 * limits.MAX_TEXT_BYTES, "bytes as typed")
         cleaned[name] = value
     return cleaned
+
+
+def _over(name: str, size: int, limit: int, unit: str) -> AutosaveTooLarge:
+    """The refusal of a field over what an autosave keeps, in the field's own words."""
+    return AutosaveTooLarge(
+        "%(label)s is %(size)s %(unit)s; at most %(limit)s are kept.",
+        params={
+            "label": field_label(name),
+            "size": f"{size:,}",
+            "unit": unit,
+            "limit": f"{limit:,}",
+        },
+    )
 
 
 def _id_list(name: str, value: object) -> list[str]:
