@@ -64,3 +64,12 @@ def turnaround_chart(months: Sequence[Any]) -> SafeString:
 def action_label(action: str) -> str:
     """`{{ event.action|action_label }}`: the workflow table's label for an audit action."""
     return workflow.action_label(action)
+
+
+@register.simple_tag(takes_context=True)
+def page_link(context: Any, param: str, number: int) -> str:
+    """`?…` for page `number` of the list paged by `param`, keeping the page's other parameters
+    (the state tab, the other lists' pages), so paging one list does not reset the rest."""
+    query = context["request"].GET.copy()
+    query[param] = number
+    return "?" + query.urlencode()
