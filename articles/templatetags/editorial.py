@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from django import template
@@ -28,10 +27,3 @@ def short_hash(value: str) -> str:
 @register.filter
 def get_item(mapping: dict[Any, Any], key: Any) -> Any:
     return mapping.get(key)
-
-
-@register.filter
-def rows_key(rows: Iterable[Any]) -> str:
-    """A fragment key for a list of published articles: each row named by what it shows, its
-    slug, its frozen live version (title, summary, date) and whether it is pending review."""
-    return "|".join(f"{a.slug}:{a.live_version_id}:{int(a.live_pending_review)}" for a in rows)

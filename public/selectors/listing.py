@@ -2,10 +2,17 @@
 
 Counting and deep OFFSETs are the costs of a list page that grow with the data; the paginators
 here cache the count per publication epoch and read the back half of a list from its end.
+
+A page of a list is also named by that epoch (`Page.fragment_key`): which articles a page holds,
+in which order, and what each row shows (its frozen live version, whether it is pending review)
+change only with something that moves the epoch (a publication, a retirement, a workflow step),
+so the rendered rows are kept in each process under that key and a page whose rows are kept
+runs no query at all: its rows are read only when the fragment is rendered (`LazyRows`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.cache import cache
@@ -55,14 +62,46 @@ def published_articles_with_review() -> QuerySet[Article]:
 
 
 def published_article_page(*, page_number: str | int | None, per_page: int = 20) -> Page:
-    """A page of the index of published articles; a bad or past-the-end number is clamped."""
-    return published_paginator(published_articles(), per_page=per_page).get_page(page_number)
+    """A page of the index of published articles; a bad or past-the-end number is clamped.
+    Its rows are read when first used (see the module's doc)."""
+    epoch, prefetched = epoch_get_many(lambda epoch: [published_count_key(epoch=epoch, scope="all")])
+    paginator = published_paginator(
+        published_articles(), per_page=per_page, epoch=epoch, prefetched=prefetched
+    )
+    return _keyed(paginator.get_page(page_number), scope=f"all:{per_page}", epoch=epoch)
+
+
+def _keyed(page: Page, *, scope: str, epoch: int) -> Page:
+    """`page`, named for the fragment cache by the list, the epoch and its number."""
+    page.fragment_key = f"{scope}:{epoch}:{page.number}"  # type: ignore[attr-defined]
+    return page
+
+
+class LazyRows(Sequence[Any]):
+    """The rows of a page, read by `fetch` the first time they are used (a page whose rendered
+    rows are kept is never read) and then kept."""
+
+    def __init__(self, fetch: Callable[[], list[Any]]) -> None:
+        self._fetch = fetch
+        self._rows: list[Any] | None = None
+
+    def _all(self) -> list[Any]:
+        if self._rows is None:
+            self._rows = self._fetch()
+        return self._rows
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 class FromEitherEndPaginator(Paginator):
     """Reads a page in the back half of the list from the other end (the order reversed, then
     the rows put back): an OFFSET costs the rows it skips, so the last page of a long list costs
-    what the first does and no page skips more than half the list."""
+    what the first does and no page skips more than half the list. The rows of such a page are
+    read when first used, as a sliced queryset's are."""
 
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
@@ -70,9 +109,8 @@ class FromEitherEndPaginator(Paginator):
         top = min(bottom + self.per_page, self.count)
         if bottom <= self.count // 2 or not isinstance(self.object_list, QuerySet):
             return super().page(number)
-        rows = list(self.object_list.reverse()[self.count - top : self.count - bottom])
-        rows.reverse()
-        return self._get_page(rows, number, self)
+        backwards = self.object_list.reverse()[self.count - top : self.count - bottom]
+        return self._get_page(LazyRows(lambda: list(backwards)[::-1]), number, self)
 
 
 # At most this stale where the epoch cannot reach every worker (a per-process cache, no Redis).
@@ -144,9 +182,10 @@ def topic_page(*, slug: str, page_number: Any, per_page: int = 20) -> tuple[Topi
             raise Http404("No such topic.")
         cache.set(topic_key, topic, PUBLISHED_COUNT_SECONDS)
     articles = published_articles().filter(topics=topic)
-    return topic, published_paginator(
+    page = published_paginator(
         articles, per_page=per_page, scope=scope, epoch=epoch, prefetched=prefetched
     ).get_page(page_number)
+    return topic, _keyed(page, scope=f"{scope}:{per_page}", epoch=epoch)
 
 
 def topics_with_articles() -> QuerySet[Topic]:

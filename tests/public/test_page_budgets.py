@@ -113,3 +113,33 @@ def test_pages_in_the_back_half_are_read_from_the_other_end_with_the_same_rows(
             page = published_article_page(page_number=number, per_page=2)
             assert [a.pk for a in page] == forward[(number - 1) * 2 : number * 2]
         assert page.number == number and page.paginator.num_pages == 4
+
+
+def test_a_list_page_kept_for_this_epoch_runs_no_query_and_a_publication_shows_at_once(
+    client: Client,
+    author: Any,
+    editor: Any,
+    reviewer: Any,
+    django_assert_num_queries: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The rows of a page are rendered once for the publication epoch; the next publication
+    moves the epoch, so the home and topic pages show it on the very next request."""
+    with django_capture_on_commit_callbacks(execute=True):
+        populate(2, author=author, editor=editor, reviewer=reviewer)
+    for path in ("/", "/topics/bones/"):
+        client.get(path)
+        with django_assert_num_queries(0, info=path):
+            assert client.get(path).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        article = publish_approved(
+            make_article(author=author, citations=[make_reference()], title="Brittle bones, new"),
+            author=author,
+            editor=editor,
+            reviewers=[reviewer],
+        )
+        article_topics_set(
+            article=article, user=editor, topics=[Topic.objects.get(slug="bones")]
+        )
+    for path in ("/", "/topics/bones/"):
+        assert "Brittle bones, new" in client.get(path).content.decode(), path
