@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -29,3 +30,14 @@ for _model in (Article, ArticleWorkflow, Assignment, SignOff, AuditEvent, Review
 m2m_changed.connect(
     _changed, sender=Article.authors.through, dispatch_uid="workspace-m2m-article-authors"
 )
+
+
+def _user_saved(update_fields: Any = None, **kwargs: Any) -> None:
+    """A user's name is shown in the kept sections (authors, reviewers without a profile); a
+    sign-in only stamps `last_login`, which no dashboard shows."""
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    _changed()
+
+
+post_save.connect(_user_saved, sender=get_user_model(), dispatch_uid="workspace-save-user")

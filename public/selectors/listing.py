@@ -12,7 +12,6 @@ runs no query at all: its rows are read only when the fragment is rendered (`Laz
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.cache import cache
@@ -21,6 +20,7 @@ from django.db.models import Count, QuerySet, Window
 from django.http import Http404
 
 from articles.models import Article, Topic
+from articles.paging import LazyRows
 from public.page_cache import epoch_get_many
 
 # What a list row shows of an article. `.only()` replaces the fields of an earlier call, so a list
@@ -64,7 +64,9 @@ def published_articles_with_review() -> QuerySet[Article]:
 def published_article_page(*, page_number: str | int | None, per_page: int = 20) -> Page:
     """A page of the index of published articles; a bad or past-the-end number is clamped.
     Its rows are read when first used (see the module's doc)."""
-    epoch, prefetched = epoch_get_many(lambda epoch: [published_count_key(epoch=epoch, scope="all")])
+    epoch, prefetched = epoch_get_many(
+        lambda epoch: [published_count_key(epoch=epoch, scope="all")]
+    )
     paginator = published_paginator(
         published_articles(), per_page=per_page, epoch=epoch, prefetched=prefetched
     )
@@ -75,26 +77,6 @@ def _keyed(page: Page, *, scope: str, epoch: int) -> Page:
     """`page`, named for the fragment cache by the list, the epoch and its number."""
     page.fragment_key = f"{scope}:{epoch}:{page.number}"  # type: ignore[attr-defined]
     return page
-
-
-class LazyRows(Sequence[Any]):
-    """The rows of a page, read by `fetch` the first time they are used (a page whose rendered
-    rows are kept is never read) and then kept."""
-
-    def __init__(self, fetch: Callable[[], list[Any]]) -> None:
-        self._fetch = fetch
-        self._rows: list[Any] | None = None
-
-    def _all(self) -> list[Any]:
-        if self._rows is None:
-            self._rows = self._fetch()
-        return self._rows
-
-    def __getitem__(self, index: Any) -> Any:
-        return self._all()[index]
-
-    def __len__(self) -> int:
-        return len(self._all())
 
 
 class FromEitherEndPaginator(Paginator):

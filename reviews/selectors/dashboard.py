@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
-from statistics import median
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
@@ -14,11 +11,13 @@ from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
+from django.utils.functional import SimpleLazyObject
+from django.utils.http import urlencode
 
 from accounts.roles import ROLE_GROUPS, Role, user_group_names
-from reviews.mail import deliver
-from reviews.models import ArticleWorkflow, Assignment, AuditEvent, Meaning, SignOff, State
+from articles.paging import LazyRows
+from reviews.models import ArticleWorkflow, Assignment, Meaning, SignOff, State
+from reviews.selectors.reports import review_turnaround, undelivered_mail
 from reviews.selectors.signing import open_assignments
 from reviews.workspace_epoch import workspace_epoch
 
@@ -30,25 +29,38 @@ DASHBOARD_PAGE_SIZE = 20
 COUNTS_CACHE_SECONDS = 10 * 60
 
 
-def _page(queryset: Any, params: Any, name: str, *, count: int, kept: str = "") -> Page:
-    """One page of `queryset`, its total already known (a cached count): no COUNT query, and no
+def _page(build: Callable[[], Any], params: Any, name: str, *, count: int, kept: str = "") -> Any:
+    """One page of the queryset `build()` makes, made when the template first uses it: a section
+    whose rendered HTML is kept (templates/reviews/dashboard.html) neither builds nor reads it."""
+    return SimpleLazyObject(partial(_read_page, build, params, name, count=count, kept=kept))
+
+
+def _read_page(
+    build: Callable[[], Any], params: Any, name: str, *, count: int, kept: str = ""
+) -> Page:
+    """One page of `build()`, its total already known (a cached count): no COUNT query, and no
     query at all for an empty list.
 
     With `kept` (a key naming the workspace epoch), the page's rows are kept in the cache too:
     for the lists whose every page must look at every open review (the reviewer's own, the late
     reviews, the workload), which no index orders for them.
     """
-    paginator = Paginator(queryset, DASHBOARD_PAGE_SIZE)
+    paginator = Paginator(build(), DASHBOARD_PAGE_SIZE)
     paginator.__dict__["count"] = count  # Paginator.count is a cached_property
     page = paginator.get_page(params.get(name))
     if not kept or not count:
         return page
     key = f"{kept}:{name}:{page.number}"
-    rows = cache.get(key)
-    if rows is None:
-        rows = list(page.object_list)
-        cache.set(key, rows, COUNTS_CACHE_SECONDS)
-    return Page(rows, page.number, paginator)
+    object_list = page.object_list
+
+    def rows() -> list[Any]:
+        found = cache.get(key)
+        if found is None:
+            found = list(object_list)
+            cache.set(key, found, COUNTS_CACHE_SECONDS)
+        return found
+
+    return Page(LazyRows(rows), page.number, paginator)
 
 
 def _counted(
@@ -131,13 +143,15 @@ def _reviewer_counts(*, user: AbstractBaseUser, today: Any) -> dict[str, int]:
 def _reviewer_section(
     *, user: AbstractBaseUser, params: Any, counts: Any, kept: str
 ) -> dict[str, Any]:
-    mine = (
-        open_assignments()
-        .filter(reviewer=user)
-        .select_related("article")
-        .only(*ASSIGNMENT_ROW_FIELDS)
-        .order_by(F("due_on").asc(nulls_last=True), "assigned_at")
-    )
+    def mine() -> Any:
+        return (
+            open_assignments()
+            .filter(reviewer=user)
+            .select_related("article")
+            .only(*ASSIGNMENT_ROW_FIELDS)
+            .order_by(F("due_on").asc(nulls_last=True), "assigned_at")
+        )
+
     return {
         "is_reviewer": True,
         "assigned": _page(mine, params, "assigned", count=counts["assigned"], kept=kept),
@@ -161,19 +175,30 @@ def _author_counts(*, user: AbstractBaseUser) -> dict[str, int]:
 
 
 def _author_section(*, user: AbstractBaseUser, params: Any, counts: Any) -> dict[str, Any]:
-    # What the board last asked for, in the reviewer's own words: the author's to-do list.
-    asked = (
-        SignOff.objects.filter(article_id=OuterRef("article_id"), meaning=Meaning.CHANGES_REQUESTED)
-        .order_by("-signed_at", "-pk")
-        .values("note")[:1]
-    )
-    own = _workflow_rows().filter(article__authors=user).annotate(asked=Subquery(asked))
     order = {"my_published": "-article__published_at"}
+
+    def own(which: Q, name: str) -> Any:
+        # What the board last asked for, in the reviewer's own words: the author's to-do list.
+        asked = (
+            SignOff.objects.filter(
+                article_id=OuterRef("article_id"), meaning=Meaning.CHANGES_REQUESTED
+            )
+            .order_by("-signed_at", "-pk")
+            .values("note")[:1]
+        )
+        return (
+            _workflow_rows()
+            .filter(article__authors=user)
+            .annotate(asked=Subquery(asked))
+            .filter(which)
+            .order_by(order.get(name, "-state_changed_at"))
+        )
+
     return {
         "is_author": True,
         **{
             name: _page(
-                own.filter(which).order_by(order.get(name, "-state_changed_at")),
+                partial(own, which, name),
                 params,
                 param,
                 count=counts[name],
@@ -246,55 +271,61 @@ def _editor_counts(*, today: Any) -> dict[str, int]:
 
 def _editor_section(*, params: Any, today: Any, counts: Any, kept: str) -> dict[str, Any]:
     state = params.get("state") if params.get("state") in State.values else State.SUBMITTED
-    open_ = open_assignments()
     return {
         "is_editor": True,
         "queue_state": state,
         "state_counts": [(s, counts[f"state:{s.value}"]) for s in State],
         "queue": _page(
-            _workflow_rows().filter(state=state).order_by("state_changed_at"),
+            lambda: _workflow_rows().filter(state=state).order_by("state_changed_at"),
             params,
             "queue",
             count=counts[f"state:{state}"],
         ),
-        "ready": _page(_ready_rows(), params, "ready", count=counts["ready"]),
+        "ready": _page(_ready_rows, params, "ready", count=counts["ready"]),
         "unassigned": _page(
-            _workflow_rows().filter(_unassigned()).order_by("state_changed_at"),
+            lambda: _workflow_rows().filter(_unassigned()).order_by("state_changed_at"),
             params,
             "unassigned",
             count=counts["unassigned"],
         ),
         "late_reviews": _page(
-            open_.filter(due_on__lt=today)
-            .select_related("article", "reviewer__reviewer_profile")
-            .only(*ASSIGNMENT_ROW_FIELDS, "reviewer")
-            .order_by("due_on", "pk"),
+            lambda: (
+                open_assignments()
+                .filter(due_on__lt=today)
+                .select_related("article", "reviewer__reviewer_profile")
+                .only(*ASSIGNMENT_ROW_FIELDS, "reviewer")
+                .order_by("due_on", "pk")
+            ),
             params,
             "late",
             count=counts["late"],
             kept=kept,
         ),
         "workload": _page(
-            open_.values(
-                "reviewer_id",
-                "reviewer__username",
-                "reviewer__reviewer_profile__display_name",
-                "reviewer__reviewer_profile__credentials",
-            )
-            .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
-            .order_by("-open", "reviewer__username"),
+            lambda: (
+                open_assignments()
+                .values(
+                    "reviewer_id",
+                    "reviewer__username",
+                    "reviewer__reviewer_profile__display_name",
+                    "reviewer__reviewer_profile__credentials",
+                )
+                .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today)))
+                .order_by("-open", "reviewer__username")
+            ),
             params,
             "workload",
             count=counts["workload"],
             kept=kept,
         ),
         "overdue_reviews": _page(
-            _workflow_rows().filter(_rereview_overdue(today)).order_by("next_review_due"),
+            lambda: _workflow_rows().filter(_rereview_overdue(today)).order_by("next_review_due"),
             params,
             "overdue",
             count=counts["overdue"],
         ),
-        "turnaround": review_turnaround(months=12),
+        # Called by the template when it renders the chart (not when the section is kept).
+        "turnaround": partial(review_turnaround, months=12),
         "undelivered": undelivered_mail(),
     }
 
@@ -321,6 +352,10 @@ def dashboard(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
     if ROLE_GROUPS[Role.EDITOR] in groups or user.is_superuser:
         sections["editor"] = partial(_editor_counts, today=today)
     counts, prefix = _counted(user, today, **sections)
+    # Names each section's rendered HTML (templates/reviews/dashboard.html): the epoch and day
+    # its counts are kept under, and the page's parameters (which page of each list, which tab).
+    pairs = params.lists() if hasattr(params, "lists") else params.items()
+    context["kept"] = f"{prefix}:{urlencode(sorted(pairs), doseq=True)}"
     if "reviewer" in counts:
         context.update(
             _reviewer_section(
@@ -336,85 +371,3 @@ def dashboard(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
             )
         )
     return context
-
-
-@dataclass(frozen=True)
-class UndeliveredMail:
-    subject: str
-    to: list[str]
-    failed_at: Any
-    error: str
-
-
-UNDELIVERED_SHOWN = 5
-
-
-def undelivered_mail(*, limit: int = UNDELIVERED_SHOWN) -> dict[str, Any]:
-    """Notification mail whose every try failed: how many, and the newest few.
-
-    Only the last try of a mail fails its task (reviews.mail.deliver), so each failed row is
-    one mail nobody received; an editor must tell those people another way.
-    """
-    failed = DBTaskResult.objects.failed().filter(task_path=deliver.module_path)
-    newest = [
-        UndeliveredMail(
-            subject=row.args_kwargs.get("kwargs", {}).get("subject", ""),
-            to=row.args_kwargs.get("kwargs", {}).get("to", []),
-            failed_at=row.finished_at,
-            error=row.exception_class_path.rsplit(".", 1)[-1],
-        )
-        for row in failed.order_by("-finished_at")[:limit]
-    ]
-    return {"count": failed.count() if len(newest) == limit else len(newest), "newest": newest}
-
-
-@dataclass(frozen=True)
-class TurnaroundMonth:
-    month: str  # YYYY-MM
-    reviews: int
-    median_days: float
-
-
-TURNAROUND_CACHE_SECONDS = 10 * 60
-
-
-def review_turnaround(*, months: int = 12) -> list[TurnaroundMonth]:
-    """Median days from submission to approval, by month of approval, for the last `months`.
-
-    Monthly medians move slowly and reading a year of approvals grows with the publisher, so the
-    chart is computed at most every ten minutes (and each day) and kept in the cache.
-    """
-    key = f"review-turnaround:{months}:{timezone.localdate():%Y-%m-%d}"
-    chart = cache.get(key)
-    if chart is None:
-        chart = _review_turnaround(months=months)
-        cache.set(key, chart, TURNAROUND_CACHE_SECONDS)
-    return chart
-
-
-def _review_turnaround(*, months: int) -> list[TurnaroundMonth]:
-    """Two queries whatever the volume of history: the approvals in the window, and the
-    submissions of those articles; each approval is paired with the last submission before it."""
-    since = timezone.now() - timedelta(days=31 * months)
-    approvals = list(
-        AuditEvent.objects.filter(action="approve", to_state=State.APPROVED, created_at__gte=since)
-        .values_list("article_id", "created_at")
-        .order_by("created_at")
-    )
-    submissions: dict[int, list[Any]] = {}
-    for article_id, created_at in (
-        AuditEvent.objects.filter(action="submit", article_id__in={a for a, _ in approvals})
-        .values_list("article_id", "created_at")
-        .order_by("created_at")
-    ):
-        submissions.setdefault(article_id, []).append(created_at)
-    by_month: dict[str, list[float]] = {}
-    for article_id, approved_at in approvals:
-        earlier = [s for s in submissions.get(article_id, []) if s <= approved_at]
-        if earlier:
-            days = (approved_at - earlier[-1]).total_seconds() / 86400
-            by_month.setdefault(f"{approved_at:%Y-%m}", []).append(days)
-    return [
-        TurnaroundMonth(month=m, reviews=len(d), median_days=round(median(d), 1))
-        for m, d in sorted(by_month.items())
-    ]

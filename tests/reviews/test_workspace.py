@@ -409,7 +409,7 @@ def test_the_turnaround_chart_is_computed_once_then_kept(
     author: Any, editor: Any, reviewer: Any, django_assert_num_queries: Any
 ) -> None:
     """Reading a year of approvals grows with the publisher: the chart is kept for ten minutes."""
-    from reviews.selectors.dashboard import review_turnaround
+    from reviews.selectors.reports import review_turnaround
 
     publish_approved(
         make_article(author=author, citations=[make_reference()]),
