@@ -138,8 +138,6 @@ def test_a_list_page_kept_for_this_epoch_runs_no_query_and_a_publication_shows_a
             editor=editor,
             reviewers=[reviewer],
         )
-        article_topics_set(
-            article=article, user=editor, topics=[Topic.objects.get(slug="bones")]
-        )
+        article_topics_set(article=article, user=editor, topics=[Topic.objects.get(slug="bones")])
     for path in ("/", "/topics/bones/"):
         assert "Brittle bones, new" in client.get(path).content.decode(), path
