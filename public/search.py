@@ -26,11 +26,14 @@ site, not a production search engine.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
@@ -42,6 +45,7 @@ from django.utils.safestring import SafeString
 from articles.audiences import Audience
 from articles.models import Article
 from public.models import SearchEntry
+from public.page_cache import epoch_get_many
 from public.search_index import SEARCH_CONFIG, audience_text_sql
 from public.selectors.listing import published_articles
 from public.snippets import (
@@ -57,6 +61,8 @@ from public.snippets import (
 __all__ = ["PLAIN_TEXT_RULES", "SEARCH_CONFIG", "article_search", "normalise_query", "plain_text"]
 
 MAX_QUERY_LENGTH = 200
+# A kept page of results is at most this old where the epoch cannot reach every server.
+RESULTS_KEPT_SECONDS = 300
 RESULTS_PER_PAGE = 20
 # Ranked exactly up to this many matches; beyond, the newest this many (see the module's doc).
 MAX_RANKED = 1000
@@ -104,10 +110,35 @@ class SearchResults:
 def article_search(
     *, query: str, audience: Audience, page_number: str | int | None
 ) -> SearchResults:
-    """One page of published articles matching `query`, best first; two queries, whatever the data."""
+    """One page of published articles matching `query`, best first; two queries, whatever the
+    data, or none when the same page of the same search was answered since the last change.
+
+    With the shared page cache on (EDITORIAL_SHARED_PAGE_CACHE: a cache every server sees), a
+    page of results is kept under the publication epoch, as a search engine's result cache is
+    kept until its index next changes: everything a result shows (which articles are published,
+    their live text, the pending-review mark) changes only with something that moves the epoch.
+    A search nobody made since then costs its two queries.
+    """
     query = normalise_query(query)
     if len(query) > MAX_QUERY_LENGTH:
         raise ValueError(f"A search is at most {MAX_QUERY_LENGTH} characters.")
+    if not settings.EDITORIAL_SHARED_PAGE_CACHE:
+        return _search(query, audience, page_number)
+    asked = f"{audience.key}\x00{page_number or ''}\x00{query}"
+    digest = hashlib.sha256(asked.encode()).hexdigest()
+    epoch, found = epoch_get_many(lambda epoch: [_results_key(epoch, digest)])
+    results = found.get(_results_key(epoch, digest))
+    if results is None:
+        results = _search(query, audience, page_number)
+        cache.set(_results_key(epoch, digest), results, RESULTS_KEPT_SECONDS)
+    return results
+
+
+def _results_key(epoch: int, digest: str) -> str:
+    return f"search-results:v1:{epoch}:{digest}"
+
+
+def _search(query: str, audience: Audience, page_number: str | int | None) -> SearchResults:
     if connection.vendor == "postgresql":
         ids, more = _ranked_candidates(query, audience)
         page = Paginator(ids, RESULTS_PER_PAGE).get_page(page_number)
@@ -134,7 +165,14 @@ def article_search(
         )
         for article in page.object_list
     ]
-    return SearchResults(query=query, page=page, results=results, full_text=False)
+    return SearchResults(query=query, page=_counted_page(page), results=results, full_text=False)
+
+
+def _counted_page(page: Page) -> Page:
+    """`page` over a paginator that holds only the count: what the page's pager shows, without
+    the queryset of every match (a kept page of results is pickled, and a pickled queryset is
+    evaluated)."""
+    return Paginator(range(page.paginator.count), page.paginator.per_page).page(page.number)
 
 
 def _result(

@@ -247,6 +247,31 @@ class TestSearchPage:
             response = client.get("/search/?q=dugong")
         assert len(result_titles(response.content.decode())) == min(n_matching, 20)
 
+    def test_a_repeated_search_runs_no_query_until_a_publication_changes_the_answer(
+        self,
+        client: Client,
+        author: Any,
+        editor: Any,
+        reviewer: Any,
+        django_assert_num_queries: Any,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        """A page of results is kept under the publication epoch: the same search again costs
+        nothing; another audience or page is another search; a publication shows at once."""
+        with django_capture_on_commit_callbacks(execute=True):
+            publish(author, editor, reviewer, title="Manatee question one?")
+        first = client.get("/search/?q=manatee&audience=patient").content.decode()
+        with django_assert_num_queries(0):
+            again = client.get("/search/?q=manatee&audience=patient").content.decode()
+        assert again == first and result_titles(first) == ["Manatee question one?"]
+        with django_assert_num_queries(2):  # another audience: another search
+            client.get("/search/?q=manatee&audience=clinician")
+        with django_capture_on_commit_callbacks(execute=True):
+            publish(author, editor, reviewer, title="Manatee question two?")
+        assert sorted(
+            result_titles(client.get("/search/?q=manatee&audience=patient").content.decode())
+        ) == ["Manatee question one?", "Manatee question two?"]
+
     def test_an_empty_query_costs_no_queries(
         self, client: Client, django_assert_num_queries: Any
     ) -> None:
