@@ -14,6 +14,8 @@ from bench.generation import CONDITIONS, FEATURED_SLUG
 from public.selectors import published_articles
 
 SEARCH_TERM = CONDITIONS[0]  # the featured article's condition: 1 article in 50 mentions it
+# A word every generated article's patient text holds ("help", "helps"): the most matches.
+COMMON_TERM = "help"
 
 
 def urls() -> list[dict[str, Any]]:
@@ -47,6 +49,31 @@ def urls() -> list[dict[str, Any]]:
             "user": None,
             "load": True,
             "kind": "list",
+        },
+        # In-process only: the same search without kept results (EDITORIAL_SHARED_PAGE_CACHE off
+        # for this URL, as the no-page-cache load pass serves it), and a word in every article.
+        {
+            "name": "search, results not kept",
+            "path": f"/search/?q={SEARCH_TERM}&audience=patient",
+            "user": None,
+            "load": False,
+            "kind": "list",
+            "page_cache": False,
+        },
+        {
+            "name": "search, a word in every article",
+            "path": f"/search/?q={COMMON_TERM}&audience=patient",
+            "user": None,
+            "load": False,
+            "kind": "list",
+        },
+        {
+            "name": "search, a word in every article, results not kept",
+            "path": f"/search/?q={COMMON_TERM}&audience=patient",
+            "user": None,
+            "load": False,
+            "kind": "list",
+            "page_cache": False,
         },
         {
             "name": "read API detail",

@@ -21,6 +21,14 @@ RATIO_TARGETS = (
     ("editor dashboard", "editor dashboard", "main", 0.1),
 )
 SEARCH_P95_MS_AT_LARGE = 50
+# Searches held to that p95, the first always reported: results as served (kept under the
+# epoch) and without kept results, each only where the run measured it.
+SEARCH_AT_LARGE = (
+    "search, a word in every article",
+    "search, a word in every article, results not kept",
+    "search",
+    "search, results not kept",
+)
 DASHBOARD_P95_GROWTH = 1.5
 GENERATION_MINUTES = 30
 SMALL_SCALE, LARGE_SCALE = 1000, 100000
@@ -30,6 +38,9 @@ PUBLIC_PAGES = (
     "article page, no page cache",
     "home page",
     "search",
+    "search, results not kept",
+    "search, a word in every article",
+    "search, a word in every article, results not kept",
     "read API detail",
     "article history (public)",
     "home page, last page",
@@ -40,6 +51,9 @@ SCALED = (
     "home page",
     "home page, last page",
     "search",
+    "search, results not kept",
+    "search, a word in every article",
+    "search, a word in every article, results not kept",
     "read API list",
     "topic page",
     "reviewer dashboard",
@@ -157,15 +171,19 @@ def issue_targets(scales: dict[str, Any]) -> list[dict[str, Any]]:
                 "met": None if ratio is None else ratio >= least,
             }
         )
-    search = _in_process(large, "search")
-    out.append(
-        {
-            "what": f"search, in-process p95 at {LARGE_SCALE:,}",
-            "measured": "not measured" if search is None else f"{search['ms_p95']:.1f} ms",
-            "target": f"<= {SEARCH_P95_MS_AT_LARGE} ms",
-            "met": None if search is None else search["ms_p95"] <= SEARCH_P95_MS_AT_LARGE,
-        }
-    )
+    # The issue's search is a word in every article; earlier runs measured only the rarer one.
+    for name in SEARCH_AT_LARGE:
+        search = _in_process(large, name)
+        if search is None and name != SEARCH_AT_LARGE[0]:
+            continue
+        out.append(
+            {
+                "what": f"{name}, in-process p95 at {LARGE_SCALE:,}",
+                "measured": "not measured" if search is None else f"{search['ms_p95']:.1f} ms",
+                "target": f"<= {SEARCH_P95_MS_AT_LARGE} ms",
+                "met": None if search is None else search["ms_p95"] <= SEARCH_P95_MS_AT_LARGE,
+            }
+        )
     for name in ("reviewer dashboard", "editor dashboard"):
         a, b = _in_process(small, name), _in_process(large, name)
         growth = b["ms_p95"] / a["ms_p95"] if a and b and a["ms_p95"] else None

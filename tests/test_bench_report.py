@@ -101,8 +101,8 @@ def test_ratio_targets_are_met_or_not_met_with_the_measured_ratio() -> None:
 
 def test_targets_of_the_large_scale_are_not_measured_without_it() -> None:
     lines = target_lines({"1000": small_scale()})
-    assert line(lines, "search, in-process p95 at 100,000") == (
-        "search, in-process p95 at 100,000: not measured (target <= 50 ms)"
+    assert line(lines, "search, a word in every article, in-process p95 at 100,000") == (
+        "search, a word in every article, in-process p95 at 100,000: not measured (target <= 50 ms)"
     )
     assert line(lines, "generating 100,000 articles").endswith("not measured (target < 30 min)")
 
@@ -111,12 +111,21 @@ def test_growth_search_p95_and_generation_are_read_from_the_large_scale() -> Non
     large = small_scale()
     large["reads"]["pages"] = [
         page("search", 61),
+        page("search, a word in every article", 4),
+        page("search, a word in every article, results not kept", 49),
         page("reviewer dashboard", 29),  # 1.45× of 20 ms
         page("editor dashboard", 80),  # 2× of 40 ms
     ]
     large["generate"] = {"total_seconds": 25 * 60}
     lines = target_lines({"1000": small_scale(), "100000": large})
     assert line(lines, "search, in-process p95").endswith("61.0 ms (target <= 50 ms) - NOT met")
+    assert line(lines, "search, a word in every article, in-process").endswith(
+        "4.0 ms (target <= 50 ms) - met"
+    )
+    assert line(lines, "search, a word in every article, results not kept").endswith(
+        "49.0 ms (target <= 50 ms) - met"
+    )
+    assert not [x for x in lines if x.startswith("search, results not kept")]  # not measured
     assert line(lines, "reviewer dashboard, in-process p95").endswith(
         "1.45× (20.0 → 29.0 ms) (target <= 1.5×) - met"
     )
