@@ -4,18 +4,20 @@ published article (RIS, CSL-JSON), and robots.txt for crawlers."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from articles.audiences import Audience
-from public.search import MAX_QUERY_LENGTH, article_search, normalise_query
+from public.search import MAX_QUERY_LENGTH, article_search, normalise_query, results_key
 from public.selectors.downloads import published_article_references
 from public.views import audience_from_request, bad_audience
 from references.exporting import (
@@ -55,9 +57,10 @@ def _search(request: HttpRequest, *, audience: Audience, from_url: bool) -> Http
         context["query"] = query[:MAX_QUERY_LENGTH]
         return render(request, "articles/search.html", context, status=400)
     if query:
-        context["search"] = article_search(
-            query=query, audience=audience, page_number=request.GET.get("page")
-        )
+        asked = {"query": query, "audience": audience, "page_number": request.GET.get("page")}
+        # The results are read only if their rendering is not kept (templates/articles/search.html).
+        context["search_key"] = results_key(**asked)
+        context["search"] = SimpleLazyObject(partial(article_search, **asked))
     return render(request, "articles/search.html", context)
 
 

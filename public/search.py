@@ -58,7 +58,14 @@ from public.snippets import (
     window,
 )
 
-__all__ = ["PLAIN_TEXT_RULES", "SEARCH_CONFIG", "article_search", "normalise_query", "plain_text"]
+__all__ = [
+    "PLAIN_TEXT_RULES",
+    "SEARCH_CONFIG",
+    "article_search",
+    "normalise_query",
+    "plain_text",
+    "results_key",
+]
 
 MAX_QUERY_LENGTH = 200
 # A kept page of results is at most this old where the epoch cannot reach every server.
@@ -124,14 +131,26 @@ def article_search(
         raise ValueError(f"A search is at most {MAX_QUERY_LENGTH} characters.")
     if not settings.EDITORIAL_SHARED_PAGE_CACHE:
         return _search(query, audience, page_number)
-    asked = f"{audience.key}\x00{page_number or ''}\x00{query}"
-    digest = hashlib.sha256(asked.encode()).hexdigest()
+    digest = _digest(query, audience, page_number)
     epoch, found = epoch_get_many(lambda epoch: [_results_key(epoch, digest)])
     results = found.get(_results_key(epoch, digest))
     if results is None:
         results = _search(query, audience, page_number)
         cache.set(_results_key(epoch, digest), results, RESULTS_KEPT_SECONDS)
     return results
+
+
+def results_key(*, query: str, audience: Audience, page_number: str | int | None) -> str | None:
+    """What names this page of results under the current epoch, for a rendering of it kept in
+    the process (one cache round trip, for the epoch); None when results are not kept."""
+    if not settings.EDITORIAL_SHARED_PAGE_CACHE:
+        return None
+    epoch, _ = epoch_get_many(lambda epoch: [])
+    return _results_key(epoch, _digest(normalise_query(query), audience, page_number))
+
+
+def _digest(query: str, audience: Audience, page_number: str | int | None) -> str:
+    return hashlib.sha256(f"{audience.key}\x00{page_number or ''}\x00{query}".encode()).hexdigest()
 
 
 def _results_key(epoch: int, digest: str) -> str:
