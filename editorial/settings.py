@@ -179,10 +179,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Rendered HTML fragments of content that never changes under its key (a rendition's text and
-# bibliography keyed by its content hash, a list row keyed by the frozen version it shows) and
-# live versions' renditions, kept in each process (`{% cache ... using="fragments" %}`). Not a
-# page cache: every request still reads what can change (the article's live state, the epoch)
-# and assembles the page (docs/scaling.md).
+# bibliography keyed by its content hash; a page of a list, of search results or a dashboard
+# section keyed by the epoch it was read under) and live versions' renditions, kept in each
+# process (`{% cache ... using="fragments" %}`). Not a page cache: every request still reads what
+# can change (the article's live state, the epoch) and assembles the page (docs/scaling.md).
 CACHES["fragments"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "fragments",
