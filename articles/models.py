@@ -19,6 +19,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from articles import content, limits
+from articles.addresses import article_url
 from articles.audiences import audience_choices, audience_keys
 from articles.validation import source_key_errors
 from references.models import Reference
@@ -174,7 +175,7 @@ class Article(models.Model):
             del self.skip_history_when_saving
 
     def get_absolute_url(self) -> str:
-        return reverse("public:detail", kwargs={"slug": self.slug})
+        return article_url(self.slug)
 
     def get_workspace_url(self) -> str:
         return reverse("reviews:article", kwargs={"slug": self.slug})

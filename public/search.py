@@ -39,9 +39,9 @@ from django.db import connection
 from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils.safestring import SafeString
 
+from articles.addresses import article_url
 from articles.audiences import Audience
 from articles.models import Article
 from public.models import SearchEntry
@@ -209,7 +209,7 @@ def _result(
         title=title,
         summary=summary,
         snippet=snippet,
-        url=f"{reverse('public:detail', kwargs={'slug': slug})}?audience={audience.key}",
+        url=f"{article_url(slug)}?audience={audience.key}",
         pending_review=pending_review,
         updated_at=updated_at,
     )

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count
-from django.urls import reverse
 
+from articles.addresses import article_url
 from articles.models import Article, CitationLink
 from public.page_cache import public_pages_epoch
 
@@ -23,7 +23,7 @@ class RelatedLink:
     pending_review: bool
 
     def get_absolute_url(self) -> str:
-        return reverse("public:detail", kwargs={"slug": self.slug})
+        return article_url(self.slug)
 
 
 @dataclass(frozen=True)
