@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
@@ -60,6 +60,7 @@ def _search(request: HttpRequest, *, audience: Audience, from_url: bool) -> Http
         asked = {"query": query, "audience": audience, "page_number": request.GET.get("page")}
         # The results are read only if their rendering is not kept (templates/articles/search.html).
         context["search_key"] = results_key(**asked)
+        context["search_page_params"] = urlencode({"q": query, "audience": audience.key}) + "&"
         context["search"] = SimpleLazyObject(partial(article_search, **asked))
     return render(request, "articles/search.html", context)
 
