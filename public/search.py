@@ -33,7 +33,6 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
@@ -68,8 +67,6 @@ __all__ = [
 ]
 
 MAX_QUERY_LENGTH = 200
-# A kept page of results is at most this old where the epoch cannot reach every server.
-RESULTS_KEPT_SECONDS = 300
 RESULTS_PER_PAGE = 20
 # Ranked exactly up to this many matches; beyond, the newest this many (see the module's doc).
 MAX_RANKED = 1000
@@ -117,47 +114,10 @@ class SearchResults:
 def article_search(
     *, query: str, audience: Audience, page_number: str | int | None
 ) -> SearchResults:
-    """One page of published articles matching `query`, best first; two queries, whatever the
-    data, or none when the same page of the same search was answered since the last change.
-
-    With the shared page cache on (EDITORIAL_SHARED_PAGE_CACHE: a cache every server sees), a
-    page of results is kept under the publication epoch, as a search engine's result cache is
-    kept until its index next changes: everything a result shows (which articles are published,
-    their live text, the pending-review mark) changes only with something that moves the epoch.
-    A search nobody made since then costs its two queries.
-    """
+    """One page of published articles matching `query`, best first; two queries, whatever the data."""
     query = normalise_query(query)
     if len(query) > MAX_QUERY_LENGTH:
         raise ValueError(f"A search is at most {MAX_QUERY_LENGTH} characters.")
-    if not settings.EDITORIAL_SHARED_PAGE_CACHE:
-        return _search(query, audience, page_number)
-    digest = _digest(query, audience, page_number)
-    epoch, found = epoch_get_many(lambda epoch: [_results_key(epoch, digest)])
-    results = found.get(_results_key(epoch, digest))
-    if results is None:
-        results = _search(query, audience, page_number)
-        cache.set(_results_key(epoch, digest), results, RESULTS_KEPT_SECONDS)
-    return results
-
-
-def results_key(*, query: str, audience: Audience, page_number: str | int | None) -> str | None:
-    """What names this page of results under the current epoch, for a rendering of it kept in
-    the process (one cache round trip, for the epoch); None when results are not kept."""
-    if not settings.EDITORIAL_SHARED_PAGE_CACHE:
-        return None
-    epoch, _ = epoch_get_many(lambda epoch: [])
-    return _results_key(epoch, _digest(normalise_query(query), audience, page_number))
-
-
-def _digest(query: str, audience: Audience, page_number: str | int | None) -> str:
-    return hashlib.sha256(f"{audience.key}\x00{page_number or ''}\x00{query}".encode()).hexdigest()
-
-
-def _results_key(epoch: int, digest: str) -> str:
-    return f"search-results:v1:{epoch}:{digest}"
-
-
-def _search(query: str, audience: Audience, page_number: str | int | None) -> SearchResults:
     if connection.vendor == "postgresql":
         ids, more = _ranked_candidates(query, audience)
         page = Paginator(ids, RESULTS_PER_PAGE).get_page(page_number)
@@ -184,14 +144,31 @@ def _search(query: str, audience: Audience, page_number: str | int | None) -> Se
         )
         for article in page.object_list
     ]
-    return SearchResults(query=query, page=_counted_page(page), results=results, full_text=False)
+    return SearchResults(query=query, page=page, results=results, full_text=False)
 
 
-def _counted_page(page: Page) -> Page:
-    """`page` over a paginator that holds only the count: what the page's pager shows, without
-    the queryset of every match (a kept page of results is pickled, and a pickled queryset is
-    evaluated)."""
-    return Paginator(range(page.paginator.count), page.paginator.per_page).page(page.number)
+def results_key(*, query: str, audience: Audience, page_number: str | int | None) -> str | None:
+    """What names this page of results under the current publication epoch, for its rendering
+    kept in each process (templates/articles/search.html); None with the page cache off.
+
+    Everything a result shows (which articles are published, their live text, the pending-review
+    mark) changes only with something that moves the epoch, as a search engine keeps a query's
+    results until its index next changes. Kept in each process only (a bounded local-memory
+    cache): a shared store of every query anyone typed would grow with what strangers type.
+    One cache round trip, for the epoch.
+    """
+    if not settings.EDITORIAL_SHARED_PAGE_CACHE:
+        return None
+    epoch, _ = epoch_get_many(lambda epoch: [])
+    return _results_key(epoch, _digest(normalise_query(query), audience, page_number))
+
+
+def _digest(query: str, audience: Audience, page_number: str | int | None) -> str:
+    return hashlib.sha256(f"{audience.key}\x00{page_number or ''}\x00{query}".encode()).hexdigest()
+
+
+def _results_key(epoch: int, digest: str) -> str:
+    return f"search-results:v1:{epoch}:{digest}"
 
 
 def _result(
