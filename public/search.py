@@ -44,7 +44,7 @@ from articles.addresses import article_url
 from articles.audiences import Audience
 from articles.models import Article
 from public.models import SearchEntry
-from public.page_cache import epoch_get_many
+from public.page_cache import public_pages_epoch
 from public.search_index import SEARCH_CONFIG, audience_text_sql
 from public.selectors.listing import published_articles
 from public.snippets import (
@@ -159,16 +159,8 @@ def results_key(*, query: str, audience: Audience, page_number: str | int | None
     """
     if not settings.EDITORIAL_SHARED_PAGE_CACHE:
         return None
-    epoch, _ = epoch_get_many(lambda epoch: [])
-    return _results_key(epoch, _digest(normalise_query(query), audience, page_number))
-
-
-def _digest(query: str, audience: Audience, page_number: str | int | None) -> str:
-    return hashlib.sha256(f"{audience.key}\x00{page_number or ''}\x00{query}".encode()).hexdigest()
-
-
-def _results_key(epoch: int, digest: str) -> str:
-    return f"search-results:v1:{epoch}:{digest}"
+    asked = f"{audience.key}\x00{page_number or ''}\x00{normalise_query(query)}"
+    return f"search-results:{public_pages_epoch()}:{hashlib.sha256(asked.encode()).hexdigest()}"
 
 
 def _result(

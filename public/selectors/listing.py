@@ -3,11 +3,12 @@
 Counting and deep OFFSETs are the costs of a list page that grow with the data; the paginators
 here cache the count per publication epoch and read the back half of a list from its end.
 
-A page of a list is also named by that epoch (`Page.fragment_key`): which articles a page holds,
-in which order, and what each row shows (its frozen live version, whether it is pending review)
-change only with something that moves the epoch (a publication, a retirement, a workflow step),
-so the rendered rows are kept in each process under that key and a page whose rows are kept
-runs no query at all: its rows are read only when the fragment is rendered (`LazyRows`).
+A page of a list is also named by that epoch (`PublishedPaginator`, `page.fragment_key`): which
+articles a page holds, in which order, and what each row shows (its frozen live version, whether
+it is pending review) change only with something that moves the epoch (a publication, a
+retirement, a workflow step), so the rendered rows are kept in each process under that key and a
+page whose rows are kept runs no query at all: its rows are read only when the fragment is
+rendered (a sliced queryset, or `LazyRows`).
 """
 
 from __future__ import annotations
@@ -64,19 +65,7 @@ def published_articles_with_review() -> QuerySet[Article]:
 def published_article_page(*, page_number: str | int | None, per_page: int = 20) -> Page:
     """A page of the index of published articles; a bad or past-the-end number is clamped.
     Its rows are read when first used (see the module's doc)."""
-    epoch, prefetched = epoch_get_many(
-        lambda epoch: [published_count_key(epoch=epoch, scope="all")]
-    )
-    paginator = published_paginator(
-        published_articles(), per_page=per_page, epoch=epoch, prefetched=prefetched
-    )
-    return _keyed(paginator.get_page(page_number), scope=f"all:{per_page}", epoch=epoch)
-
-
-def _keyed(page: Page, *, scope: str, epoch: int) -> Page:
-    """`page`, named for the fragment cache by the list, the epoch and its number."""
-    page.fragment_key = f"{scope}:{epoch}:{page.number}"  # type: ignore[attr-defined]
-    return page
+    return published_paginator(published_articles(), per_page=per_page).get_page(page_number)
 
 
 class FromEitherEndPaginator(Paginator):
@@ -95,6 +84,21 @@ class FromEitherEndPaginator(Paginator):
         return self._get_page(LazyRows(lambda: list(backwards)[::-1]), number, self)
 
 
+class PublishedPaginator(FromEitherEndPaginator):
+    """Pages of published articles, each named for the fragment cache by the list (`scope`),
+    the page size, the publication epoch they were counted under and its number
+    (`page.fragment_key`)."""
+
+    def __init__(self, object_list: Any, per_page: int, *, scope: str, epoch: int) -> None:
+        super().__init__(object_list, per_page)
+        self.scope, self.epoch = scope, epoch
+
+    def _get_page(self, *args: Any, **kwargs: Any) -> Page:
+        page = super()._get_page(*args, **kwargs)
+        page.fragment_key = f"{self.scope}:{self.per_page}:{self.epoch}:{page.number}"  # type: ignore[attr-defined]
+        return page
+
+
 # At most this stale where the epoch cannot reach every worker (a per-process cache, no Redis).
 PUBLISHED_COUNT_SECONDS = 60
 
@@ -110,7 +114,7 @@ def published_paginator(
     scope: str = "all",
     epoch: int | None = None,
     prefetched: dict[str, Any] | None = None,
-) -> Paginator:
+) -> PublishedPaginator:
     """A paginator over published articles whose count comes from the cache until the set of
     published articles changes (the publication epoch moves): counting every published article
     on each request is the one cost of a list page that grows with the data. `scope` names the
@@ -120,7 +124,7 @@ def published_paginator(
             lambda epoch: [published_count_key(epoch=epoch, scope=scope)]
         )
     key = published_count_key(epoch=epoch, scope=scope)
-    paginator = FromEitherEndPaginator(queryset, per_page)
+    paginator = PublishedPaginator(queryset, per_page, scope=scope, epoch=epoch)
     count = prefetched.get(key) if prefetched is not None else cache.get(key)
     if count is None:
         count = paginator.count
@@ -164,10 +168,9 @@ def topic_page(*, slug: str, page_number: Any, per_page: int = 20) -> tuple[Topi
             raise Http404("No such topic.")
         cache.set(topic_key, topic, PUBLISHED_COUNT_SECONDS)
     articles = published_articles().filter(topics=topic)
-    page = published_paginator(
+    return topic, published_paginator(
         articles, per_page=per_page, scope=scope, epoch=epoch, prefetched=prefetched
     ).get_page(page_number)
-    return topic, _keyed(page, scope=f"{scope}:{per_page}", epoch=epoch)
 
 
 def topics_with_articles() -> QuerySet[Topic]:

@@ -354,8 +354,7 @@ def dashboard(*, user: AbstractBaseUser, params: Any) -> dict[str, Any]:
     counts, prefix = _counted(user, today, **sections)
     # Names each section's rendered HTML (templates/reviews/dashboard.html): the epoch and day
     # its counts are kept under, and the page's parameters (which page of each list, which tab).
-    pairs = params.lists() if hasattr(params, "lists") else params.items()
-    context["kept"] = f"{prefix}:{urlencode(sorted(pairs), doseq=True)}"
+    context["sections_key"] = f"{prefix}:{urlencode(sorted(params.lists()), doseq=True)}"
     if "reviewer" in counts:
         context.update(
             _reviewer_section(
